@@ -1,0 +1,1 @@
+"""Tether SDK (placeholder until the client lands)."""

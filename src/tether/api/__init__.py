@@ -1,0 +1,1 @@
+"""The HTTP API: routes, request models, SSE encoding. No storage code here."""

@@ -1,0 +1,68 @@
+"""The ASGI application: lifespan owns the runtime; errors become `{"detail": ...}`."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from starlette.exceptions import HTTPException
+from starlette.middleware.cors import CORSMiddleware
+from starlette.responses import Response
+
+from tether import __version__
+from tether.api import assistants, crons, runs, store, system, threads
+from tether.api.responses import json_response
+from tether.errors import TetherError
+from tether.runtime import Runtime
+from tether.settings import Settings
+
+
+def _validation_detail(exc: RequestValidationError) -> str:
+    parts = []
+    for error in exc.errors():
+        location = ".".join(str(p) for p in error.get("loc", ()) if p not in ("body", "query", "path"))
+        message = error.get("msg", "invalid")
+        parts.append(f"{location}: {message}" if location else message)
+    return "; ".join(parts) or "Invalid request"
+
+
+def create_app(settings: Settings | None = None, *, workers: bool = True) -> FastAPI:
+    settings = settings or Settings.from_env()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        runtime = await Runtime.start(settings, workers=workers)
+        app.state.runtime = runtime
+        try:
+            yield
+        finally:
+            await runtime.stop()
+
+    app = FastAPI(
+        title="Tether",
+        version=__version__,
+        description="A self-hosted LangGraph Agent Server: durable runs you can join, resume and cancel.",
+        lifespan=lifespan,
+    )
+    app.add_middleware(
+        CORSMiddleware, allow_origins=["*"], allow_methods=["*"], allow_headers=["*"],
+        expose_headers=["Location", "Content-Location", "X-Pagination-Next"], max_age=600,
+    )
+
+    @app.exception_handler(TetherError)
+    async def tether_error(request: Request, exc: TetherError) -> Response:
+        return json_response({"detail": exc.detail}, status_code=exc.status_code)
+
+    @app.exception_handler(RequestValidationError)
+    async def validation_error(request: Request, exc: RequestValidationError) -> Response:
+        return json_response({"detail": _validation_detail(exc)}, status_code=422)
+
+    @app.exception_handler(HTTPException)
+    async def http_error(request: Request, exc: HTTPException) -> Response:
+        return json_response({"detail": exc.detail}, status_code=exc.status_code, headers=exc.headers)
+
+    for module in (system, assistants, threads, runs, crons, store):
+        app.include_router(module.router)
+    return app

@@ -1,0 +1,250 @@
+"""Routes: runs on a thread and stateless runs (create, stream, wait, join, cancel)."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from typing import Any
+
+from fastapi import APIRouter, Request
+from starlette.responses import Response
+
+from tether.api.responses import flag, json_response, no_content, runtime_of
+from tether.api.schemas import RunCreate, RunsCancel
+from tether.api.sse import EventStreamResponse, encode
+from tether.errors import InvalidInput
+from tether.records import RunRecord
+from tether.runtime import Runtime
+from tether.serialization import dumps
+from tether.services.runs import check_run_id
+from tether.services.streams import ErrorFrame
+from tether.services.threads import check_thread_id
+
+router = APIRouter(tags=["Runs"])
+
+_background: set[asyncio.Task[Any]] = set()
+
+
+def _run_path(run: RunRecord, stateless: bool) -> str:
+    return f"/runs/{run.run_id}" if stateless else f"/threads/{run.thread_id}/runs/{run.run_id}"
+
+
+def _cancel_on_disconnect(runtime: Runtime, run: RunRecord) -> Any:
+    async def cancel() -> None:
+        current = await runtime.backend.runs.get_run(run.run_id)
+        if current is not None and not current.done:
+            # Detached: the request is over, the cancel must still happen.
+            task = asyncio.create_task(runtime.runs.cancel(run.thread_id, run.run_id, action="interrupt"))
+            _background.add(task)
+            task.add_done_callback(_background.discard)
+
+    return cancel
+
+
+def _stream_response(runtime: Runtime, run: RunRecord, *, stateless: bool, cancel_on_disconnect: bool,
+                     after: Any = None, modes: list[str] | None = None) -> Response:
+    path = _run_path(run, stateless)
+
+    async def frames() -> AsyncIterator[bytes]:
+        async for item in runtime.streams.follow_run(run.run_id, after, modes):
+            yield encode(item)
+
+    return EventStreamResponse(
+        frames(),
+        headers={"Location": f"{path}/stream", "Content-Location": path},
+        on_disconnect=_cancel_on_disconnect(runtime, run) if cancel_on_disconnect else None,
+    )
+
+
+def _wait_response(runtime: Runtime, run: RunRecord, *, stateless: bool, cancel_on_disconnect: bool) -> Response:
+    async def body() -> AsyncIterator[bytes]:
+        while True:
+            end = await runtime.runs.outcome(run, timeout=runtime.settings.heartbeat_seconds)
+            if end is None:
+                yield b"\n"  # keep the connection alive, as the official server does
+                continue
+            yield dumps(_wait_result(end))
+            return
+
+    path = f"/threads/{run.thread_id}/runs/{run.run_id}"
+    return EventStreamResponse(
+        body(),
+        headers={"Location": f"{path}/join", "Content-Location": _run_path(run, stateless)},
+        on_disconnect=_cancel_on_disconnect(runtime, run) if cancel_on_disconnect else None,
+        media_type="application/json",
+    )
+
+
+def _wait_result(end: dict[str, Any]) -> Any:
+    result = end.get("result")
+    return {} if result is None else result
+
+
+async def _create(request: Request, thread_id: str | None, body: RunCreate) -> tuple[Runtime, RunRecord]:
+    runtime: Runtime = runtime_of(request)
+    run = await runtime.runs.create(thread_id, body.payload(), stateless=thread_id is None)
+    return runtime, run
+
+
+# -- on a thread -------------------------------------------------------------------------
+
+
+@router.post("/threads/{thread_id}/runs")
+async def create_run(thread_id: str, body: RunCreate, request: Request) -> Response:
+    _, run = await _create(request, check_thread_id(thread_id), body)
+    return json_response(run.to_api(), headers={"Content-Location": _run_path(run, False)})
+
+
+@router.post("/threads/{thread_id}/runs/stream")
+async def stream_run(thread_id: str, body: RunCreate, request: Request) -> Response:
+    runtime, run = await _create(request, check_thread_id(thread_id), body)
+    return _stream_response(runtime, run, stateless=False, cancel_on_disconnect=body.on_disconnect == "cancel")
+
+
+@router.post("/threads/{thread_id}/runs/wait")
+async def wait_run(thread_id: str, body: RunCreate, request: Request) -> Response:
+    runtime, run = await _create(request, check_thread_id(thread_id), body)
+    return _wait_response(runtime, run, stateless=False, cancel_on_disconnect=body.on_disconnect == "cancel")
+
+
+@router.get("/threads/{thread_id}/runs")
+async def list_runs(
+    thread_id: str, request: Request, limit: int = 10, offset: int = 0, status: str | None = None
+) -> Response:
+    if limit < 1 or offset < 0:
+        raise InvalidInput("limit must be at least 1 and offset at least 0")
+    runs = await runtime_of(request).runs.list(thread_id, limit=limit, offset=offset, status=status)
+    select = request.query_params.getlist("select")
+    items = [r.to_api() for r in runs]
+    if select:
+        items = [{k: v for k, v in item.items() if k in select} for item in items]
+    return json_response(items)
+
+
+@router.get("/threads/{thread_id}/runs/{run_id}")
+async def get_run(thread_id: str, run_id: str, request: Request) -> Response:
+    return json_response((await runtime_of(request).runs.get(thread_id, run_id)).to_api())
+
+
+@router.delete("/threads/{thread_id}/runs/{run_id}", status_code=204)
+async def delete_run(thread_id: str, run_id: str, request: Request) -> Response:
+    await runtime_of(request).runs.delete(thread_id, run_id)
+    return no_content()
+
+
+@router.get("/threads/{thread_id}/runs/{run_id}/join")
+async def join_run(thread_id: str, run_id: str, request: Request) -> Response:
+    runtime: Runtime = runtime_of(request)
+    run = await runtime.runs.get(thread_id, run_id)
+    return _wait_response(runtime, run, stateless=False, cancel_on_disconnect=False)
+
+
+@router.get("/threads/{thread_id}/runs/{run_id}/stream")
+async def join_run_stream(thread_id: str, run_id: str, request: Request) -> Response:
+    return await _join_stream(request, check_thread_id(thread_id), run_id)
+
+
+@router.post("/threads/{thread_id}/runs/{run_id}/cancel")
+async def cancel_run(
+    thread_id: str, run_id: str, request: Request, wait: str | None = None, action: str = "interrupt"
+) -> Response:
+    if action not in ("interrupt", "rollback"):
+        raise InvalidInput("action must be 'interrupt' or 'rollback'")
+    runtime: Runtime = runtime_of(request)
+    run = await runtime.runs.cancel(thread_id, run_id, action=action)
+    if not flag(wait):
+        return Response(status_code=202)
+    await runtime.runs.outcome(run, timeout=runtime.settings.run_timeout_seconds)
+    path = f"/threads/{thread_id}/runs/{run_id}"
+    return json_response({}, headers={"Location": f"{path}/join"})
+
+
+# -- anywhere ----------------------------------------------------------------------------
+
+
+@router.post("/runs/cancel")
+async def cancel_runs(body: RunsCancel, request: Request, action: str = "interrupt") -> Response:
+    if action not in ("interrupt", "rollback"):
+        raise InvalidInput("action must be 'interrupt' or 'rollback'")
+    await runtime_of(request).runs.cancel_many(
+        thread_id=body.thread_id, run_ids=body.run_ids, status=body.status, action=action
+    )
+    return Response(status_code=204)
+
+
+@router.post("/runs")
+async def create_stateless_run(body: RunCreate, request: Request) -> Response:
+    _, run = await _create(request, None, body)
+    return json_response(run.to_api(), headers={"Content-Location": _run_path(run, True)})
+
+
+@router.post("/runs/stream")
+async def stream_stateless_run(body: RunCreate, request: Request) -> Response:
+    runtime, run = await _create(request, None, body)
+    return _stream_response(runtime, run, stateless=True, cancel_on_disconnect=body.on_disconnect == "cancel")
+
+
+@router.post("/runs/wait")
+async def wait_stateless_run(body: RunCreate, request: Request) -> Response:
+    runtime, run = await _create(request, None, body)
+    return _wait_response(runtime, run, stateless=True, cancel_on_disconnect=body.on_disconnect == "cancel")
+
+
+@router.post("/runs/batch")
+async def create_run_batch(bodies: list[RunCreate], request: Request) -> Response:
+    runtime: Runtime = runtime_of(request)
+    runs = [await runtime.runs.create(None, body.payload(), stateless=True) for body in bodies]
+    return json_response([r.to_api() for r in runs])
+
+
+@router.get("/runs/{run_id}")
+async def get_stateless_run(run_id: str, request: Request) -> Response:
+    return json_response((await runtime_of(request).runs.get(None, run_id)).to_api())
+
+
+@router.get("/runs/{run_id}/stream")
+async def join_stateless_run_stream(run_id: str, request: Request) -> Response:
+    return await _join_stream(request, None, run_id)
+
+
+async def _join_stream(request: Request, thread_id: str | None, run_id: str) -> Response:
+    runtime: Runtime = runtime_of(request)
+    check_run_id(run_id)
+    modes = [m for m in request.query_params.getlist("stream_mode") if m] or None
+    last_event_id = request.headers.get("last-event-id")
+    cursor, over = await runtime.streams.join_cursor(run_id, last_event_id)
+    run = await runtime.backend.runs.get_run(run_id)
+    if run is not None and thread_id is not None and run.thread_id != thread_id:
+        run = None
+    if run is None:
+        _, last, ended = await runtime.backend.events.run_log_bounds(run_id)
+        if last is None:  # never existed, or gone with its log
+
+            async def missing() -> AsyncIterator[bytes]:
+                yield encode(ErrorFrame("HTTPException", "404: Run not found"))
+
+            return EventStreamResponse(missing())
+        # A finished stateless run: its log outlives it, so it can still be replayed.
+        thread_path = thread_id
+
+        async def replay() -> AsyncIterator[bytes]:
+            if last_event_id is None:
+                return
+            async for item in runtime.streams.follow_run(run_id, cursor, modes):
+                yield encode(item)
+
+        path = f"/threads/{thread_path}/runs/{run_id}" if thread_path else f"/runs/{run_id}"
+        return EventStreamResponse(replay(), headers={"Location": f"{path}/stream", "Content-Location": path})
+    if over:
+
+        async def nothing() -> AsyncIterator[bytes]:
+            return
+            yield b""
+
+        path = _run_path(run, thread_id is None)
+        return EventStreamResponse(nothing(), headers={"Location": f"{path}/stream", "Content-Location": path})
+    return _stream_response(
+        runtime, run, stateless=thread_id is None,
+        cancel_on_disconnect=flag(request.query_params.get("cancel_on_disconnect")),
+        after=cursor, modes=modes,
+    )

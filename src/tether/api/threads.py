@@ -1,0 +1,180 @@
+"""Routes: /threads (records, state, history, copy, prune, the thread feed)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Request
+from starlette.responses import Response
+
+from tether.api.responses import flag, json_response, no_content, runtime_of, select_fields
+from tether.api.schemas import (
+    CheckpointConfig, ThreadCount, ThreadCreate, ThreadHistory, ThreadPatch, ThreadPrune, ThreadSearch,
+    ThreadStateCheckpoint, ThreadStateUpdate,
+)
+from tether.api.sse import EventStreamResponse, encode
+from tether.errors import InvalidInput
+from tether.services.threads import check_thread_id
+
+router = APIRouter(tags=["Threads"])
+
+
+def _ttl(ttl: dict[str, Any] | None) -> dict[str, Any] | None:
+    if ttl is None:
+        return None
+    return {"strategy": ttl.get("strategy", "delete"), "ttl": ttl.get("ttl")}
+
+
+@router.post("/threads")
+async def create_thread(body: ThreadCreate, request: Request) -> Response:
+    thread = await runtime_of(request).threads.create(
+        thread_id=body.thread_id, metadata=body.metadata, if_exists=body.if_exists, ttl=_ttl(body.ttl),
+        supersteps=body.supersteps,
+    )
+    return json_response(thread.to_api())
+
+
+@router.post("/threads/search")
+async def search_threads(body: ThreadSearch, request: Request) -> Response:
+    for thread_id in body.ids or []:
+        check_thread_id(thread_id)
+    found = await runtime_of(request).backend.threads.search_threads(
+        ids=body.ids, metadata=body.metadata, values=body.values, status=body.status, limit=body.limit,
+        offset=body.offset, sort_by=body.sort_by or "created_at", sort_order=body.sort_order or "desc",
+    )
+    items = []
+    for thread in found:
+        item = thread.to_api()
+        if body.extract:
+            item["extracted"] = {alias: _extract(item, path) for alias, path in body.extract.items()}
+        items.append(select_fields(item, body.select + ["extracted"] if body.select and body.extract else body.select))
+    return json_response(items)
+
+
+def _extract(item: dict[str, Any], path: str) -> Any:
+    value: Any = item
+    for part in path.split("."):
+        value = value.get(part) if isinstance(value, dict) else None
+    return value
+
+
+@router.post("/threads/count")
+async def count_threads(body: ThreadCount, request: Request) -> Response:
+    return json_response(
+        await runtime_of(request).backend.threads.count_threads(
+            metadata=body.metadata, values=body.values, status=body.status
+        )
+    )
+
+
+@router.post("/threads/prune")
+async def prune_threads(body: ThreadPrune, request: Request) -> Response:
+    pruned = await runtime_of(request).threads.prune(body.thread_ids, body.strategy)
+    return json_response({"pruned_count": pruned})
+
+
+@router.get("/threads/{thread_id}")
+async def get_thread(thread_id: str, request: Request) -> Response:
+    return json_response((await runtime_of(request).threads.get(thread_id)).to_api())
+
+
+@router.patch("/threads/{thread_id}")
+async def patch_thread(thread_id: str, body: ThreadPatch, request: Request) -> Response:
+    thread = await runtime_of(request).threads.update(thread_id, body.metadata, _ttl(body.ttl))
+    if request.headers.get("prefer", "").replace(" ", "") == "return=minimal":
+        return no_content()
+    return json_response(thread.to_api())
+
+
+@router.delete("/threads/{thread_id}", status_code=204)
+async def delete_thread(thread_id: str, request: Request) -> Response:
+    await runtime_of(request).threads.delete(thread_id)
+    return no_content()
+
+
+@router.post("/threads/{thread_id}/copy")
+async def copy_thread(thread_id: str, request: Request) -> Response:
+    return json_response((await runtime_of(request).threads.copy(thread_id)).to_api())
+
+
+@router.get("/threads/{thread_id}/state")
+async def get_state(thread_id: str, request: Request, subgraphs: str | None = None) -> Response:
+    return json_response(await runtime_of(request).threads.state(thread_id, subgraphs=flag(subgraphs)))
+
+
+@router.post("/threads/{thread_id}/state")
+async def update_state(thread_id: str, body: ThreadStateUpdate, request: Request) -> Response:
+    checkpoint = body.checkpoint.model_dump(exclude_none=True) if body.checkpoint else {}
+    if body.checkpoint_id:
+        checkpoint["checkpoint_id"] = body.checkpoint_id
+    return json_response(
+        await runtime_of(request).threads.update_state(
+            thread_id, values=body.values, as_node=body.as_node, checkpoint=checkpoint or None
+        )
+    )
+
+
+@router.get("/threads/{thread_id}/state/{checkpoint_id}")
+async def get_state_at(thread_id: str, checkpoint_id: str, request: Request, subgraphs: str | None = None) -> Response:
+    return json_response(
+        await runtime_of(request).threads.state(
+            thread_id, checkpoint={"checkpoint_id": checkpoint_id}, subgraphs=flag(subgraphs)
+        )
+    )
+
+
+@router.post("/threads/{thread_id}/state/checkpoint")
+async def get_state_at_checkpoint(thread_id: str, body: ThreadStateCheckpoint, request: Request) -> Response:
+    return json_response(
+        await runtime_of(request).threads.state(
+            thread_id, checkpoint=body.checkpoint.model_dump(exclude_none=True), subgraphs=body.subgraphs
+        )
+    )
+
+
+async def _history(request: Request, thread_id: str, body: ThreadHistory) -> Response:
+    before = body.before
+    if isinstance(before, str):
+        before = CheckpointConfig(checkpoint_id=before)
+    return json_response(
+        await runtime_of(request).threads.history(
+            thread_id,
+            limit=body.limit,
+            before=before.model_dump(exclude_none=True) if before else None,
+            metadata=body.metadata,
+            checkpoint=body.checkpoint.model_dump(exclude_none=True) if body.checkpoint else None,
+        )
+    )
+
+
+@router.get("/threads/{thread_id}/history")
+async def get_history(thread_id: str, request: Request, limit: int = 10, before: str | None = None) -> Response:
+    if not 1 <= limit <= 1000:
+        raise InvalidInput("limit must be between 1 and 1000")
+    return await _history(request, thread_id, ThreadHistory(limit=limit, before=before))
+
+
+@router.post("/threads/{thread_id}/history")
+async def post_history(thread_id: str, body: ThreadHistory, request: Request) -> Response:
+    return await _history(request, thread_id, body)
+
+
+@router.get("/threads/{thread_id}/stream")
+async def thread_feed(thread_id: str, request: Request) -> Response:
+    runtime = runtime_of(request)
+    await runtime.threads.get(thread_id)
+    modes = [m for m in request.query_params.getlist("stream_mode") if m] or ["run_modes"]
+    for mode in modes:
+        if mode not in ("run_modes", "lifecycle", "state_update"):
+            raise InvalidInput(f"Invalid stream_mode {mode!r}: must be run_modes, lifecycle or state_update")
+    cursor = await runtime.streams.thread_cursor(thread_id, _last_event_id(request))
+
+    async def frames() -> Any:
+        async for item in runtime.streams.follow_thread(thread_id, cursor, modes):
+            yield encode(item)
+
+    return EventStreamResponse(frames())
+
+
+def _last_event_id(request: Request) -> str | None:
+    return request.headers.get("last-event-id")

@@ -1,0 +1,75 @@
+"""The embedded backend: SQLite files under the data directory, one process.
+
+- `tether.sqlite`: assistants, threads, runs (the queue), crons
+- `events.sqlite`: the event log (its own file and thread, so streaming never waits on run bookkeeping)
+- `checkpoints.sqlite`: langgraph-checkpoint-sqlite's checkpointer
+- `store.sqlite`: langgraph's SQLite store (`/store/*` and `runtime.store` in graphs)
+"""
+
+from __future__ import annotations
+
+import contextlib
+from pathlib import Path
+
+import aiosqlite
+from langgraph.checkpoint.sqlite.aio import AsyncSqliteSaver
+from langgraph.store.sqlite.aio import AsyncSqliteStore
+
+from tether.backends.local import LocalSignals
+from tether.backends.sqlite.assistants import SqliteAssistantStore
+from tether.backends.sqlite.checkpoints import SqliteCheckpoints
+from tether.backends.sqlite.crons import SqliteCronStore
+from tether.backends.sqlite.database import Database
+from tether.backends.sqlite.events import SqliteEventLog
+from tether.backends.sqlite.runs import SqliteRunStore
+from tether.backends.sqlite.threads import SqliteThreadStore
+from tether.ports import Backend
+
+
+async def open_sqlite_backend(main_path: Path) -> Backend:
+    """Open (and migrate) the SQLite files; `main_path` names the main database file."""
+    folder = main_path.parent
+    folder.mkdir(parents=True, exist_ok=True)
+    stack = contextlib.AsyncExitStack()
+    try:
+        db = Database(main_path)
+        await db.open()
+        stack.push_async_callback(db.close)
+        await db.migrate("tether.backends.sqlite.migrations")
+
+        events_db = Database(folder / "events.sqlite")
+        await events_db.open()
+        stack.push_async_callback(events_db.close)
+        await events_db.migrate("tether.backends.sqlite.event_migrations")
+        events = SqliteEventLog(events_db)
+        stack.callback(events.close)
+
+        saver_conn = await aiosqlite.connect(folder / "checkpoints.sqlite")
+        stack.push_async_callback(saver_conn.close)
+        await saver_conn.execute("PRAGMA synchronous=NORMAL")
+        checkpointer = AsyncSqliteSaver(saver_conn)
+        await checkpointer.setup()
+
+        store_conn = await aiosqlite.connect(folder / "store.sqlite", isolation_level=None)
+        stack.push_async_callback(store_conn.close)
+        await store_conn.execute("PRAGMA journal_mode=WAL")
+        store = AsyncSqliteStore(store_conn)
+        await store.setup()
+
+        signals = LocalSignals()
+        stack.push_async_callback(signals.close)
+    except BaseException:
+        await stack.aclose()
+        raise
+    return Backend(
+        assistants=SqliteAssistantStore(db),
+        threads=SqliteThreadStore(db),
+        runs=SqliteRunStore(db),
+        crons=SqliteCronStore(db),
+        events=events,
+        signals=signals,
+        checkpoints=SqliteCheckpoints(checkpointer),
+        checkpointer=checkpointer,
+        store=store,
+        close=stack.aclose,
+    )

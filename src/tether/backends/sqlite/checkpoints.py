@@ -1,0 +1,61 @@
+"""Thread-level operations on langgraph-checkpoint-sqlite's tables."""
+
+from __future__ import annotations
+
+from langgraph.checkpoint.sqlite.aio import AsyncSqliteSaver
+
+
+class SqliteCheckpoints:
+    def __init__(self, saver: AsyncSqliteSaver) -> None:
+        self._saver = saver
+
+    async def latest_checkpoint_id(self, thread_id: str) -> str | None:
+        await self._saver.setup()
+        async with self._saver.lock, self._saver.conn.execute(
+            "SELECT MAX(checkpoint_id) FROM checkpoints WHERE thread_id = ? AND checkpoint_ns = ''",
+            (thread_id,),
+        ) as cursor:
+            row = await cursor.fetchone()
+        return None if row is None else row[0]
+
+    async def rollback(self, thread_id: str, after_checkpoint_id: str | None) -> None:
+        # Checkpoint ids are time-ordered (uuid6), so "newer" is "greater".
+        bound = after_checkpoint_id or ""
+        await self._saver.setup()
+        async with self._saver.lock:
+            for table in ("checkpoints", "writes"):
+                await self._saver.conn.execute(
+                    f"DELETE FROM {table} WHERE thread_id = ? AND checkpoint_id > ?", (thread_id, bound)
+                )
+            await self._saver.conn.commit()
+
+    async def copy_thread(self, source_thread_id: str, target_thread_id: str) -> None:
+        await self._saver.setup()
+        async with self._saver.lock:
+            await self._saver.conn.execute(
+                "INSERT INTO checkpoints (thread_id, checkpoint_ns, checkpoint_id, parent_checkpoint_id,"
+                " type, checkpoint, metadata) SELECT ?, checkpoint_ns, checkpoint_id, parent_checkpoint_id,"
+                " type, checkpoint, metadata FROM checkpoints WHERE thread_id = ?",
+                (target_thread_id, source_thread_id),
+            )
+            await self._saver.conn.execute(
+                "INSERT INTO writes (thread_id, checkpoint_ns, checkpoint_id, task_id, task_path, idx,"
+                " channel, type, value) SELECT ?, checkpoint_ns, checkpoint_id, task_id, task_path, idx,"
+                " channel, type, value FROM writes WHERE thread_id = ?",
+                (target_thread_id, source_thread_id),
+            )
+            await self._saver.conn.commit()
+
+    async def delete_thread(self, thread_id: str) -> None:
+        await self._saver.adelete_thread(thread_id)
+
+    async def prune_to_latest(self, thread_id: str) -> None:
+        await self._saver.setup()
+        async with self._saver.lock:
+            for table in ("checkpoints", "writes"):
+                await self._saver.conn.execute(
+                    f"DELETE FROM {table} WHERE thread_id = ? AND checkpoint_id < (SELECT MAX(checkpoint_id)"
+                    " FROM checkpoints WHERE thread_id = ? AND checkpoint_ns = '')",
+                    (thread_id, thread_id),
+                )
+            await self._saver.conn.commit()

@@ -1,0 +1,143 @@
+"""Threads in SQLite."""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Sequence
+from typing import Any
+
+from tether.backends.sqlite.database import Database
+from tether.backends.sqlite.queries import from_json, json_filter, to_json, where
+from tether.records import ThreadRecord, now_iso
+
+_SORTABLE = {"thread_id", "status", "created_at", "updated_at", "state_updated_at"}
+_JSON_FIELDS = {"metadata", "config", "values", "interrupts", "error", "ttl"}
+
+
+def thread_from_row(row: sqlite3.Row) -> ThreadRecord:
+    return ThreadRecord(
+        thread_id=row["thread_id"],
+        created_at=row["created_at"],
+        updated_at=row["updated_at"],
+        state_updated_at=row["state_updated_at"],
+        metadata=from_json(row["metadata"]),
+        status=row["status"],
+        config=from_json(row["config"]),
+        values=from_json(row["values"]),
+        interrupts=from_json(row["interrupts"]),
+        error=from_json(row["error"]),
+        ttl=from_json(row["ttl"]),
+    )
+
+
+def insert_thread(conn: sqlite3.Connection, thread: ThreadRecord) -> None:
+    conn.execute(
+        'INSERT INTO threads (thread_id, created_at, updated_at, state_updated_at, metadata, status, config, "values", interrupts, error, ttl)'
+        " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        (
+            thread.thread_id, thread.created_at, thread.updated_at, thread.state_updated_at,
+            to_json(thread.metadata), thread.status, to_json(thread.config),
+            None if thread.values is None else to_json(thread.values), to_json(thread.interrupts),
+            None if thread.error is None else to_json(thread.error),
+            None if thread.ttl is None else to_json(thread.ttl),
+        ),
+    )
+
+
+def select_thread(conn: sqlite3.Connection, thread_id: str) -> ThreadRecord | None:
+    row = conn.execute("SELECT * FROM threads WHERE thread_id = ?", (thread_id,)).fetchone()
+    return None if row is None else thread_from_row(row)
+
+
+def write_thread_changes(conn: sqlite3.Connection, thread_id: str, changes: dict[str, Any]) -> None:
+    """Set thread columns; `metadata` is merged; `updated_at` is always refreshed."""
+    if not changes:
+        return
+    changes = dict(changes)
+    if "metadata" in changes:
+        current = conn.execute("SELECT metadata FROM threads WHERE thread_id = ?", (thread_id,)).fetchone()
+        if current is not None:
+            changes["metadata"] = {**from_json(current[0]), **(changes["metadata"] or {})}
+    changes.setdefault("updated_at", now_iso())
+    columns = ", ".join(f'"{name}" = ?' for name in changes)
+    params = [
+        (None if value is None else to_json(value)) if name in _JSON_FIELDS else value
+        for name, value in changes.items()
+    ]
+    conn.execute(f"UPDATE threads SET {columns} WHERE thread_id = ?", (*params, thread_id))
+
+
+class SqliteThreadStore:
+    def __init__(self, db: Database) -> None:
+        self._db = db
+
+    async def create_thread(self, thread: ThreadRecord, *, if_exists: str) -> ThreadRecord | None:
+        def create(conn: sqlite3.Connection) -> ThreadRecord | None:
+            found = select_thread(conn, thread.thread_id)
+            if found is not None:
+                return found if if_exists == "do_nothing" else None
+            insert_thread(conn, thread)
+            return thread
+
+        return await self._db.transaction(create)
+
+    async def get_thread(self, thread_id: str) -> ThreadRecord | None:
+        return await self._db.run(lambda conn: select_thread(conn, thread_id))
+
+    async def update_thread(self, thread_id: str, **changes: Any) -> ThreadRecord | None:
+        def update(conn: sqlite3.Connection) -> ThreadRecord | None:
+            if select_thread(conn, thread_id) is None:
+                return None
+            write_thread_changes(conn, thread_id, changes)
+            return select_thread(conn, thread_id)
+
+        return await self._db.transaction(update)
+
+    async def delete_thread(self, thread_id: str) -> bool:
+        def delete(conn: sqlite3.Connection) -> bool:
+            conn.execute("DELETE FROM runs WHERE thread_id = ?", (thread_id,))
+            conn.execute("DELETE FROM crons WHERE thread_id = ?", (thread_id,))
+            return conn.execute("DELETE FROM threads WHERE thread_id = ?", (thread_id,)).rowcount > 0
+
+        return await self._db.transaction(delete)
+
+    def _filters(
+        self, ids: Sequence[str] | None, metadata: dict[str, Any] | None,
+        values: dict[str, Any] | None, status: str | None,
+    ) -> tuple[list[str], list[Any]]:
+        clauses, params = json_filter("metadata", metadata)
+        value_clauses, value_params = json_filter('"values"', values)
+        clauses += value_clauses
+        params += value_params
+        if ids:
+            clauses.append(f"thread_id IN ({', '.join('?' * len(ids))})")
+            params.extend(ids)
+        if status:
+            clauses.append("status = ?")
+            params.append(status)
+        return clauses, params
+
+    async def search_threads(
+        self, *, ids: Sequence[str] | None, metadata: dict[str, Any] | None,
+        values: dict[str, Any] | None, status: str | None, limit: int, offset: int,
+        sort_by: str, sort_order: str,
+    ) -> list[ThreadRecord]:
+        clauses, params = self._filters(ids, metadata, values, status)
+        column = sort_by if sort_by in _SORTABLE else "created_at"
+        order = "ASC" if sort_order.lower() == "asc" else "DESC"
+        sql = f"SELECT * FROM threads{where(clauses)} ORDER BY {column} {order}, thread_id {order} LIMIT ? OFFSET ?"
+
+        def search(conn: sqlite3.Connection) -> list[ThreadRecord]:
+            return [thread_from_row(r) for r in conn.execute(sql, (*params, limit, offset))]
+
+        return await self._db.run(search)
+
+    async def count_threads(
+        self, *, metadata: dict[str, Any] | None, values: dict[str, Any] | None, status: str | None
+    ) -> int:
+        clauses, params = self._filters(None, metadata, values, status)
+
+        def count(conn: sqlite3.Connection) -> int:
+            return int(conn.execute(f"SELECT COUNT(*) FROM threads{where(clauses)}", params).fetchone()[0])
+
+        return await self._db.run(count)

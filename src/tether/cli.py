@@ -1,0 +1,117 @@
+"""The `tether` command: `tether dev`, `tether serve`, `tether migrate`."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import errno
+import logging
+import socket
+import sys
+from pathlib import Path
+
+from tether import __version__
+from tether.settings import Settings
+
+
+def _common(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--config", type=Path, help="the project's langgraph.json (env TETHER_CONFIG; default ./langgraph.json)")
+    parser.add_argument("--data-dir", type=Path, help="where the SQLite files live (env TETHER_DATA_DIR; default ./.tether)")
+    parser.add_argument("--database-url", help="sqlite:///path (env TETHER_DATABASE_URL)")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="tether",
+        description="Tether: a self-hosted LangGraph Agent Server. Runs you can join, resume and cancel "
+        "from anywhere; every event delivered exactly once.",
+    )
+    parser.add_argument("--version", action="version", version=f"tether {__version__}")
+    commands = parser.add_subparsers(dest="command", required=True)
+    for name, text in (
+        ("dev", "serve the API and run the graphs in one process (SQLite; nothing else to start)"),
+        ("serve", "serve the API and run the graphs (same as dev, without the banner)"),
+    ):
+        sub = commands.add_parser(name, help=text, description=text)
+        _common(sub)
+        sub.add_argument("--host", help="interface to listen on (env TETHER_HOST; default 127.0.0.1)")
+        sub.add_argument("--port", type=int, help="port to listen on (env TETHER_PORT; default 2024)")
+        sub.add_argument("--workers", type=int, help="runs executed at once (env TETHER_WORKERS; default 16)")
+        sub.add_argument("--log-level", help="debug, info, warning, error (env TETHER_LOG_LEVEL; default info)")
+    migrate = commands.add_parser("migrate", help="create or upgrade the database schema, then exit")
+    _common(migrate)
+    return parser
+
+
+def _bind(host: str, port: int) -> socket.socket:
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        sock.bind((host, port))
+    except OSError as exc:
+        sock.close()
+        if exc.errno == errno.EADDRINUSE:
+            raise SystemExit(f"tether: port {port} on {host} is already in use; choose another with --port") from None
+        raise SystemExit(f"tether: cannot listen on {host}:{port}: {exc.strerror}") from None
+    sock.listen(2048)
+    sock.set_inheritable(True)
+    return sock
+
+
+def _serve(settings: Settings, banner: bool) -> None:
+    import uvicorn
+
+    from tether.api.app import create_app
+    from tether.graphs import GraphConfigError, read_project
+
+    try:
+        project = read_project(settings.config)
+    except GraphConfigError as exc:
+        raise SystemExit(f"tether: {exc}") from None
+    sock = _bind(settings.host, settings.port)
+    port = sock.getsockname()[1]
+    url = f"http://{settings.host}:{port}"
+    if banner:
+        print(
+            f"Tether {__version__}\n"
+            f"  API:    {url}\n"
+            f"  Docs:   {url}/docs\n"
+            f"  Graphs: {', '.join(project.graphs)}\n"
+            f"  Data:   {settings.sqlite_path.parent.resolve()}",
+            flush=True,
+        )
+    config = uvicorn.Config(
+        create_app(settings), log_level=settings.log_level, lifespan="on", timeout_graceful_shutdown=5,
+    )
+    server = uvicorn.Server(config)
+    server.run(sockets=[sock])
+
+
+def main(argv: list[str] | None = None) -> None:
+    args = build_parser().parse_args(argv)
+    settings = Settings.from_env(
+        config=args.config,
+        data_dir=args.data_dir,
+        database_url=args.database_url,
+        host=getattr(args, "host", None),
+        port=getattr(args, "port", None),
+        workers=getattr(args, "workers", None),
+        log_level=getattr(args, "log_level", None),
+    )
+    logging.basicConfig(level=settings.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    if args.command == "migrate":
+        from tether.backends import open_backend
+
+        async def migrate() -> None:
+            backend = await open_backend(settings)
+            await backend.close()
+
+        asyncio.run(migrate())
+        print("tether: database is up to date")
+        return
+    _serve(settings, banner=args.command == "dev")
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,34 @@
+"""Domain errors raised by services and mapped to HTTP responses by the API layer.
+
+    TetherError
+    ├── NotFound          404
+    ├── Conflict          409
+    ├── InvalidInput      422 (400 where the official server uses 400)
+    └── Gone              410-like: a stream cursor older than the retained log
+"""
+
+from __future__ import annotations
+
+
+class TetherError(Exception):
+    status_code = 500
+
+    def __init__(self, detail: str) -> None:
+        super().__init__(detail)
+        self.detail = detail
+
+
+class NotFound(TetherError):
+    status_code = 404
+
+
+class Conflict(TetherError):
+    status_code = 409
+
+
+class InvalidInput(TetherError):
+    status_code = 422
+
+
+class BadRequest(TetherError):
+    status_code = 400

@@ -1,0 +1,178 @@
+"""Loading the graphs a project declares in its `langgraph.json`.
+
+A graph entry is `"name": "./file.py:attr"` (or `"package.module:attr"`, or an object with
+a `path`), where `attr` is a compiled graph, a `StateGraph`, or a factory taking an
+optional config and returning either, possibly async or as a context manager.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import importlib
+import importlib.util
+import inspect
+import os
+import sys
+from collections.abc import AsyncIterator, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import orjson
+from dotenv import dotenv_values
+from langgraph.graph import StateGraph
+from langgraph.pregel import Pregel
+
+
+class GraphConfigError(Exception):
+    """The project's langgraph.json or one of its graphs cannot be loaded."""
+
+
+@dataclass
+class GraphSpec:
+    graph_id: str
+    path: str
+    description: str | None = None
+    #: A ready graph (compiled once) or None for factories, built per run.
+    compiled: Pregel | None = None
+    factory: Any = None
+
+
+@dataclass
+class Project:
+    root: Path
+    graphs: dict[str, GraphSpec] = field(default_factory=dict)
+    env: dict[str, str] = field(default_factory=dict)
+    raw: dict[str, Any] = field(default_factory=dict)
+
+
+def read_project(config_path: Path) -> Project:
+    """Parse `langgraph.json`, set its `env`, put the project on `sys.path`, import graphs."""
+    try:
+        raw = orjson.loads(config_path.read_bytes())
+    except FileNotFoundError as exc:
+        raise GraphConfigError(f"Config file not found: {config_path}") from exc
+    except orjson.JSONDecodeError as exc:
+        raise GraphConfigError(f"{config_path} is not valid JSON: {exc}") from exc
+    if not isinstance(raw, dict) or not isinstance(raw.get("graphs"), dict) or not raw["graphs"]:
+        raise GraphConfigError(f'{config_path} must have a non-empty "graphs" object')
+    root = config_path.resolve().parent
+    project = Project(root=root, raw=raw)
+
+    env = raw.get("env")
+    if isinstance(env, str):
+        project.env = {k: v for k, v in dotenv_values(root / env).items() if v is not None}
+    elif isinstance(env, dict):
+        project.env = {str(k): str(v) for k, v in env.items()}
+    for key, value in project.env.items():
+        os.environ.setdefault(key, value)
+
+    for dep in [".", *raw.get("dependencies", [])]:
+        if isinstance(dep, str) and (dep.startswith(".") or dep.startswith("/")):
+            path = str((root / dep).resolve())
+            if path not in sys.path:
+                sys.path.insert(0, path)
+
+    for graph_id, entry in raw["graphs"].items():
+        if isinstance(entry, dict):
+            path, description = entry.get("path"), entry.get("description")
+        else:
+            path, description = entry, None
+        if not isinstance(path, str) or ":" not in path:
+            raise GraphConfigError(f'Graph "{graph_id}": expected "./file.py:attribute", got {path!r}')
+        spec = GraphSpec(graph_id=graph_id, path=path, description=description)
+        _load(spec, root)
+        project.graphs[graph_id] = spec
+    return project
+
+
+def _load(spec: GraphSpec, root: Path) -> None:
+    location, _, attr = spec.path.rpartition(":")
+    try:
+        if location.endswith(".py") or "/" in location:
+            file = (root / location).resolve()
+            module_name = f"tether_graphs.{spec.graph_id}"
+            module_spec = importlib.util.spec_from_file_location(module_name, file)
+            if module_spec is None or module_spec.loader is None:
+                raise GraphConfigError(f'Graph "{spec.graph_id}": cannot import {file}')
+            module = importlib.util.module_from_spec(module_spec)
+            sys.modules[module_name] = module
+            module_spec.loader.exec_module(module)
+        else:
+            module = importlib.import_module(location)
+    except GraphConfigError:
+        raise
+    except Exception as exc:
+        raise GraphConfigError(f'Graph "{spec.graph_id}": importing {location} failed: {exc!r}') from exc
+    try:
+        value = getattr(module, attr)
+    except AttributeError as exc:
+        raise GraphConfigError(f'Graph "{spec.graph_id}": {location} has no attribute {attr!r}') from exc
+    if isinstance(value, StateGraph):
+        value = value.compile()
+    if isinstance(value, Pregel):
+        spec.compiled = value
+    elif callable(value):
+        spec.factory = value
+    else:
+        raise GraphConfigError(f'Graph "{spec.graph_id}": {attr} is not a graph or a graph factory')
+
+
+def _as_pregel(graph_id: str, value: Any) -> Pregel:
+    if isinstance(value, StateGraph):
+        value = value.compile()
+    if not isinstance(value, Pregel):
+        raise GraphConfigError(f'Graph "{graph_id}": the factory returned {type(value).__name__}, not a graph')
+    return value
+
+
+class GraphRegistry:
+    """The project's graphs, bound to the server's checkpointer and store."""
+
+    def __init__(self, project: Project, checkpointer: Any, store: Any) -> None:
+        self.project = project
+        self._checkpointer = checkpointer
+        self._store = store
+        self._bound: dict[str, Pregel] = {}
+
+    def __contains__(self, graph_id: str) -> bool:
+        return graph_id in self.project.graphs
+
+    @property
+    def graph_ids(self) -> list[str]:
+        return list(self.project.graphs)
+
+    def _bind(self, graph: Pregel) -> Pregel:
+        return graph.copy(update={"checkpointer": self._checkpointer, "store": self._store})
+
+    @contextlib.asynccontextmanager
+    async def graph(self, graph_id: str, config: Mapping[str, Any] | None = None) -> AsyncIterator[Pregel]:
+        """The graph for one run (factories are called with the run's config)."""
+        spec = self.project.graphs[graph_id]
+        if spec.compiled is not None:
+            bound = self._bound.get(graph_id)
+            if bound is None:
+                bound = self._bound[graph_id] = self._bind(spec.compiled)
+            yield bound
+            return
+        factory = spec.factory
+        args = [dict(config or {})] if _accepts_argument(factory) else []
+        made = factory(*args)
+        if inspect.isawaitable(made):
+            made = await made
+        if isinstance(made, contextlib.AbstractAsyncContextManager):
+            async with made as value:
+                yield self._bind(_as_pregel(graph_id, value))
+        elif isinstance(made, contextlib.AbstractContextManager):
+            with made as value:
+                yield self._bind(_as_pregel(graph_id, value))
+        else:
+            yield self._bind(_as_pregel(graph_id, made))
+
+
+def _accepts_argument(factory: Any) -> bool:
+    try:
+        params = inspect.signature(factory).parameters.values()
+    except (TypeError, ValueError):
+        return False
+    return any(p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD, p.VAR_POSITIONAL) for p in params)

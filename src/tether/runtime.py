@@ -1,0 +1,93 @@
+"""Wiring: open the backend, load the graphs, build the services, start the workers;
+close everything in reverse."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+from dataclasses import dataclass, field
+
+from tether.backends import open_backend
+from tether.graphs import GraphRegistry, read_project
+from tether.ports import Backend
+from tether.services.assistants import AssistantService
+from tether.services.crons import CronService
+from tether.services.runs import RunService
+from tether.services.streams import StreamService
+from tether.services.threads import ThreadService
+from tether.services.webhooks import WebhookSender
+from tether.settings import Settings
+from tether.worker.executor import RunExecutor
+from tether.worker.pool import WorkerPool
+
+log = logging.getLogger("tether")
+
+
+@dataclass
+class Runtime:
+    settings: Settings
+    backend: Backend
+    registry: GraphRegistry
+    assistants: AssistantService
+    threads: ThreadService
+    runs: RunService
+    streams: StreamService
+    crons: CronService
+    pool: WorkerPool | None
+    webhooks: WebhookSender
+    started_at: float
+    _stack: contextlib.AsyncExitStack
+    _tasks: list[asyncio.Task[None]] = field(default_factory=list)
+
+    @classmethod
+    async def start(cls, settings: Settings, *, workers: bool = True, recover: bool = True) -> Runtime:
+        project = read_project(settings.config)
+        stack = contextlib.AsyncExitStack()
+        try:
+            backend = await open_backend(settings)
+            stack.push_async_callback(backend.close)
+            registry = GraphRegistry(project, backend.checkpointer, backend.store)
+            assistants = AssistantService(backend.assistants, registry)
+            await assistants.ensure_graph_assistants()
+            runs = RunService(backend, assistants)
+            webhooks = WebhookSender(settings.webhook_retries)
+            stack.push_async_callback(webhooks.close)
+            pool = None
+            if recover:
+                for run in await backend.runs.requeue_all_running():
+                    log.warning("run %s was running when the server stopped: queued again", run.run_id)
+            crons = CronService(backend, runs)
+            if workers:
+                executor = RunExecutor(backend, registry, settings)
+                executor.webhooks = webhooks
+                pool = WorkerPool(backend, executor, settings)
+                await pool.start()
+                stack.push_async_callback(pool.stop)
+                await crons.start()
+                stack.push_async_callback(crons.stop)
+            runtime = cls(
+                settings=settings, backend=backend, registry=registry, assistants=assistants,
+                threads=ThreadService(backend, registry), runs=runs,
+                streams=StreamService(backend, settings.heartbeat_seconds), crons=crons, pool=pool,
+                webhooks=webhooks, started_at=time.time(), _stack=stack,
+            )
+            runtime._tasks.append(asyncio.create_task(runtime._purge_loop(), name="tether-retention"))
+            stack.callback(lambda: [task.cancel() for task in runtime._tasks])
+        except BaseException:
+            await stack.aclose()
+            raise
+        return runtime
+
+    async def _purge_loop(self) -> None:
+        """Drop event logs older than the retention period."""
+        while True:
+            await asyncio.sleep(min(3600.0, max(1.0, self.settings.event_retention_seconds / 4)))
+            with contextlib.suppress(Exception):
+                expired = await self.backend.runs.ended_before(time.time() - self.settings.event_retention_seconds)
+                await self.backend.events.purge_runs(expired)
+                await self.backend.runs.mark_logs_purged(expired)
+
+    async def stop(self) -> None:
+        await self._stack.aclose()

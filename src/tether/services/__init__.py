@@ -1,0 +1,1 @@
+"""Services: the rules of the API (validation, run lifecycle, admission, streams)."""

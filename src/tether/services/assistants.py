@@ -1,0 +1,161 @@
+"""Assistants: one per graph at start, plus any the user creates; versions on update."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from langgraph.pregel import Pregel
+
+from tether.errors import BadRequest, Conflict, InvalidInput, NotFound
+from tether.graphs import GraphRegistry
+from tether.ids import assistant_id_for_graph, is_uuid, uuid7
+from tether.ports import AssistantStore
+from tether.records import now_iso
+from tether.serialization import to_jsonable
+
+
+class AssistantService:
+    def __init__(self, store: AssistantStore, registry: GraphRegistry) -> None:
+        self.store = store
+        self.registry = registry
+
+    async def ensure_graph_assistants(self) -> None:
+        """The official default assistant of every graph, created once."""
+        for graph_id, spec in self.registry.project.graphs.items():
+            await self.store.create_assistant(
+                self._new(assistant_id_for_graph(graph_id), graph_id, name=graph_id,
+                          description=spec.description, metadata={"created_by": "system"}),
+                if_exists="do_nothing",
+            )
+
+    def _new(
+        self, assistant_id: str, graph_id: str, *, name: str | None = None, description: str | None = None,
+        config: dict[str, Any] | None = None, context: dict[str, Any] | None = None,
+        metadata: dict[str, Any] | None = None,
+    ) -> dict[str, Any]:
+        now = now_iso()
+        return {
+            "assistant_id": assistant_id,
+            "graph_id": graph_id,
+            "name": name or "Untitled",
+            "description": description,
+            "config": config or {},
+            "context": context or {},
+            "metadata": metadata or {},
+            "created_at": now,
+            "updated_at": now,
+        }
+
+    def _check_graph(self, graph_id: str) -> None:
+        if graph_id not in self.registry:
+            raise NotFound(f"Graph '{graph_id}' not found. Available graphs: {', '.join(self.registry.graph_ids)}")
+
+    async def create(
+        self, *, graph_id: str, assistant_id: str | None, if_exists: str | None, config: dict[str, Any] | None,
+        context: dict[str, Any] | None, metadata: dict[str, Any] | None, name: str | None,
+        description: str | None,
+    ) -> dict[str, Any]:
+        self._check_graph(graph_id)
+        if assistant_id is not None and not is_uuid(assistant_id):
+            raise InvalidInput("Invalid assistant ID: must be a UUID")
+        record = self._new(
+            assistant_id or uuid7(), graph_id, name=name, description=description,
+            config=config, context=context, metadata=metadata,
+        )
+        created = await self.store.create_assistant(record, if_exists=if_exists or "raise")
+        if created is None:
+            raise Conflict(f"Assistant {record['assistant_id']} already exists")
+        return created
+
+    async def get(self, assistant_id: str) -> dict[str, Any]:
+        found = await self.store.get_assistant(self._uuid(assistant_id))
+        if found is None:
+            raise NotFound(f"Assistant {assistant_id} not found")
+        return found
+
+    async def resolve(self, assistant_id: str) -> dict[str, Any]:
+        """An assistant by id or by graph name, as run bodies allow."""
+        if is_uuid(assistant_id):
+            found = await self.store.get_assistant(assistant_id)
+            if found is None:
+                raise NotFound("Thread or assistant not found.")
+            return found
+        if assistant_id in self.registry:
+            return await self.get(assistant_id_for_graph(assistant_id))
+        graphs = "\n".join(f"  - {g}" for g in self.registry.graph_ids)
+        raise InvalidInput(
+            f"Invalid assistant: '{assistant_id}'. Must be either:\n"
+            f"- A valid assistant UUID, or\n- One of the registered graphs:\n{graphs}"
+        )
+
+    @staticmethod
+    def _uuid(assistant_id: str) -> str:
+        if not is_uuid(assistant_id):
+            raise InvalidInput("Invalid assistant ID: must be a UUID")
+        return assistant_id
+
+    async def update(self, assistant_id: str, patch: dict[str, Any]) -> dict[str, Any]:
+        if patch.get("graph_id") is not None:
+            self._check_graph(patch["graph_id"])
+        updated = await self.store.update_assistant(self._uuid(assistant_id), patch)
+        if updated is None:
+            raise NotFound(f"Assistant {assistant_id} not found")
+        return updated
+
+    async def delete(self, assistant_id: str) -> None:
+        if not await self.store.delete_assistant(self._uuid(assistant_id)):
+            raise NotFound(f"Assistant {assistant_id} not found")
+
+    async def versions(self, assistant_id: str, *, metadata: dict[str, Any] | None, limit: int, offset: int) -> list[dict[str, Any]]:
+        await self.get(assistant_id)
+        return await self.store.assistant_versions(assistant_id, metadata=metadata, limit=limit, offset=offset)
+
+    async def set_latest(self, assistant_id: str, version: int) -> dict[str, Any]:
+        await self.get(assistant_id)
+        found = await self.store.set_latest_version(assistant_id, version)
+        if found is None:
+            raise NotFound(f"Assistant {assistant_id} has no version {version}")
+        return found
+
+    async def _graph(self, assistant_id: str) -> tuple[dict[str, Any], Pregel]:
+        assistant = await self.get(assistant_id)
+        async with self.registry.graph(assistant["graph_id"], assistant["config"]) as graph:
+            return assistant, graph
+
+    async def drawable_graph(self, assistant_id: str, xray: int | bool) -> dict[str, Any]:
+        _, graph = await self._graph(assistant_id)
+        try:
+            drawn = graph.get_graph(xray=xray)
+        except Exception as exc:
+            raise BadRequest(f"Graph cannot be drawn: {exc}") from exc
+        return to_jsonable(drawn.to_json())
+
+    async def schemas(self, assistant_id: str) -> dict[str, Any]:
+        assistant, graph = await self._graph(assistant_id)
+        return {"graph_id": assistant["graph_id"], **_schemas(graph)}
+
+    async def subgraphs(self, assistant_id: str, namespace: str | None, recurse: bool) -> dict[str, Any]:
+        _, graph = await self._graph(assistant_id)
+        return {ns: _schemas(sub) async for ns, sub in graph.aget_subgraphs(namespace=namespace, recurse=recurse)}
+
+
+def _schemas(graph: Pregel) -> dict[str, Any]:
+    def safe(fn: Any) -> Any:
+        try:
+            return fn()
+        except Exception:
+            return None
+
+    state = None
+    builder = getattr(graph, "builder", None)
+    if builder is not None and getattr(builder, "state_schema", None) is not None:
+        from pydantic import TypeAdapter
+
+        state = safe(lambda: TypeAdapter(builder.state_schema).json_schema())
+    return {
+        "input_schema": safe(graph.get_input_jsonschema),
+        "output_schema": safe(graph.get_output_jsonschema),
+        "state_schema": state,
+        "config_schema": safe(graph.get_config_jsonschema),
+        "context_schema": safe(graph.get_context_jsonschema),
+    }

@@ -1,0 +1,227 @@
+"""Runs: admission under a multitask strategy, cancel, wait and join.
+
+Admission is decided atomically per thread inside the backend's transaction, by the
+rule below, so two concurrent creates (or two `Command(resume)`) can never both pass
+a `reject`.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Sequence
+from typing import Any
+
+from tether.errors import Conflict, InvalidInput, NotFound
+from tether.ids import is_uuid, uuid7
+from tether.ports import Admission, AdmissionRule, Backend, CancelResult
+from tether.records import SCOPE_CONTROL, SCOPE_THREAD, NewEvent, RunRecord, now_iso
+from tether.serialization import dumps, loads
+from tether.services.assistants import AssistantService
+from tether.services.threads import check_thread_id, new_thread
+from tether.worker.stream_modes import STREAM_MODES
+
+BUSY = "Thread is already running a task. Wait for it to finish or choose a different multitask strategy."
+
+
+def admission_rule(strategy: str) -> AdmissionRule:
+    def decide(inflight: list[RunRecord]) -> Admission:
+        if not inflight or strategy == "enqueue":
+            return Admission()
+        if strategy == "reject":
+            return Admission(reject=True)
+        action = "rollback" if strategy == "rollback" else "interrupt"
+        return Admission(cancel=[r.run_id for r in inflight], cancel_action=action)
+
+    return decide
+
+
+def normalize_modes(stream_mode: str | Sequence[str] | None) -> list[str]:
+    modes = [stream_mode] if isinstance(stream_mode, str) else list(stream_mode or ["values"])
+    for mode in modes:
+        if mode not in STREAM_MODES:
+            raise InvalidInput(f"Invalid stream_mode {mode!r}: must be one of {', '.join(STREAM_MODES)}")
+    return list(dict.fromkeys(modes)) or ["values"]
+
+
+class RunService:
+    def __init__(self, backend: Backend, assistants: AssistantService) -> None:
+        self.backend = backend
+        self.assistants = assistants
+
+    async def create(self, thread_id: str | None, payload: dict[str, Any], *, stateless: bool = False) -> RunRecord:
+        """Admit a run. `payload` is a validated run-create body."""
+        assistant = await self.assistants.resolve(payload["assistant_id"])
+        graph_id = assistant["graph_id"]
+        strategy = payload.get("multitask_strategy") or "enqueue"
+        create_thread = None
+        if stateless:
+            thread_id = uuid7()
+            create_thread = new_thread(thread_id, {"graph_id": graph_id, "assistant_id": assistant["assistant_id"]})
+        else:
+            check_thread_id(thread_id or "")
+            if payload.get("if_not_exists") == "create":
+                create_thread = new_thread(thread_id, {"graph_id": graph_id, "assistant_id": assistant["assistant_id"]})
+        assert thread_id is not None
+        after_seconds = float(payload.get("after_seconds") or 0)
+        config = dict(payload.get("config") or {})
+        configurable = dict(config.get("configurable") or {})
+        configurable["__after_seconds__"] = after_seconds
+        config["configurable"] = configurable
+        now = now_iso()
+        run = RunRecord(
+            run_id=uuid7(),
+            thread_id=thread_id,
+            assistant_id=assistant["assistant_id"],
+            graph_id=graph_id,
+            status="pending",
+            metadata=payload.get("metadata") or {},
+            kwargs={
+                "input": payload.get("input"),
+                "command": payload.get("command"),
+                "config": config,
+                "context": payload.get("context") or {},
+                "stream_mode": normalize_modes(payload.get("stream_mode")),
+                "interrupt_before": payload.get("interrupt_before"),
+                "interrupt_after": payload.get("interrupt_after"),
+                "webhook": payload.get("webhook"),
+                "feedback_keys": payload.get("feedback_keys"),
+                "temporary": stateless and (payload.get("on_completion") or "delete") == "delete",
+                "subgraphs": bool(payload.get("stream_subgraphs")),
+                "resumable": bool(payload.get("stream_resumable")),
+                "checkpoint_during": payload.get("checkpoint_during", True),
+                "durability": payload.get("durability") or "async",
+                "checkpoint": payload.get("checkpoint"),
+                "checkpoint_id": payload.get("checkpoint_id"),
+            },
+            multitask_strategy=strategy,
+            created_at=now,
+            updated_at=now,
+            available_at=time.time() + after_seconds if after_seconds > 0 else 0.0,
+            on_completion=(payload.get("on_completion") or "delete") if stateless else None,
+        )
+        admitted = await self.backend.runs.admit_run(run, admission_rule(strategy), create_thread=create_thread)
+        if not admitted.thread_found:
+            raise NotFound("Thread or assistant not found.")
+        if admitted.rejected:
+            raise Conflict(BUSY)
+        await self._after_cancel(admitted.cancelled)
+        self.backend.signals.notify_work()
+        assert admitted.run is not None
+        return admitted.run
+
+    async def _after_cancel(self, cancelled: CancelResult) -> None:
+        for run in cancelled.flagged:
+            self.backend.signals.notify_cancel(run.run_id)
+        for run in cancelled.ended:
+            await self.end_log(run, {"status": "interrupted", "result": None})
+
+    async def end_log(self, run: RunRecord, end: dict[str, Any]) -> None:
+        """Close the event log of a run that ended without a worker (cancelled while pending)."""
+        await self.backend.events.append(
+            run.thread_id,
+            run.run_id,
+            [
+                NewEvent("end", dumps(end), "end", scope=SCOPE_CONTROL),
+                NewEvent("metadata", dumps({"status": "run_done", "run_id": run.run_id}), "lifecycle", SCOPE_THREAD),
+            ],
+        )
+
+    async def get(self, thread_id: str | None, run_id: str) -> RunRecord:
+        if thread_id is not None:
+            check_thread_id(thread_id)
+            if await self.backend.threads.get_thread(thread_id) is None:
+                raise NotFound(f"Thread with ID {thread_id} not found")
+        run = await self.backend.runs.get_run(check_run_id(run_id))
+        if run is None or (thread_id is not None and run.thread_id != thread_id):
+            raise NotFound("Run not found")
+        return run
+
+    async def list(self, thread_id: str, *, limit: int, offset: int, status: str | None) -> list[RunRecord]:
+        check_thread_id(thread_id)
+        if await self.backend.threads.get_thread(thread_id) is None:
+            raise NotFound(f"Thread with ID {thread_id} not found")
+        return await self.backend.runs.list_runs(thread_id, limit=limit, offset=offset, status=status)
+
+    async def delete(self, thread_id: str, run_id: str) -> None:
+        run = await self.get(thread_id, run_id)
+        if not run.done:
+            raise Conflict("Run is still in progress: cancel it before deleting it")
+        await self.backend.runs.delete_run(run.run_id)
+
+    async def cancel(self, thread_id: str, run_id: str, *, action: str) -> RunRecord:
+        check_thread_id(thread_id)
+        run = await self.backend.runs.get_run(check_run_id(run_id))
+        if run is None or run.thread_id != thread_id:
+            raise NotFound("No runs found to cancel.")
+        cancelled = await self.backend.runs.request_cancel(
+            thread_id=thread_id, run_ids=[run_id], status=None, action=action, reason="user"
+        )
+        if not cancelled.ended and not cancelled.flagged:
+            raise NotFound(
+                "No matching runs to cancel. Please verify the thread ID and run IDs are correct,"
+                " and the runs haven't been deleted or completed."
+            )
+        await self._after_cancel(cancelled)
+        return run
+
+    async def cancel_many(
+        self, *, thread_id: str | None, run_ids: list[str] | None, status: str | None, action: str
+    ) -> None:
+        if thread_id is not None:
+            check_thread_id(thread_id)
+        for run_id in run_ids or []:
+            check_run_id(run_id)
+        if status is None and not run_ids and thread_id is None:
+            raise InvalidInput("Provide either status, or thread_id and run_ids")
+        cancelled = await self.backend.runs.request_cancel(
+            thread_id=thread_id, run_ids=run_ids, status=status if status != "all" else None,
+            action=action, reason="user",
+        )
+        if not cancelled.ended and not cancelled.flagged:
+            raise NotFound(
+                "No matching runs to cancel. Please verify the thread ID and run IDs are correct,"
+                " and the runs haven't been deleted or completed."
+            )
+        await self._after_cancel(cancelled)
+
+    async def outcome(self, run: RunRecord, timeout: float) -> dict[str, Any] | None:
+        """Wait up to `timeout` seconds for the run to end: its end record
+        `{"status", "result"}`, or None if it is still going."""
+        deadline = time.monotonic() + timeout
+        current = await self.backend.runs.get_run(run.run_id)
+        if current is not None and current.done:
+            return {"status": current.status, "result": current.result}
+        _, cursor, _ = await self.backend.events.run_log_bounds(run.run_id)
+        if current is None:
+            cursor = None  # deleted (stateless or rolled back): its end is in the log
+        else:
+            # The run may have ended between the two reads: its end marker is then before the cursor.
+            current = await self.backend.runs.get_run(run.run_id)
+            if current is not None and current.done:
+                return {"status": current.status, "result": current.result}
+        next_check = time.monotonic() + 1.0
+        while True:
+            batch = await self.backend.events.read_run(run.run_id, cursor, limit=5000)
+            for event in batch:
+                if event.scope == SCOPE_CONTROL:
+                    end: dict[str, Any] = loads(event.data)
+                    return end
+                cursor = event.id
+            if batch:
+                continue
+            now = time.monotonic()
+            if now >= deadline:
+                return None
+            if now >= next_check:  # a guarantee behind the log: the run row itself
+                next_check = now + 1.0
+                current = await self.backend.runs.get_run(run.run_id)
+                if current is None or current.done:
+                    return {"status": current.status if current else "interrupted",
+                            "result": current.result if current else None}
+            await self.backend.events.wait(run.run_id, cursor, min(deadline, next_check) - now)
+
+
+def check_run_id(run_id: str) -> str:
+    if not is_uuid(run_id):
+        raise InvalidInput("Invalid run ID: must be a UUID")
+    return run_id

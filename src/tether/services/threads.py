@@ -1,0 +1,187 @@
+"""Threads: metadata, state, history, copies; the graph comes from the thread's metadata."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+from langgraph.errors import InvalidUpdateError
+from langgraph.pregel import Pregel
+
+from tether.errors import BadRequest, Conflict, InvalidInput, NotFound
+from tether.graphs import GraphRegistry
+from tether.ids import is_uuid, uuid7
+from tether.ports import Backend
+from tether.records import SCOPE_THREAD, NewEvent, ThreadRecord, now_iso
+from tether.serialization import dumps, to_jsonable
+from tether.services.run_config import thread_config
+from tether.services.state import EMPTY_STATE, snapshot_interrupts, state_to_api
+
+
+def check_thread_id(thread_id: str) -> str:
+    if not is_uuid(thread_id):
+        raise InvalidInput("Invalid thread ID: must be a UUID")
+    return thread_id
+
+
+def new_thread(thread_id: str | None = None, metadata: dict[str, Any] | None = None, ttl: dict[str, Any] | None = None) -> ThreadRecord:
+    now = now_iso()
+    return ThreadRecord(
+        thread_id=thread_id or uuid7(), created_at=now, updated_at=now, state_updated_at=now,
+        metadata=metadata or {}, ttl=ttl,
+    )
+
+
+class ThreadService:
+    def __init__(self, backend: Backend, registry: GraphRegistry) -> None:
+        self.backend = backend
+        self.registry = registry
+
+    async def create(
+        self, *, thread_id: str | None, metadata: dict[str, Any] | None, if_exists: str | None,
+        ttl: dict[str, Any] | None, supersteps: list[dict[str, Any]] | None,
+    ) -> ThreadRecord:
+        if thread_id is not None:
+            check_thread_id(thread_id)
+        record = new_thread(thread_id, metadata, ttl)
+        created = await self.backend.threads.create_thread(record, if_exists=if_exists or "raise")
+        if created is None:
+            raise Conflict(f"Thread {record.thread_id} already exists")
+        if supersteps and created is record:
+            await self._apply_supersteps(created, supersteps)
+            created = await self.get(created.thread_id)
+        return created
+
+    async def _apply_supersteps(self, thread: ThreadRecord, supersteps: list[dict[str, Any]]) -> None:
+        async with self._graph(thread) as graph:
+            config = thread_config(thread.thread_id)
+            for step in supersteps:
+                for update in step.get("updates", []):
+                    config = await graph.aupdate_state(config, update.get("values"), as_node=update.get("as_node"))
+        await self._refresh(thread.thread_id)
+
+    async def get(self, thread_id: str) -> ThreadRecord:
+        found = await self.backend.threads.get_thread(check_thread_id(thread_id))
+        if found is None:
+            raise NotFound(f"Thread with ID {thread_id} not found")
+        return found
+
+    async def update(self, thread_id: str, metadata: dict[str, Any] | None, ttl: dict[str, Any] | None) -> ThreadRecord:
+        changes: dict[str, Any] = {"metadata": metadata or {}}
+        if ttl is not None:
+            changes["ttl"] = ttl
+        updated = await self.backend.threads.update_thread(check_thread_id(thread_id), **changes)
+        if updated is None:
+            raise NotFound(f"Thread with ID {thread_id} not found")
+        return updated
+
+    async def delete(self, thread_id: str) -> None:
+        thread = await self.get(thread_id)
+        cancelled = await self.backend.runs.request_cancel(
+            thread_id=thread.thread_id, run_ids=None, status=None, action="interrupt", reason="thread deleted"
+        )
+        for run in cancelled.flagged:
+            self.backend.signals.notify_cancel(run.run_id)
+        await self.backend.threads.delete_thread(thread.thread_id)
+        await self.backend.checkpoints.delete_thread(thread.thread_id)
+        await self.backend.events.delete_thread(thread.thread_id)
+
+    async def copy(self, thread_id: str) -> ThreadRecord:
+        source = await self.get(thread_id)
+        copy = new_thread(str(uuid.uuid4()), dict(source.metadata))
+        copy.values, copy.interrupts, copy.config = source.values, source.interrupts, source.config
+        await self.backend.threads.create_thread(copy, if_exists="raise")
+        await self.backend.checkpoints.copy_thread(source.thread_id, copy.thread_id)
+        return copy
+
+    async def prune(self, thread_ids: list[str], strategy: str) -> int:
+        pruned = 0
+        for thread_id in thread_ids:
+            if await self.backend.threads.get_thread(check_thread_id(thread_id)) is None:
+                continue
+            if strategy == "keep_latest":
+                await self.backend.checkpoints.prune_to_latest(thread_id)
+            else:
+                await self.delete(thread_id)
+            pruned += 1
+        return pruned
+
+    # -- state -------------------------------------------------------------------------
+
+    @asynccontextmanager
+    async def _graph(self, thread: ThreadRecord) -> AsyncIterator[Pregel]:
+        graph_id = thread.metadata.get("graph_id")
+        if not graph_id or graph_id not in self.registry:
+            raise BadRequest(f"Thread {thread.thread_id} has no graph: run it once, or create it with a graph_id")
+        async with self.registry.graph(graph_id, thread.config) as graph:
+            yield graph
+
+    def _has_graph(self, thread: ThreadRecord) -> bool:
+        return thread.metadata.get("graph_id") in self.registry
+
+    async def state(
+        self, thread_id: str, *, checkpoint: dict[str, Any] | None = None, subgraphs: bool = False
+    ) -> dict[str, Any]:
+        thread = await self.get(thread_id)
+        if not self._has_graph(thread):
+            return dict(EMPTY_STATE)
+        async with self._graph(thread) as graph:
+            snapshot = await graph.aget_state(thread_config(thread.thread_id, checkpoint), subgraphs=subgraphs)
+        if checkpoint and checkpoint.get("checkpoint_id") and snapshot.config is None:
+            raise NotFound(f"Checkpoint {checkpoint['checkpoint_id']} not found")
+        return state_to_api(snapshot)
+
+    async def history(
+        self, thread_id: str, *, limit: int, before: dict[str, Any] | None, metadata: dict[str, Any] | None,
+        checkpoint: dict[str, Any] | None,
+    ) -> list[dict[str, Any]]:
+        thread = await self.get(thread_id)
+        if not self._has_graph(thread):
+            return []
+        async with self._graph(thread) as graph:
+            states = graph.aget_state_history(
+                thread_config(thread.thread_id, checkpoint),
+                filter=metadata or None,
+                before=thread_config(thread.thread_id, before) if before else None,
+                limit=limit,
+            )
+            return [state_to_api(s) async for s in states]
+
+    async def update_state(
+        self, thread_id: str, *, values: Any, as_node: str | None, checkpoint: dict[str, Any] | None
+    ) -> dict[str, Any]:
+        thread = await self.get(thread_id)
+        if thread.status == "busy":
+            raise Conflict("Thread is busy: a run is in progress. Wait for it to finish or cancel it.")
+        async with self._graph(thread) as graph:
+            try:
+                config = await graph.aupdate_state(
+                    thread_config(thread.thread_id, checkpoint), values, as_node=as_node
+                )
+            except InvalidUpdateError as exc:
+                raise BadRequest(str(exc)) from exc
+            except (ValueError, KeyError, TypeError) as exc:
+                raise BadRequest(f"{type(exc).__name__}: {exc}") from exc
+        await self._refresh(thread.thread_id)
+        await self.backend.events.append(
+            thread.thread_id, f"state:{thread.thread_id}",
+            [NewEvent("state_update", dumps({"values": values, "as_node": as_node}), "state_update", SCOPE_THREAD)],
+        )
+        configurable = to_jsonable(config["configurable"])
+        return {"checkpoint": configurable, "configurable": configurable, "checkpoint_id": configurable.get("checkpoint_id")}
+
+    async def _refresh(self, thread_id: str) -> None:
+        """Copy the thread's current values and interrupts onto the thread record."""
+        thread = await self.get(thread_id)
+        async with self._graph(thread) as graph:
+            snapshot = await graph.aget_state(thread_config(thread_id))
+        interrupts = snapshot_interrupts(snapshot)
+        await self.backend.threads.update_thread(
+            thread_id,
+            values=to_jsonable(snapshot.values),
+            interrupts=interrupts,
+            status="interrupted" if (interrupts or snapshot.next) else "idle",
+            state_updated_at=now_iso(),
+        )

@@ -1,0 +1,69 @@
+"""Settings from `TETHER_*` environment variables, mirrored by CLI flags."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field, fields, replace
+from pathlib import Path
+from typing import Any
+
+
+def _env(name: str, default: str) -> str:
+    return os.environ.get(f"TETHER_{name}", default)
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Everything configurable about a Tether process.
+
+    Example:
+        >>> Settings.from_env(port=8080).port
+        8080
+    """
+
+    config: Path = Path("langgraph.json")
+    host: str = "127.0.0.1"
+    port: int = 2024
+    data_dir: Path = Path(".tether")
+    database_url: str = ""  # default: sqlite in data_dir
+    #: How many runs execute at once in this process.
+    workers: int = 16
+    #: Seconds between SSE heartbeat comments (and `/wait` padding newlines).
+    heartbeat_seconds: float = 5.0
+    #: How long a finished run's event log is kept for replay.
+    event_retention_seconds: float = 7 * 24 * 3600.0
+    #: A run that runs longer than this ends with status `timeout`.
+    run_timeout_seconds: float = 24 * 3600.0
+    #: A worker's claim on a run lasts this long unless renewed by its heartbeat.
+    lease_seconds: float = 30.0
+    #: The queue is polled at least this often, as a guarantee behind wake-up signals.
+    poll_seconds: float = 1.0
+    webhook_retries: int = 3
+    log_level: str = "info"
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    @classmethod
+    def from_env(cls, **overrides: Any) -> Settings:
+        base = cls(
+            config=Path(_env("CONFIG", "langgraph.json")),
+            host=_env("HOST", "127.0.0.1"),
+            port=int(_env("PORT", "2024")),
+            data_dir=Path(_env("DATA_DIR", ".tether")),
+            database_url=_env("DATABASE_URL", ""),
+            workers=int(_env("WORKERS", "16")),
+            heartbeat_seconds=float(_env("HEARTBEAT_SECONDS", "5")),
+            event_retention_seconds=float(_env("EVENT_RETENTION_SECONDS", str(7 * 24 * 3600))),
+            run_timeout_seconds=float(_env("RUN_TIMEOUT_SECONDS", str(24 * 3600))),
+            lease_seconds=float(_env("LEASE_SECONDS", "30")),
+            poll_seconds=float(_env("POLL_SECONDS", "1")),
+            webhook_retries=int(_env("WEBHOOK_RETRIES", "3")),
+            log_level=_env("LOG_LEVEL", "info"),
+        )
+        known = {f.name for f in fields(cls)}
+        return replace(base, **{k: v for k, v in overrides.items() if k in known and v is not None})
+
+    @property
+    def sqlite_path(self) -> Path:
+        if self.database_url.startswith("sqlite:///"):
+            return Path(self.database_url.removeprefix("sqlite:///"))
+        return self.data_dir / "tether.sqlite"

@@ -1,0 +1,1 @@
+"""Workers: claim runs from the queue and execute their graphs."""

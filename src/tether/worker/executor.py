@@ -1,0 +1,208 @@
+"""Executing one claimed run: stream the graph into the event log, then end the run
+and its thread's status in one transaction (refused if the claim was lost)."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from dataclasses import dataclass
+from typing import Any
+
+from tether.ports import Backend
+from tether.records import SCOPE_CONTROL, SCOPE_THREAD, NewEvent, RunRecord, now_iso
+from tether.serialization import dumps, to_jsonable
+from tether.services.state import snapshot_interrupts
+from tether.services.run_config import run_config, run_context, run_input, thread_config
+from tether.settings import Settings
+from tether.graphs import GraphRegistry
+from tether.worker.event_writer import EventWriter
+from tether.worker.stream_modes import StreamTranslator
+
+log = logging.getLogger("tether.worker")
+
+
+@dataclass
+class Outcome:
+    status: str  # success | error | timeout | interrupted | rollback
+    error: dict[str, Any] | None = None
+
+
+class StopReason:
+    """Why a run's graph was stopped from outside."""
+
+    CANCEL = "cancel"
+    LOST_CLAIM = "lost-claim"
+    SHUTDOWN = "shutdown"
+
+
+class RunHandle:
+    """Lets the pool stop a run's graph without interrupting the run's bookkeeping."""
+
+    def __init__(self) -> None:
+        self.reason: str | None = None
+        self._graph_task: asyncio.Task[None] | None = None
+
+    def stop(self, reason: str) -> None:
+        if self.reason is None:
+            self.reason = reason
+            if self._graph_task is not None:
+                self._graph_task.cancel()
+
+    async def run_graph(self, coro: Any) -> None:
+        self._graph_task = asyncio.ensure_future(coro)
+        if self.reason is not None:
+            self._graph_task.cancel()
+        await self._graph_task
+
+
+class RunExecutor:
+    def __init__(self, backend: Backend, registry: GraphRegistry, settings: Settings) -> None:
+        self.backend = backend
+        self.registry = registry
+        self.settings = settings
+        self.webhooks: Any = None  # set by the runtime: a callable(run, payload)
+
+    async def execute(self, run: RunRecord, handle: RunHandle) -> None:
+        """Run to an end, unless `handle` stops it for shutdown or a lost claim."""
+        writer = EventWriter(self.backend.events, run.thread_id, run.run_id)
+        writer.put([NewEvent("metadata", dumps({"run_id": run.run_id, "attempt": run.attempt}), "metadata")])
+        assistant = await self.backend.assistants.get_assistant(run.assistant_id)
+        config = run_config(run, assistant)
+        outcome = Outcome("success")
+        try:
+            async with asyncio.timeout(self.settings.run_timeout_seconds):
+                await handle.run_graph(self._stream(run, assistant, config, writer))
+        except asyncio.CancelledError:
+            if handle.reason != StopReason.CANCEL:
+                # Shutdown or a lost claim: leave the run to be claimed again.
+                await writer.close()
+                if handle.reason is None:
+                    raise
+                return
+            fresh = await self.backend.runs.get_run(run.run_id)
+            action = (fresh.cancel_action if fresh else None) or "interrupt"
+            outcome = Outcome("rollback" if action == "rollback" else "interrupted")
+        except TimeoutError:
+            outcome = Outcome("timeout", {"error": "TimeoutError", "message": "Run exceeded its timeout"})
+        except Exception as exc:  # the graph failed: that is the run's result, not ours
+            log.info("run %s failed: %r", run.run_id, exc)
+            outcome = Outcome("error", {"error": type(exc).__name__, "message": str(exc)})
+        if outcome.error is not None:
+            writer.put([NewEvent("error", dumps(outcome.error), "error")])
+        await writer.close()
+        await self._finish(run, config, outcome)
+
+    async def _stream(self, run: RunRecord, assistant: dict[str, Any] | None, config: dict[str, Any], writer: EventWriter) -> None:
+        kwargs = run.kwargs
+        translator = StreamTranslator(kwargs.get("stream_mode") or ["values"])
+        subgraphs = bool(kwargs.get("subgraphs"))
+        async with self.registry.graph(run.graph_id, config) as graph:
+            graph_input = run_input(kwargs)
+            if run.attempt > 1:
+                graph_input, config = await self._resume_point(graph, run, config, graph_input)
+            elif run.checkpoint_before is None:
+                latest = await self.backend.checkpoints.latest_checkpoint_id(run.thread_id)
+                await self.backend.runs.set_checkpoint_before(run.run_id, run.attempt, latest)
+            options: dict[str, Any] = {
+                "context": run_context(run, assistant),
+                "stream_mode": translator.langgraph_modes(),
+                "subgraphs": subgraphs,
+                "interrupt_before": kwargs.get("interrupt_before"),
+                "interrupt_after": kwargs.get("interrupt_after"),
+            }
+            if kwargs.get("durability"):
+                options["durability"] = kwargs["durability"]
+            if translator.wants_events:
+                await self._stream_events(graph, graph_input, config, options, translator, writer)
+                return
+            async for chunk in graph.astream(graph_input, config, **options):
+                namespace, mode, data = chunk if subgraphs else ((), *chunk)
+                writer.put(translator.translate(namespace, mode, data))
+
+    async def _stream_events(
+        self, graph: Any, graph_input: Any, config: dict[str, Any], options: dict[str, Any],
+        translator: StreamTranslator, writer: EventWriter,
+    ) -> None:
+        subgraphs = options["subgraphs"]
+        root_run_id: str | None = None
+        async for event in graph.astream_events(graph_input, config, version="v2", **options):
+            if root_run_id is None:
+                root_run_id = event.get("run_id")
+            if event.get("event") == "on_chain_stream" and event.get("run_id") == root_run_id:
+                chunk = event["data"]["chunk"]
+                namespace, mode, data = chunk if subgraphs else ((), *chunk)
+                writer.put(translator.translate(namespace, mode, data))
+            else:
+                writer.put(translator.astream_event(event))
+
+    async def _resume_point(
+        self, graph: Any, run: RunRecord, config: dict[str, Any], graph_input: Any
+    ) -> tuple[Any, dict[str, Any]]:
+        """A retried run continues from its own last checkpoint, if it made one."""
+        snapshot = await graph.aget_state(thread_config(run.thread_id))
+        if (snapshot.metadata or {}).get("run_id") == run.run_id:
+            configurable = {k: v for k, v in config["configurable"].items() if k != "checkpoint_id"}
+            return None, {**config, "configurable": configurable}
+        return graph_input, config
+
+    async def _finish(self, run: RunRecord, config: dict[str, Any], outcome: Outcome) -> None:
+        backend = self.backend
+        status = outcome.status
+        if status == "rollback":
+            await backend.checkpoints.rollback(run.thread_id, run.checkpoint_before or None)
+        values, interrupts = None, {}
+        try:
+            async with self.registry.graph(run.graph_id, config) as graph:
+                snapshot = await graph.aget_state(thread_config(run.thread_id))
+            values = to_jsonable(snapshot.values)
+            interrupts = snapshot_interrupts(snapshot)
+            pending_next = bool(snapshot.next)
+        except Exception:  # the state cannot be read: report the run's own outcome
+            log.exception("reading the final state of run %s failed", run.run_id)
+            pending_next = False
+        if outcome.error is not None:
+            result: Any = {"__error__": outcome.error}
+            thread_status = "error"
+        else:
+            result = dict(values or {}) if isinstance(values, dict) or values is None else values
+            all_interrupts = [i for group in interrupts.values() for i in group]
+            if all_interrupts and isinstance(result, dict):
+                result["__interrupt__"] = all_interrupts
+            if status == "interrupted":
+                thread_status = "interrupted"
+            elif status == "rollback":
+                thread_status = "interrupted" if interrupts else "idle"
+            else:
+                thread_status = "interrupted" if (interrupts or pending_next) else "idle"
+        delete_thread = run.on_completion == "delete"
+        finished = await backend.runs.finish_run(
+            run,
+            status="interrupted" if status == "rollback" else status,
+            result=result,
+            thread_changes={
+                "status": thread_status,
+                "values": values,
+                "interrupts": interrupts,
+                "error": outcome.error,
+                "state_updated_at": now_iso(),
+            },
+            delete_run=status == "rollback",
+            delete_thread=delete_thread,
+        )
+        if not finished:
+            log.warning("run %s attempt %s lost its claim; its result is discarded", run.run_id, run.attempt)
+            return
+        if delete_thread:
+            await backend.checkpoints.delete_thread(run.thread_id)
+        end = dumps({"status": "interrupted" if status == "rollback" else status, "result": result})
+        await backend.events.append(
+            run.thread_id,
+            run.run_id,
+            [
+                NewEvent("end", end, "end", scope=SCOPE_CONTROL),
+                NewEvent("metadata", dumps({"status": "run_done", "run_id": run.run_id}), "lifecycle", scope=SCOPE_THREAD),
+            ],
+        )
+        backend.signals.notify_work()
+        if run.kwargs.get("webhook") and self.webhooks is not None:
+            self.webhooks(run, status, result, values)

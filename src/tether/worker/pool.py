@@ -1,0 +1,131 @@
+"""The in-process worker pool: claims runs as soon as they are admitted (woken by a
+signal, with polling only as a guarantee), renews their leases, and stops them on cancel."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import os
+import time
+import uuid
+from dataclasses import dataclass
+
+from tether.ports import Backend
+from tether.records import RunRecord
+from tether.settings import Settings
+from tether.worker.executor import RunExecutor, RunHandle, StopReason
+
+log = logging.getLogger("tether.worker")
+
+
+@dataclass
+class _Active:
+    run: RunRecord
+    task: asyncio.Task[None]
+    handle: RunHandle
+
+
+class WorkerPool:
+    def __init__(self, backend: Backend, executor: RunExecutor, settings: Settings) -> None:
+        self.backend = backend
+        self.executor = executor
+        self.settings = settings
+        self.worker_id = f"{os.uname().nodename}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+        self.active: dict[str, _Active] = {}
+        self._tasks: list[asyncio.Task[None]] = []
+        self._stopping = False
+        backend.signals.on_cancel(self._on_cancel)
+
+    @property
+    def capacity(self) -> int:
+        return self.settings.workers
+
+    async def start(self) -> None:
+        self._tasks = [
+            asyncio.create_task(self._claim_loop(), name="tether-claim"),
+            asyncio.create_task(self._lease_loop(), name="tether-lease"),
+        ]
+
+    async def stop(self) -> None:
+        self._stopping = True
+        for task in self._tasks:
+            task.cancel()
+        for active in list(self.active.values()):
+            active.handle.stop(StopReason.SHUTDOWN)
+        await asyncio.gather(*self._tasks, *(a.task for a in self.active.values()), return_exceptions=True)
+
+    async def run_until_idle(self) -> None:
+        """Burst mode: claim and execute until nothing is left to claim (for tests and tools)."""
+        while True:
+            started = await self._claim_available()
+            if not started and not self.active:
+                return
+            await asyncio.gather(*(a.task for a in list(self.active.values())), return_exceptions=True)
+
+    async def _claim_available(self) -> int:
+        started = 0
+        while len(self.active) < self.capacity:
+            run = await self.backend.runs.claim_run(self.worker_id, self.settings.lease_seconds)
+            if run is None:
+                break
+            self._start(run)
+            started += 1
+        return started
+
+    def _start(self, run: RunRecord) -> None:
+        handle = RunHandle()
+        task = asyncio.create_task(self._execute(run, handle), name=f"run:{run.run_id}")
+        self.active[run.run_id] = _Active(run, task, handle)
+
+    async def _execute(self, run: RunRecord, handle: RunHandle) -> None:
+        try:
+            await self.executor.execute(run, handle)
+        except asyncio.CancelledError:
+            pass
+        except Exception:
+            log.exception("run %s crashed in the worker", run.run_id)
+        finally:
+            self.active.pop(run.run_id, None)
+            self.backend.signals.notify_work()
+
+    async def _claim_loop(self) -> None:
+        while not self._stopping:
+            try:
+                await self._claim_available()
+                timeout = self.settings.poll_seconds
+                next_at = await self.backend.runs.next_available_at()
+                if next_at is not None and next_at > time.time():
+                    timeout = min(timeout, max(0.0, next_at - time.time()))
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                log.exception("claiming runs failed")
+                timeout = self.settings.poll_seconds
+            await self.backend.signals.wait_for_work(timeout)
+
+    async def _lease_loop(self) -> None:
+        interval = max(0.05, self.settings.lease_seconds / 3)
+        while not self._stopping:
+            await asyncio.sleep(interval)
+            with contextlib.suppress(Exception):
+                await self._renew_leases()
+                for run in await self.backend.runs.requeue_expired():
+                    log.warning("run %s lost its worker; queued again (attempt %s next)", run.run_id, run.attempt + 1)
+                    self.backend.signals.notify_work()
+
+    async def _renew_leases(self) -> None:
+        for run_id, active in list(self.active.items()):
+            current = await self.backend.runs.renew_lease(run_id, active.run.attempt, self.settings.lease_seconds)
+            if current is None:
+                self._stop_run(run_id, StopReason.LOST_CLAIM)
+            elif current.cancel_action:
+                self._stop_run(run_id, StopReason.CANCEL)
+
+    def _on_cancel(self, run_id: str) -> None:
+        self._stop_run(run_id, StopReason.CANCEL)
+
+    def _stop_run(self, run_id: str, reason: str) -> None:
+        active = self.active.get(run_id)
+        if active is not None:
+            active.handle.stop(reason)
