@@ -103,6 +103,7 @@ class RunExecutor:
             elif run.checkpoint_before is None:
                 latest = await self.backend.checkpoints.latest_checkpoint_id(run.thread_id)
                 await self.backend.runs.set_checkpoint_before(run.run_id, run.attempt, latest)
+                run.checkpoint_before = latest or ""
             options: dict[str, Any] = {
                 "context": run_context(run, assistant),
                 "stream_mode": translator.langgraph_modes(),

@@ -126,10 +126,11 @@ class SqliteRunStore:
                     run.created_at, run.updated_at, run.attempt, run.available_at, run.on_completion,
                 ),
             )
-            write_thread_changes(
-                conn, run.thread_id,
-                {"status": "busy", "metadata": {"graph_id": run.graph_id, "assistant_id": run.assistant_id}},
-            )
+            current = select_thread(conn, run.thread_id)
+            changes: dict[str, Any] = {"status": "busy"}
+            if current is not None and "graph_id" not in current.metadata:
+                changes["metadata"] = {"graph_id": run.graph_id, "assistant_id": run.assistant_id}
+            write_thread_changes(conn, run.thread_id, changes)
             return AdmitResult(run=run, cancelled=cancelled)
 
         return await self._db.transaction(admit)
@@ -177,7 +178,13 @@ class SqliteRunStore:
                 " lease_expires_at = ?, updated_at = ? WHERE run_id = ?",
                 (worker_id, now + lease_seconds, now_iso(), row[0]),
             )
-            return _select_run(conn, row[0])
+            run = _select_run(conn, row[0])
+            assert run is not None
+            # The thread's state is read with the graph of the run that last ran on it.
+            write_thread_changes(
+                conn, run.thread_id, {"metadata": {"graph_id": run.graph_id, "assistant_id": run.assistant_id}}
+            )
+            return run
 
         return await self._db.transaction(claim)
 

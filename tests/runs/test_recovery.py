@@ -1,0 +1,55 @@
+"""Durability: SIGKILL the server mid-run and start it again."""
+
+from __future__ import annotations
+
+import time
+
+from langgraph_sdk import get_sync_client
+
+
+def test_sigkill_mid_run_then_restart_recovers_every_run(fresh_server) -> None:  # type: ignore[no-untyped-def]
+    fresh_server.start()
+    client = get_sync_client(url=fresh_server.url)
+
+    done_thread = client.threads.create()
+    done = client.runs.create(done_thread["thread_id"], "agent", input={"delay": 0}, stream_mode=["custom", "values"])
+    client.runs.join(done_thread["thread_id"], done["run_id"])
+    done_events = [(p.id, p.event, p.data) for p in client.runs.join_stream(done_thread["thread_id"], done["run_id"], last_event_id="0")]
+
+    thread = client.threads.create()
+    run = client.runs.create(thread["thread_id"], "agent", input={"delay": 0.3}, stream_mode=["custom", "updates"])
+    queued = client.runs.create(thread["thread_id"], "trivial", input={})
+    # Kill once step_a is checkpointed and step_b is under way.
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:
+        state = client.threads.get_state(thread["thread_id"])
+        if state["next"] == ["step_b"]:
+            break
+        time.sleep(0.05)
+    time.sleep(0.35)
+    fresh_server.kill()
+
+    fresh_server.start()
+    client = get_sync_client(url=fresh_server.url)
+
+    # A finished run replays exactly as before the crash.
+    assert [(p.id, p.event, p.data) for p in client.runs.join_stream(done_thread["thread_id"], done["run_id"], last_event_id="0")] == done_events
+
+    # The interrupted run is recovered: attempt 2, resumed from its last checkpoint.
+    result = client.runs.join(thread["thread_id"], run["run_id"])
+    assert client.runs.get(thread["thread_id"], run["run_id"])["status"] == "success"
+    parts = list(client.runs.join_stream(thread["thread_id"], run["run_id"], last_event_id="0"))
+    metadata = [p.data for p in parts if p.event == "metadata"]
+    assert [m["attempt"] for m in metadata] == [1, 2]
+    second_attempt = parts[[p.event for p in parts].index("metadata", 1) :]
+    assert not any(p.event == "custom" and p.data["node"] == "a" for p in second_attempt)
+    assert [p.data for p in second_attempt if p.event == "custom"] == [{"node": "b", "i": i} for i in range(3)]
+    ids = [p.id for p in parts]
+    assert len(set(ids)) == len(ids)
+
+    # The queued run ran after it; nothing is left busy or pending.
+    client.runs.join(thread["thread_id"], queued["run_id"])
+    assert client.runs.get(thread["thread_id"], queued["run_id"])["status"] == "success"
+    assert client.threads.get_state(thread["thread_id"])["values"]["counter"] == 112
+    assert client.threads.get(thread["thread_id"])["status"] == "idle"
+    assert result["counter"] in (111, 112)
