@@ -45,9 +45,23 @@ class ServerProcess:
         self.data_dir.mkdir(parents=True, exist_ok=True)
         log = self.log_path.open("wb")
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "tether", "dev", "--config", str(EXAMPLES), "--port", str(self.port),
-             "--data-dir", str(self.data_dir), "--log-level", "warning"],
-            stdout=log, stderr=subprocess.STDOUT, env={**os.environ, **self.env},
+            [
+                sys.executable,
+                "-m",
+                "tether",
+                "dev",
+                "--config",
+                str(EXAMPLES),
+                "--port",
+                str(self.port),
+                "--data-dir",
+                str(self.data_dir),
+                "--log-level",
+                "warning",
+            ],
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            env={**os.environ, **self.env},
         )
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
@@ -62,7 +76,11 @@ class ServerProcess:
         raise RuntimeError(f"tether did not start in {timeout}s:\n{self.log()}")
 
     def log(self) -> str:
-        return self.log_path.read_text(errors="replace") if self.log_path and self.log_path.exists() else ""
+        return (
+            self.log_path.read_text(errors="replace")
+            if self.log_path and self.log_path.exists()
+            else ""
+        )
 
     def stop(self) -> None:
         if self.process is not None and self.process.poll() is None:

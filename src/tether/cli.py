@@ -7,7 +7,6 @@ import asyncio
 import errno
 import logging
 import socket
-import sys
 from pathlib import Path
 
 from tether import __version__
@@ -15,8 +14,16 @@ from tether.settings import Settings
 
 
 def _common(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--config", type=Path, help="the project's langgraph.json (env TETHER_CONFIG; default ./langgraph.json)")
-    parser.add_argument("--data-dir", type=Path, help="where the SQLite files live (env TETHER_DATA_DIR; default ./.tether)")
+    parser.add_argument(
+        "--config",
+        type=Path,
+        help="the project's langgraph.json (env TETHER_CONFIG; default ./langgraph.json)",
+    )
+    parser.add_argument(
+        "--data-dir",
+        type=Path,
+        help="where the SQLite files live (env TETHER_DATA_DIR; default ./.tether)",
+    )
     parser.add_argument("--database-url", help="sqlite:///path (env TETHER_DATABASE_URL)")
 
 
@@ -34,11 +41,21 @@ def build_parser() -> argparse.ArgumentParser:
     ):
         sub = commands.add_parser(name, help=text, description=text)
         _common(sub)
-        sub.add_argument("--host", help="interface to listen on (env TETHER_HOST; default 127.0.0.1)")
-        sub.add_argument("--port", type=int, help="port to listen on (env TETHER_PORT; default 2024)")
-        sub.add_argument("--workers", type=int, help="runs executed at once (env TETHER_WORKERS; default 16)")
-        sub.add_argument("--log-level", help="debug, info, warning, error (env TETHER_LOG_LEVEL; default info)")
-    migrate = commands.add_parser("migrate", help="create or upgrade the database schema, then exit")
+        sub.add_argument(
+            "--host", help="interface to listen on (env TETHER_HOST; default 127.0.0.1)"
+        )
+        sub.add_argument(
+            "--port", type=int, help="port to listen on (env TETHER_PORT; default 2024)"
+        )
+        sub.add_argument(
+            "--workers", type=int, help="runs executed at once (env TETHER_WORKERS; default 16)"
+        )
+        sub.add_argument(
+            "--log-level", help="debug, info, warning, error (env TETHER_LOG_LEVEL; default info)"
+        )
+    migrate = commands.add_parser(
+        "migrate", help="create or upgrade the database schema, then exit"
+    )
     _common(migrate)
     return parser
 
@@ -52,7 +69,9 @@ def _bind(host: str, port: int) -> socket.socket:
     except OSError as exc:
         sock.close()
         if exc.errno == errno.EADDRINUSE:
-            raise SystemExit(f"tether: port {port} on {host} is already in use; choose another with --port") from None
+            raise SystemExit(
+                f"tether: port {port} on {host} is already in use; choose another with --port"
+            ) from None
         raise SystemExit(f"tether: cannot listen on {host}:{port}: {exc.strerror}") from None
     sock.listen(2048)
     sock.set_inheritable(True)
@@ -82,7 +101,10 @@ def _serve(settings: Settings, banner: bool) -> None:
             flush=True,
         )
     config = uvicorn.Config(
-        create_app(settings), log_level=settings.log_level, lifespan="on", timeout_graceful_shutdown=5,
+        create_app(settings),
+        log_level=settings.log_level,
+        lifespan="on",
+        timeout_graceful_shutdown=5,
     )
     server = uvicorn.Server(config)
     server.run(sockets=[sock])
@@ -99,7 +121,9 @@ def main(argv: list[str] | None = None) -> None:
         workers=getattr(args, "workers", None),
         log_level=getattr(args, "log_level", None),
     )
-    logging.basicConfig(level=settings.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.basicConfig(
+        level=settings.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
     if args.command == "migrate":
         from tether.backends import open_backend
 
@@ -114,4 +138,4 @@ def main(argv: list[str] | None = None) -> None:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    main()

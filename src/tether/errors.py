@@ -1,10 +1,10 @@
 """Domain errors raised by services and mapped to HTTP responses by the API layer.
 
-    TetherError
-    ├── NotFound          404
-    ├── Conflict          409
-    ├── InvalidInput      422 (400 where the official server uses 400)
-    └── Gone              410-like: a stream cursor older than the retained log
+TetherError
+├── NotFound          404
+├── Conflict          409
+├── InvalidInput      422 (400 where the official server uses 400)
+└── Gone              410-like: a stream cursor older than the retained log
 """
 
 from __future__ import annotations

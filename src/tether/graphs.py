@@ -16,12 +16,15 @@ import sys
 from collections.abc import AsyncIterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeAlias
 
 import orjson
 from dotenv import dotenv_values
 from langgraph.graph import StateGraph
 from langgraph.pregel import Pregel
+
+#: A compiled graph of any state, context, input and output types.
+Graph: TypeAlias = "Pregel[Any, Any, Any, Any]"
 
 
 class GraphConfigError(Exception):
@@ -34,7 +37,7 @@ class GraphSpec:
     path: str
     description: str | None = None
     #: A ready graph (compiled once) or None for factories, built per run.
-    compiled: Pregel | None = None
+    compiled: Graph | None = None
     factory: Any = None
 
 
@@ -74,13 +77,13 @@ def read_project(config_path: Path) -> Project:
                 sys.path.insert(0, path)
 
     for graph_id, entry in raw["graphs"].items():
-        if isinstance(entry, dict):
-            path, description = entry.get("path"), entry.get("description")
-        else:
-            path, description = entry, None
-        if not isinstance(path, str) or ":" not in path:
-            raise GraphConfigError(f'Graph "{graph_id}": expected "./file.py:attribute", got {path!r}')
-        spec = GraphSpec(graph_id=graph_id, path=path, description=description)
+        location: Any = entry.get("path") if isinstance(entry, dict) else entry
+        description = entry.get("description") if isinstance(entry, dict) else None
+        if not isinstance(location, str) or ":" not in location:
+            raise GraphConfigError(
+                f'Graph "{graph_id}": expected "./file.py:attribute", got {location!r}'
+            )
+        spec = GraphSpec(graph_id=graph_id, path=location, description=description)
         _load(spec, root)
         project.graphs[graph_id] = spec
     return project
@@ -103,11 +106,15 @@ def _load(spec: GraphSpec, root: Path) -> None:
     except GraphConfigError:
         raise
     except Exception as exc:
-        raise GraphConfigError(f'Graph "{spec.graph_id}": importing {location} failed: {exc!r}') from exc
+        raise GraphConfigError(
+            f'Graph "{spec.graph_id}": importing {location} failed: {exc!r}'
+        ) from exc
     try:
         value = getattr(module, attr)
     except AttributeError as exc:
-        raise GraphConfigError(f'Graph "{spec.graph_id}": {location} has no attribute {attr!r}') from exc
+        raise GraphConfigError(
+            f'Graph "{spec.graph_id}": {location} has no attribute {attr!r}'
+        ) from exc
     if isinstance(value, StateGraph):
         value = value.compile()
     if isinstance(value, Pregel):
@@ -118,11 +125,13 @@ def _load(spec: GraphSpec, root: Path) -> None:
         raise GraphConfigError(f'Graph "{spec.graph_id}": {attr} is not a graph or a graph factory')
 
 
-def _as_pregel(graph_id: str, value: Any) -> Pregel:
+def _as_pregel(graph_id: str, value: Any) -> Graph:
     if isinstance(value, StateGraph):
         value = value.compile()
     if not isinstance(value, Pregel):
-        raise GraphConfigError(f'Graph "{graph_id}": the factory returned {type(value).__name__}, not a graph')
+        raise GraphConfigError(
+            f'Graph "{graph_id}": the factory returned {type(value).__name__}, not a graph'
+        )
     return value
 
 
@@ -133,7 +142,7 @@ class GraphRegistry:
         self.project = project
         self._checkpointer = checkpointer
         self._store = store
-        self._bound: dict[str, Pregel] = {}
+        self._bound: dict[str, Graph] = {}
 
     def __contains__(self, graph_id: str) -> bool:
         return graph_id in self.project.graphs
@@ -142,11 +151,13 @@ class GraphRegistry:
     def graph_ids(self) -> list[str]:
         return list(self.project.graphs)
 
-    def _bind(self, graph: Pregel) -> Pregel:
+    def _bind(self, graph: Graph) -> Graph:
         return graph.copy(update={"checkpointer": self._checkpointer, "store": self._store})
 
     @contextlib.asynccontextmanager
-    async def graph(self, graph_id: str, config: Mapping[str, Any] | None = None) -> AsyncIterator[Pregel]:
+    async def graph(
+        self, graph_id: str, config: Mapping[str, Any] | None = None
+    ) -> AsyncIterator[Graph]:
         """The graph for one run (factories are called with the run's config)."""
         spec = self.project.graphs[graph_id]
         if spec.compiled is not None:
@@ -175,4 +186,6 @@ def _accepts_argument(factory: Any) -> bool:
         params = inspect.signature(factory).parameters.values()
     except (TypeError, ValueError):
         return False
-    return any(p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD, p.VAR_POSITIONAL) for p in params)
+    return any(
+        p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD, p.VAR_POSITIONAL) for p in params
+    )

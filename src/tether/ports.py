@@ -55,19 +55,30 @@ class QueueStats:
 
 
 class AssistantStore(Protocol):
-    async def create_assistant(self, assistant: dict[str, Any], *, if_exists: str) -> dict[str, Any] | None:
+    async def create_assistant(
+        self, assistant: dict[str, Any], *, if_exists: str
+    ) -> dict[str, Any] | None:
         """Insert; on an existing id return it ("do_nothing") or None ("raise")."""
 
     async def get_assistant(self, assistant_id: str) -> dict[str, Any] | None: ...
 
-    async def update_assistant(self, assistant_id: str, patch: dict[str, Any]) -> dict[str, Any] | None:
+    async def update_assistant(
+        self, assistant_id: str, patch: dict[str, Any]
+    ) -> dict[str, Any] | None:
         """Write a new version with the patch applied and make it the latest."""
 
     async def delete_assistant(self, assistant_id: str) -> bool: ...
 
     async def search_assistants(
-        self, *, metadata: dict[str, Any] | None, graph_id: str | None, name: str | None,
-        limit: int, offset: int, sort_by: str, sort_order: str,
+        self,
+        *,
+        metadata: dict[str, Any] | None,
+        graph_id: str | None,
+        name: str | None,
+        limit: int,
+        offset: int,
+        sort_by: str,
+        sort_order: str,
     ) -> list[dict[str, Any]]: ...
 
     async def count_assistants(
@@ -78,7 +89,9 @@ class AssistantStore(Protocol):
         self, assistant_id: str, *, metadata: dict[str, Any] | None, limit: int, offset: int
     ) -> list[dict[str, Any]]: ...
 
-    async def set_latest_version(self, assistant_id: str, version: int) -> dict[str, Any] | None: ...
+    async def set_latest_version(
+        self, assistant_id: str, version: int
+    ) -> dict[str, Any] | None: ...
 
 
 class ThreadStore(Protocol):
@@ -94,9 +107,16 @@ class ThreadStore(Protocol):
         """Delete the thread, its runs and its event log."""
 
     async def search_threads(
-        self, *, ids: Sequence[str] | None, metadata: dict[str, Any] | None,
-        values: dict[str, Any] | None, status: str | None, limit: int, offset: int,
-        sort_by: str, sort_order: str,
+        self,
+        *,
+        ids: Sequence[str] | None,
+        metadata: dict[str, Any] | None,
+        values: dict[str, Any] | None,
+        status: str | None,
+        limit: int,
+        offset: int,
+        sort_by: str,
+        sort_order: str,
     ) -> list[ThreadRecord]: ...
 
     async def count_threads(
@@ -125,21 +145,36 @@ class RunStore(Protocol):
     async def claim_run(self, worker_id: str, lease_seconds: float) -> RunRecord | None:
         """Take the oldest available pending run whose thread has nothing running."""
 
-    async def renew_lease(self, run_id: str, attempt: int, lease_seconds: float) -> RunRecord | None:
+    async def renew_lease(
+        self, run_id: str, attempt: int, lease_seconds: float
+    ) -> RunRecord | None:
         """Extend a claim. None when the claim was lost (fenced)."""
 
-    async def set_checkpoint_before(self, run_id: str, attempt: int, checkpoint_id: str | None) -> None: ...
+    async def set_checkpoint_before(
+        self, run_id: str, attempt: int, checkpoint_id: str | None
+    ) -> None: ...
 
     async def finish_run(
-        self, run: RunRecord, *, status: str, result: Any, thread_changes: dict[str, Any],
-        delete_run: bool = False, delete_thread: bool = False,
+        self,
+        run: RunRecord,
+        *,
+        status: str,
+        result: Any,
+        thread_changes: dict[str, Any],
+        delete_run: bool = False,
+        delete_thread: bool = False,
     ) -> bool:
         """End an attempt: run status and thread status in one transaction.
         Refused (False) when `run.attempt` is no longer the current attempt."""
 
     async def request_cancel(
-        self, *, thread_id: str | None, run_ids: Sequence[str] | None, status: str | None,
-        action: str, reason: str,
+        self,
+        *,
+        thread_id: str | None,
+        run_ids: Sequence[str] | None,
+        status: str | None,
+        action: str,
+        reason: str,
     ) -> CancelResult:
         """Cancel matching pending/running runs: pending ones end at once, running
         ones are flagged for their worker."""
@@ -163,12 +198,18 @@ class RunStore(Protocol):
 class EventLog(Protocol):
     """Append-only per-run event logs; ids increase strictly within a thread."""
 
-    async def append(self, thread_id: str, run_id: str, events: Sequence[NewEvent]) -> list[StreamEvent]: ...
+    async def append(
+        self, thread_id: str, run_id: str, events: Sequence[NewEvent]
+    ) -> list[StreamEvent]: ...
 
-    async def read_run(self, run_id: str, after: EventId | None, limit: int = 1000) -> list[StreamEvent]:
+    async def read_run(
+        self, run_id: str, after: EventId | None, limit: int = 1000
+    ) -> list[StreamEvent]:
         """Events of the run (run scope and the control end marker) strictly after `after`."""
 
-    async def read_thread(self, thread_id: str, after: EventId | None, limit: int = 1000) -> list[StreamEvent]:
+    async def read_thread(
+        self, thread_id: str, after: EventId | None, limit: int = 1000
+    ) -> list[StreamEvent]:
         """Run- and thread-scope events of every run on the thread after `after`."""
 
     async def last_id(self, thread_id: str) -> EventId | None: ...

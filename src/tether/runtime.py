@@ -42,7 +42,9 @@ class Runtime:
     _tasks: list[asyncio.Task[None]] = field(default_factory=list)
 
     @classmethod
-    async def start(cls, settings: Settings, *, workers: bool = True, recover: bool = True) -> Runtime:
+    async def start(
+        cls, settings: Settings, *, workers: bool = True, recover: bool = True
+    ) -> Runtime:
         project = read_project(settings.config)
         stack = contextlib.AsyncExitStack()
         try:
@@ -57,7 +59,9 @@ class Runtime:
             pool = None
             if recover:
                 for run in await backend.runs.requeue_all_running():
-                    log.warning("run %s was running when the server stopped: queued again", run.run_id)
+                    log.warning(
+                        "run %s was running when the server stopped: queued again", run.run_id
+                    )
             crons = CronService(backend, runs)
             if workers:
                 executor = RunExecutor(backend, registry, settings)
@@ -68,12 +72,22 @@ class Runtime:
                 await crons.start()
                 stack.push_async_callback(crons.stop)
             runtime = cls(
-                settings=settings, backend=backend, registry=registry, assistants=assistants,
-                threads=ThreadService(backend, registry), runs=runs,
-                streams=StreamService(backend, settings.heartbeat_seconds), crons=crons, pool=pool,
-                webhooks=webhooks, started_at=time.time(), _stack=stack,
+                settings=settings,
+                backend=backend,
+                registry=registry,
+                assistants=assistants,
+                threads=ThreadService(backend, registry),
+                runs=runs,
+                streams=StreamService(backend, settings.heartbeat_seconds),
+                crons=crons,
+                pool=pool,
+                webhooks=webhooks,
+                started_at=time.time(),
+                _stack=stack,
             )
-            runtime._tasks.append(asyncio.create_task(runtime._purge_loop(), name="tether-retention"))
+            runtime._tasks.append(
+                asyncio.create_task(runtime._purge_loop(), name="tether-retention")
+            )
             stack.callback(lambda: [task.cancel() for task in runtime._tasks])
         except BaseException:
             await stack.aclose()
@@ -85,7 +99,9 @@ class Runtime:
         while True:
             await asyncio.sleep(min(3600.0, max(1.0, self.settings.event_retention_seconds / 4)))
             with contextlib.suppress(Exception):
-                expired = await self.backend.runs.ended_before(time.time() - self.settings.event_retention_seconds)
+                expired = await self.backend.runs.ended_before(
+                    time.time() - self.settings.event_retention_seconds
+                )
                 await self.backend.events.purge_runs(expired)
                 await self.backend.runs.mark_logs_purged(expired)
 

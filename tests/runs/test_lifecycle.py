@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import time
 
 import httpx
@@ -17,7 +18,13 @@ def client(tether_url: str) -> SyncLangGraphClient:
     return get_sync_client(url=tether_url)
 
 
-def _wait_status(client: SyncLangGraphClient, thread_id: str, run_id: str, statuses: set[str], timeout: float = 10) -> str:
+def _wait_status(
+    client: SyncLangGraphClient,
+    thread_id: str,
+    run_id: str,
+    statuses: set[str],
+    timeout: float = 10,
+) -> str:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         status = client.runs.get(thread_id, run_id)["status"]
@@ -34,14 +41,20 @@ def _slow(client: SyncLangGraphClient, thread_id: str, **kwargs: object) -> dict
 
 
 @pytest.mark.parametrize("endpoint", ["create", "stream", "wait"])
-def test_reject_strategy_answers_409_while_a_run_is_active(client: SyncLangGraphClient, endpoint: str) -> None:
+def test_reject_strategy_answers_409_while_a_run_is_active(
+    client: SyncLangGraphClient, endpoint: str
+) -> None:
     thread = client.threads.create()
     first = _slow(client, thread["thread_id"])
     with pytest.raises((ConflictError, httpx.HTTPStatusError)) as raised:
         if endpoint == "create":
             client.runs.create(thread["thread_id"], "agent", input={}, multitask_strategy="reject")
         elif endpoint == "stream":
-            list(client.runs.stream(thread["thread_id"], "agent", input={}, multitask_strategy="reject"))
+            list(
+                client.runs.stream(
+                    thread["thread_id"], "agent", input={}, multitask_strategy="reject"
+                )
+            )
         else:
             client.runs.wait(thread["thread_id"], "agent", input={}, multitask_strategy="reject")
     assert raised.value.response.status_code == 409
@@ -49,11 +62,15 @@ def test_reject_strategy_answers_409_while_a_run_is_active(client: SyncLangGraph
     assert len(client.runs.list(thread["thread_id"])) == 1  # the rejected run left nothing behind
 
 
-def test_interrupt_strategy_stops_the_first_run_and_keeps_its_checkpoints(client: SyncLangGraphClient) -> None:
+def test_interrupt_strategy_stops_the_first_run_and_keeps_its_checkpoints(
+    client: SyncLangGraphClient,
+) -> None:
     thread = client.threads.create()
     first = _slow(client, thread["thread_id"])
     time.sleep(0.45)  # step_a is done and checkpointed
-    second = client.runs.create(thread["thread_id"], "trivial", input={}, multitask_strategy="interrupt")
+    second = client.runs.create(
+        thread["thread_id"], "trivial", input={}, multitask_strategy="interrupt"
+    )
     result = client.runs.join(thread["thread_id"], second["run_id"])
     assert client.runs.get(thread["thread_id"], first["run_id"])["status"] == "interrupted"
     assert client.runs.get(thread["thread_id"], second["run_id"])["status"] == "success"
@@ -61,12 +78,16 @@ def test_interrupt_strategy_stops_the_first_run_and_keeps_its_checkpoints(client
     assert [m["id"] for m in result["messages"]] == ["msg-a"]
 
 
-def test_rollback_strategy_deletes_the_first_run_and_its_writes(client: SyncLangGraphClient) -> None:
+def test_rollback_strategy_deletes_the_first_run_and_its_writes(
+    client: SyncLangGraphClient,
+) -> None:
     thread = client.threads.create()
     client.runs.wait(thread["thread_id"], "trivial", input={})
     first = _slow(client, thread["thread_id"])
     time.sleep(0.45)
-    second = client.runs.create(thread["thread_id"], "trivial", input={}, multitask_strategy="rollback")
+    second = client.runs.create(
+        thread["thread_id"], "trivial", input={}, multitask_strategy="rollback"
+    )
     result = client.runs.join(thread["thread_id"], second["run_id"])
     with pytest.raises(NotFoundError):
         client.runs.get(thread["thread_id"], first["run_id"])
@@ -77,7 +98,9 @@ def test_rollback_strategy_deletes_the_first_run_and_its_writes(client: SyncLang
 def test_enqueue_strategy_runs_in_order(client: SyncLangGraphClient) -> None:
     thread = client.threads.create()
     first = _slow(client, thread["thread_id"])
-    second = client.runs.create(thread["thread_id"], "trivial", input={}, multitask_strategy="enqueue")
+    second = client.runs.create(
+        thread["thread_id"], "trivial", input={}, multitask_strategy="enqueue"
+    )
     assert client.runs.get(thread["thread_id"], second["run_id"])["status"] == "pending"
     assert client.threads.get(thread["thread_id"])["status"] == "busy"
     result = client.runs.join(thread["thread_id"], second["run_id"])
@@ -105,7 +128,9 @@ async def test_two_concurrent_resumes_resume_exactly_once(tether_url: str) -> No
     assert state["values"]["counter"] == 11  # `ask` and `after` ran once each
     assert state["values"]["answer"] in ("first", "second")
     assert state["next"] == []
-    winners = [o for o in outcomes if isinstance(o, dict) and o.get("answer") == state["values"]["answer"]]
+    winners = [
+        o for o in outcomes if isinstance(o, dict) and o.get("answer") == state["values"]["answer"]
+    ]
     assert len(winners) >= 1
     assert all(o == 409 or isinstance(o, dict) for o in outcomes)
     await client.aclose()
@@ -118,7 +143,9 @@ def test_cancel_pending_run(client: SyncLangGraphClient) -> None:
     client.runs.cancel(thread["thread_id"], run["run_id"])
     assert client.runs.get(thread["thread_id"], run["run_id"])["status"] == "interrupted"
     assert client.threads.get(thread["thread_id"])["status"] == "idle"
-    assert list(client.runs.join_stream(thread["thread_id"], run["run_id"], last_event_id="0")) == []
+    assert (
+        list(client.runs.join_stream(thread["thread_id"], run["run_id"], last_event_id="0")) == []
+    )
 
 
 def test_cancel_running_run_with_wait(client: SyncLangGraphClient) -> None:
@@ -138,18 +165,20 @@ def test_cancel_finished_run_is_404(client: SyncLangGraphClient) -> None:
         client.runs.cancel(thread["thread_id"], run["run_id"])
 
 
-def test_cancel_racing_with_the_end_of_a_run_leaves_a_consistent_end(client: SyncLangGraphClient) -> None:
+def test_cancel_racing_with_the_end_of_a_run_leaves_a_consistent_end(
+    client: SyncLangGraphClient,
+) -> None:
     """Cancel at every moment around a short run's end: the run ends once, in one status, and
     the thread is never left busy."""
     for delay in (0.0, 0.005, 0.01, 0.02, 0.04):
         thread = client.threads.create()
         run = client.runs.create(thread["thread_id"], "trivial", input={})
         time.sleep(delay)
-        try:
+        with contextlib.suppress(NotFoundError):  # it may have finished already
             client.runs.cancel(thread["thread_id"], run["run_id"])
-        except NotFoundError:
-            pass  # it had already finished
-        status = _wait_status(client, thread["thread_id"], run["run_id"], {"success", "interrupted"})
+        status = _wait_status(
+            client, thread["thread_id"], run["run_id"], {"success", "interrupted"}
+        )
         thread_status = client.threads.get(thread["thread_id"])["status"]
         assert thread_status == ("idle" if status == "success" else "interrupted") or (
             status == "interrupted" and thread_status == "idle"
@@ -158,45 +187,77 @@ def test_cancel_racing_with_the_end_of_a_run_leaves_a_consistent_end(client: Syn
         assert sum(p.event == "metadata" for p in parts) <= 1
 
 
-def test_cancel_on_disconnect_interrupts_the_run(client: SyncLangGraphClient, tether_url: str) -> None:
+def test_cancel_on_disconnect_interrupts_the_run(
+    client: SyncLangGraphClient, tether_url: str
+) -> None:
     thread = client.threads.create()
-    run = client.runs.create(thread["thread_id"], "ticker", input={"n_events": 200, "delay": 0.02}, stream_mode=["custom"])
+    run = client.runs.create(
+        thread["thread_id"],
+        "ticker",
+        input={"n_events": 200, "delay": 0.02},
+        stream_mode=["custom"],
+    )
     seen = 0
-    for part in client.runs.join_stream(thread["thread_id"], run["run_id"], cancel_on_disconnect=True):
+    for part in client.runs.join_stream(
+        thread["thread_id"], run["run_id"], cancel_on_disconnect=True
+    ):
         seen += part.event == "custom"
         if seen == 3:
             break
-    assert _wait_status(client, thread["thread_id"], run["run_id"], {"interrupted", "success"}, timeout=3) == "interrupted"
+    assert (
+        _wait_status(
+            client, thread["thread_id"], run["run_id"], {"interrupted", "success"}, timeout=3
+        )
+        == "interrupted"
+    )
     assert client.threads.get(thread["thread_id"])["status"] == "interrupted"
 
 
 def test_plain_disconnect_lets_the_run_continue(client: SyncLangGraphClient) -> None:
     thread = client.threads.create()
-    parts = client.runs.stream(thread["thread_id"], "ticker", input={"n_events": 10, "delay": 0.02}, stream_mode=["custom"])
-    for part in parts:
-        if part.event == "custom":
-            break
-    parts.close()  # type: ignore[attr-defined]
-    run = client.runs.list(thread["thread_id"])[0]
-    assert _wait_status(client, thread["thread_id"], run["run_id"], {"success", "interrupted"}) == "success"
-
-
-def test_on_disconnect_cancel_on_create_stream(client: SyncLangGraphClient) -> None:
-    thread = client.threads.create()
     parts = client.runs.stream(
-        thread["thread_id"], "ticker", input={"n_events": 200, "delay": 0.02}, stream_mode=["custom"], on_disconnect="cancel"
+        thread["thread_id"], "ticker", input={"n_events": 10, "delay": 0.02}, stream_mode=["custom"]
     )
     for part in parts:
         if part.event == "custom":
             break
     parts.close()  # type: ignore[attr-defined]
     run = client.runs.list(thread["thread_id"])[0]
-    assert _wait_status(client, thread["thread_id"], run["run_id"], {"interrupted", "success"}, timeout=3) == "interrupted"
+    assert (
+        _wait_status(client, thread["thread_id"], run["run_id"], {"success", "interrupted"})
+        == "success"
+    )
+
+
+def test_on_disconnect_cancel_on_create_stream(client: SyncLangGraphClient) -> None:
+    thread = client.threads.create()
+    parts = client.runs.stream(
+        thread["thread_id"],
+        "ticker",
+        input={"n_events": 200, "delay": 0.02},
+        stream_mode=["custom"],
+        on_disconnect="cancel",
+    )
+    for part in parts:
+        if part.event == "custom":
+            break
+    parts.close()  # type: ignore[attr-defined]
+    run = client.runs.list(thread["thread_id"])[0]
+    assert (
+        _wait_status(
+            client, thread["thread_id"], run["run_id"], {"interrupted", "success"}, timeout=3
+        )
+        == "interrupted"
+    )
 
 
 def test_error_in_graph_ends_run_and_thread_in_error(client: SyncLangGraphClient) -> None:
     thread = client.threads.create()
-    parts = list(client.runs.stream(thread["thread_id"], "agent", input={"fail": True}, stream_mode=["updates"]))
+    parts = list(
+        client.runs.stream(
+            thread["thread_id"], "agent", input={"fail": True}, stream_mode=["updates"]
+        )
+    )
     assert [p.event for p in parts] == ["metadata", "updates", "error"]
     assert parts[-1].data == {"error": "ValueError", "message": "boom from b"}
     run = client.runs.list(thread["thread_id"])[0]
@@ -209,7 +270,14 @@ def test_run_timeout_ends_with_status_timeout(fresh_server) -> None:  # type: ig
     fresh_server.start()
     client = get_sync_client(url=fresh_server.url)
     thread = client.threads.create()
-    parts = list(client.runs.stream(thread["thread_id"], "ticker", input={"n_events": 50, "delay": 0.05}, stream_mode=["custom"]))
+    parts = list(
+        client.runs.stream(
+            thread["thread_id"],
+            "ticker",
+            input={"n_events": 50, "delay": 0.05},
+            stream_mode=["custom"],
+        )
+    )
     assert parts[-1].event == "error" and parts[-1].data["error"] == "TimeoutError"
     run = client.runs.list(thread["thread_id"])[0]
     assert run["status"] == "timeout"

@@ -12,12 +12,21 @@ def test_sigkill_mid_run_then_restart_recovers_every_run(fresh_server) -> None: 
     client = get_sync_client(url=fresh_server.url)
 
     done_thread = client.threads.create()
-    done = client.runs.create(done_thread["thread_id"], "agent", input={"delay": 0}, stream_mode=["custom", "values"])
+    done = client.runs.create(
+        done_thread["thread_id"], "agent", input={"delay": 0}, stream_mode=["custom", "values"]
+    )
     client.runs.join(done_thread["thread_id"], done["run_id"])
-    done_events = [(p.id, p.event, p.data) for p in client.runs.join_stream(done_thread["thread_id"], done["run_id"], last_event_id="0")]
+    done_events = [
+        (p.id, p.event, p.data)
+        for p in client.runs.join_stream(
+            done_thread["thread_id"], done["run_id"], last_event_id="0"
+        )
+    ]
 
     thread = client.threads.create()
-    run = client.runs.create(thread["thread_id"], "agent", input={"delay": 0.3}, stream_mode=["custom", "updates"])
+    run = client.runs.create(
+        thread["thread_id"], "agent", input={"delay": 0.3}, stream_mode=["custom", "updates"]
+    )
     queued = client.runs.create(thread["thread_id"], "trivial", input={})
     # Kill once step_a is checkpointed and step_b is under way.
     deadline = time.monotonic() + 10
@@ -33,7 +42,12 @@ def test_sigkill_mid_run_then_restart_recovers_every_run(fresh_server) -> None: 
     client = get_sync_client(url=fresh_server.url)
 
     # A finished run replays exactly as before the crash.
-    assert [(p.id, p.event, p.data) for p in client.runs.join_stream(done_thread["thread_id"], done["run_id"], last_event_id="0")] == done_events
+    assert [
+        (p.id, p.event, p.data)
+        for p in client.runs.join_stream(
+            done_thread["thread_id"], done["run_id"], last_event_id="0"
+        )
+    ] == done_events
 
     # The interrupted run is recovered: attempt 2, resumed from its last checkpoint.
     result = client.runs.join(thread["thread_id"], run["run_id"])
@@ -43,7 +57,9 @@ def test_sigkill_mid_run_then_restart_recovers_every_run(fresh_server) -> None: 
     assert [m["attempt"] for m in metadata] == [1, 2]
     second_attempt = parts[[p.event for p in parts].index("metadata", 1) :]
     assert not any(p.event == "custom" and p.data["node"] == "a" for p in second_attempt)
-    assert [p.data for p in second_attempt if p.event == "custom"] == [{"node": "b", "i": i} for i in range(3)]
+    assert [p.data for p in second_attempt if p.event == "custom"] == [
+        {"node": "b", "i": i} for i in range(3)
+    ]
     ids = [p.id for p in parts]
     assert len(set(ids)) == len(ids)
 

@@ -11,7 +11,9 @@ from langgraph_sdk import get_sync_client
 from langgraph_sdk.client import SyncLangGraphClient
 
 
-def _parts(client: SyncLangGraphClient, thread_id: str, run_id: str, last_event_id: str) -> list[tuple[str, str, object]]:
+def _parts(
+    client: SyncLangGraphClient, thread_id: str, run_id: str, last_event_id: str
+) -> list[tuple[str, str, object]]:
     return [
         (p.id or "", p.event, p.data)
         for p in client.runs.join_stream(thread_id, run_id, last_event_id=last_event_id)
@@ -32,7 +34,10 @@ def test_every_event_has_an_id_that_strictly_increases(client: SyncLangGraphClie
     thread = client.threads.create()
     parts = list(
         client.runs.stream(
-            thread["thread_id"], "ticker", input={"n_events": 30, "delay": 0}, stream_mode=["custom", "values"]
+            thread["thread_id"],
+            "ticker",
+            input={"n_events": 30, "delay": 0},
+            stream_mode=["custom", "values"],
         )
     )
     ids = [_id(p.id) for p in parts if p.id]
@@ -42,13 +47,18 @@ def test_every_event_has_an_id_that_strictly_increases(client: SyncLangGraphClie
 
 
 @pytest.mark.parametrize("seed", range(12))
-def test_resume_after_disconnect_has_no_gap_or_duplicate(client: SyncLangGraphClient, seed: int) -> None:
+def test_resume_after_disconnect_has_no_gap_or_duplicate(
+    client: SyncLangGraphClient, seed: int
+) -> None:
     rng = random.Random(seed)
     n = 40
     thread = client.threads.create()
     run = client.runs.create(
-        thread["thread_id"], "ticker", input={"n_events": n, "delay": 0.01},
-        stream_mode=["custom", "values", "updates"], stream_resumable=True,
+        thread["thread_id"],
+        "ticker",
+        input={"n_events": n, "delay": 0.01},
+        stream_mode=["custom", "values", "updates"],
+        stream_resumable=True,
     )
     # First connection: from the start, dropped after a random number of events.
     cut = rng.randint(1, n)
@@ -70,7 +80,12 @@ def test_resume_after_disconnect_has_no_gap_or_duplicate(client: SyncLangGraphCl
 def test_resume_from_every_position_of_a_finished_run(client: SyncLangGraphClient) -> None:
     thread = client.threads.create()
     parts = list(
-        client.runs.stream(thread["thread_id"], "agent", input={"delay": 0}, stream_mode=["values", "custom", "updates"])
+        client.runs.stream(
+            thread["thread_id"],
+            "agent",
+            input={"delay": 0},
+            stream_mode=["values", "custom", "updates"],
+        )
     )
     run = client.runs.list(thread["thread_id"])[0]
     full = _parts(client, thread["thread_id"], run["run_id"], "0")
@@ -81,7 +96,9 @@ def test_resume_from_every_position_of_a_finished_run(client: SyncLangGraphClien
 
 def test_join_without_last_event_id_gets_only_live_events(client: SyncLangGraphClient) -> None:
     thread = client.threads.create()
-    run = client.runs.create(thread["thread_id"], "ticker", input={"n_events": 20, "delay": 0.05}, stream_mode=["custom"])
+    run = client.runs.create(
+        thread["thread_id"], "ticker", input={"n_events": 20, "delay": 0.05}, stream_mode=["custom"]
+    )
     time.sleep(0.4)
     parts = list(client.runs.join_stream(thread["thread_id"], run["run_id"]))
     custom = [p.data["i"] for p in parts if p.event == "custom"]
@@ -100,11 +117,16 @@ def test_join_of_finished_run_without_last_event_id_is_empty(client: SyncLangGra
 def test_join_stream_mode_filters_to_every_requested_mode(client: SyncLangGraphClient) -> None:
     thread = client.threads.create()
     run = client.runs.create(
-        thread["thread_id"], "agent", input={"delay": 0}, stream_mode=["custom", "updates", "values"]
+        thread["thread_id"],
+        "agent",
+        input={"delay": 0},
+        stream_mode=["custom", "updates", "values"],
     )
     client.runs.join(thread["thread_id"], run["run_id"])
     parts = list(
-        client.runs.join_stream(thread["thread_id"], run["run_id"], stream_mode=["custom", "updates"], last_event_id="0")
+        client.runs.join_stream(
+            thread["thread_id"], run["run_id"], stream_mode=["custom", "updates"], last_event_id="0"
+        )
     )
     assert {p.event for p in parts} == {"custom", "updates"}
     assert sum(p.event == "custom" for p in parts) == 6
@@ -117,14 +139,24 @@ def test_official_sdk_reconnects_through_location_after_a_drop(tether_url: str) 
 
     client = get_sync_client(url=tether_url)
     thread = client.threads.create()
-    run = client.runs.create(thread["thread_id"], "ticker", input={"n_events": 25, "delay": 0.01}, stream_mode=["custom"])
+    run = client.runs.create(
+        thread["thread_id"], "ticker", input={"n_events": 25, "delay": 0.01}, stream_mode=["custom"]
+    )
     # Read part of the stream over a raw connection, then drop it mid-body.
     with httpx.stream(
-        "GET", f"{tether_url}/threads/{thread['thread_id']}/runs/{run['run_id']}/stream",
-        headers={"Last-Event-ID": "0"}, timeout=10,
+        "GET",
+        f"{tether_url}/threads/{thread['thread_id']}/runs/{run['run_id']}/stream",
+        headers={"Last-Event-ID": "0"},
+        timeout=10,
     ) as response:
-        assert response.headers["location"] == f"/threads/{thread['thread_id']}/runs/{run['run_id']}/stream"
-        assert response.headers["content-location"] == f"/threads/{thread['thread_id']}/runs/{run['run_id']}"
+        assert (
+            response.headers["location"]
+            == f"/threads/{thread['thread_id']}/runs/{run['run_id']}/stream"
+        )
+        assert (
+            response.headers["content-location"]
+            == f"/threads/{thread['thread_id']}/runs/{run['run_id']}"
+        )
         last_id = None
         for line in response.iter_lines():
             if line.startswith("id: "):

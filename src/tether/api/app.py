@@ -22,7 +22,9 @@ from tether.settings import Settings
 def _validation_detail(exc: RequestValidationError) -> str:
     parts = []
     for error in exc.errors():
-        location = ".".join(str(p) for p in error.get("loc", ()) if p not in ("body", "query", "path"))
+        location = ".".join(
+            str(p) for p in error.get("loc", ()) if p not in ("body", "query", "path")
+        )
         message = error.get("msg", "invalid")
         parts.append(f"{location}: {message}" if location else message)
     return "; ".join(parts) or "Invalid request"
@@ -47,8 +49,12 @@ def create_app(settings: Settings | None = None, *, workers: bool = True) -> Fas
         lifespan=lifespan,
     )
     app.add_middleware(
-        CORSMiddleware, allow_origins=["*"], allow_methods=["*"], allow_headers=["*"],
-        expose_headers=["Location", "Content-Location", "X-Pagination-Next"], max_age=600,
+        CORSMiddleware,
+        allow_origins=["*"],
+        allow_methods=["*"],
+        allow_headers=["*"],
+        expose_headers=["Location", "Content-Location", "X-Pagination-Next"],
+        max_age=600,
     )
 
     @app.exception_handler(TetherError)
@@ -61,7 +67,9 @@ def create_app(settings: Settings | None = None, *, workers: bool = True) -> Fas
 
     @app.exception_handler(HTTPException)
     async def http_error(request: Request, exc: HTTPException) -> Response:
-        return json_response({"detail": exc.detail}, status_code=exc.status_code, headers=exc.headers)
+        return json_response(
+            {"detail": exc.detail}, status_code=exc.status_code, headers=exc.headers
+        )
 
     for module in (system, assistants, threads, runs, crons, store):
         app.include_router(module.router)

@@ -26,8 +26,13 @@ async def create_cron(body: CronCreate, request: Request) -> Response:
 @router.post("/runs/crons/search")
 async def search_crons(body: CronSearch, request: Request) -> Response:
     found = await runtime_of(request).crons.search(
-        assistant_id=body.assistant_id, thread_id=body.thread_id, enabled=body.enabled, metadata=body.metadata,
-        limit=body.limit, offset=body.offset, sort_by=body.sort_by or "created_at",
+        assistant_id=body.assistant_id,
+        thread_id=body.thread_id,
+        enabled=body.enabled,
+        metadata=body.metadata,
+        limit=body.limit,
+        offset=body.offset,
+        sort_by=body.sort_by or "created_at",
         sort_order=body.sort_order or "desc",
     )
     return json_response([select_fields(c, body.select) for c in found])
@@ -49,7 +54,9 @@ async def get_cron(cron_id: str, request: Request) -> Response:
 
 @router.patch("/runs/crons/{cron_id}")
 async def patch_cron(cron_id: str, body: CronPatch, request: Request) -> Response:
-    return json_response(await runtime_of(request).crons.update(cron_id, body.model_dump(exclude_unset=True)))
+    return json_response(
+        await runtime_of(request).crons.update(cron_id, body.model_dump(exclude_unset=True))
+    )
 
 
 @router.delete("/runs/crons/{cron_id}", status_code=204)

@@ -11,8 +11,12 @@ from starlette.responses import Response
 from tether.serialization import dumps
 
 
-def json_response(data: Any, status_code: int = 200, headers: Mapping[str, str] | None = None) -> Response:
-    return Response(dumps(data), status_code=status_code, headers=headers, media_type="application/json")
+def json_response(
+    data: Any, status_code: int = 200, headers: Mapping[str, str] | None = None
+) -> Response:
+    return Response(
+        dumps(data), status_code=status_code, headers=headers, media_type="application/json"
+    )
 
 
 def no_content() -> Response:

@@ -34,15 +34,24 @@ def _cancel_on_disconnect(runtime: Runtime, run: RunRecord) -> Any:
         current = await runtime.backend.runs.get_run(run.run_id)
         if current is not None and not current.done:
             # Detached: the request is over, the cancel must still happen.
-            task = asyncio.create_task(runtime.runs.cancel(run.thread_id, run.run_id, action="interrupt"))
+            task = asyncio.create_task(
+                runtime.runs.cancel(run.thread_id, run.run_id, action="interrupt")
+            )
             _background.add(task)
             task.add_done_callback(_background.discard)
 
     return cancel
 
 
-def _stream_response(runtime: Runtime, run: RunRecord, *, stateless: bool, cancel_on_disconnect: bool,
-                     after: Any = None, modes: list[str] | None = None) -> Response:
+def _stream_response(
+    runtime: Runtime,
+    run: RunRecord,
+    *,
+    stateless: bool,
+    cancel_on_disconnect: bool,
+    after: Any = None,
+    modes: list[str] | None = None,
+) -> Response:
     path = _run_path(run, stateless)
 
     async def frames() -> AsyncIterator[bytes]:
@@ -56,7 +65,9 @@ def _stream_response(runtime: Runtime, run: RunRecord, *, stateless: bool, cance
     )
 
 
-def _wait_response(runtime: Runtime, run: RunRecord, *, stateless: bool, cancel_on_disconnect: bool) -> Response:
+def _wait_response(
+    runtime: Runtime, run: RunRecord, *, stateless: bool, cancel_on_disconnect: bool
+) -> Response:
     async def body() -> AsyncIterator[bytes]:
         while True:
             end = await runtime.runs.outcome(run, timeout=runtime.settings.heartbeat_seconds)
@@ -80,7 +91,9 @@ def _wait_result(end: dict[str, Any]) -> Any:
     return {} if result is None else result
 
 
-async def _create(request: Request, thread_id: str | None, body: RunCreate) -> tuple[Runtime, RunRecord]:
+async def _create(
+    request: Request, thread_id: str | None, body: RunCreate
+) -> tuple[Runtime, RunRecord]:
     runtime: Runtime = runtime_of(request)
     run = await runtime.runs.create(thread_id, body.payload(), stateless=thread_id is None)
     return runtime, run
@@ -98,13 +111,17 @@ async def create_run(thread_id: str, body: RunCreate, request: Request) -> Respo
 @router.post("/threads/{thread_id}/runs/stream")
 async def stream_run(thread_id: str, body: RunCreate, request: Request) -> Response:
     runtime, run = await _create(request, check_thread_id(thread_id), body)
-    return _stream_response(runtime, run, stateless=False, cancel_on_disconnect=body.on_disconnect == "cancel")
+    return _stream_response(
+        runtime, run, stateless=False, cancel_on_disconnect=body.on_disconnect == "cancel"
+    )
 
 
 @router.post("/threads/{thread_id}/runs/wait")
 async def wait_run(thread_id: str, body: RunCreate, request: Request) -> Response:
     runtime, run = await _create(request, check_thread_id(thread_id), body)
-    return _wait_response(runtime, run, stateless=False, cancel_on_disconnect=body.on_disconnect == "cancel")
+    return _wait_response(
+        runtime, run, stateless=False, cancel_on_disconnect=body.on_disconnect == "cancel"
+    )
 
 
 @router.get("/threads/{thread_id}/runs")
@@ -113,7 +130,9 @@ async def list_runs(
 ) -> Response:
     if limit < 1 or offset < 0:
         raise InvalidInput("limit must be at least 1 and offset at least 0")
-    runs = await runtime_of(request).runs.list(thread_id, limit=limit, offset=offset, status=status)
+    runs = await runtime_of(request).runs.list_runs(
+        thread_id, limit=limit, offset=offset, status=status
+    )
     select = request.query_params.getlist("select")
     items = [r.to_api() for r in runs]
     if select:
@@ -146,7 +165,11 @@ async def join_run_stream(thread_id: str, run_id: str, request: Request) -> Resp
 
 @router.post("/threads/{thread_id}/runs/{run_id}/cancel")
 async def cancel_run(
-    thread_id: str, run_id: str, request: Request, wait: str | None = None, action: str = "interrupt"
+    thread_id: str,
+    run_id: str,
+    request: Request,
+    wait: str | None = None,
+    action: str = "interrupt",
 ) -> Response:
     if action not in ("interrupt", "rollback"):
         raise InvalidInput("action must be 'interrupt' or 'rollback'")
@@ -181,13 +204,17 @@ async def create_stateless_run(body: RunCreate, request: Request) -> Response:
 @router.post("/runs/stream")
 async def stream_stateless_run(body: RunCreate, request: Request) -> Response:
     runtime, run = await _create(request, None, body)
-    return _stream_response(runtime, run, stateless=True, cancel_on_disconnect=body.on_disconnect == "cancel")
+    return _stream_response(
+        runtime, run, stateless=True, cancel_on_disconnect=body.on_disconnect == "cancel"
+    )
 
 
 @router.post("/runs/wait")
 async def wait_stateless_run(body: RunCreate, request: Request) -> Response:
     runtime, run = await _create(request, None, body)
-    return _wait_response(runtime, run, stateless=True, cancel_on_disconnect=body.on_disconnect == "cancel")
+    return _wait_response(
+        runtime, run, stateless=True, cancel_on_disconnect=body.on_disconnect == "cancel"
+    )
 
 
 @router.post("/runs/batch")
@@ -234,7 +261,9 @@ async def _join_stream(request: Request, thread_id: str | None, run_id: str) -> 
                 yield encode(item)
 
         path = f"/threads/{thread_path}/runs/{run_id}" if thread_path else f"/runs/{run_id}"
-        return EventStreamResponse(replay(), headers={"Location": f"{path}/stream", "Content-Location": path})
+        return EventStreamResponse(
+            replay(), headers={"Location": f"{path}/stream", "Content-Location": path}
+        )
     if over:
 
         async def nothing() -> AsyncIterator[bytes]:
@@ -242,9 +271,14 @@ async def _join_stream(request: Request, thread_id: str | None, run_id: str) -> 
             yield b""
 
         path = _run_path(run, thread_id is None)
-        return EventStreamResponse(nothing(), headers={"Location": f"{path}/stream", "Content-Location": path})
+        return EventStreamResponse(
+            nothing(), headers={"Location": f"{path}/stream", "Content-Location": path}
+        )
     return _stream_response(
-        runtime, run, stateless=thread_id is None,
+        runtime,
+        run,
+        stateless=thread_id is None,
         cancel_on_disconnect=flag(request.query_params.get("cancel_on_disconnect")),
-        after=cursor, modes=modes,
+        after=cursor,
+        modes=modes,
     )

@@ -1,7 +1,7 @@
 """Server-sent events in the official framing, and the response that streams them.
 
-    event: custom\r\ndata: {"i":1}\r\nid: 1795545975748-0\r\n\r\n
-    : heartbeat\r\n\r\n
+event: custom\r\ndata: {"i":1}\r\nid: 1795545975748-0\r\n\r\n
+: heartbeat\r\n\r\n
 """
 
 from __future__ import annotations
@@ -34,7 +34,15 @@ def encode(item: StreamItem, *, event_name: str | None = None) -> bytes:
         return b"event: error\r\ndata: " + item.data + b"\r\n\r\n"
     assert isinstance(item, StreamEvent)
     name = (event_name or item.event).encode()
-    return b"event: " + name + b"\r\ndata: " + item.data + b"\r\nid: " + str(item.id).encode() + b"\r\n\r\n"
+    return (
+        b"event: "
+        + name
+        + b"\r\ndata: "
+        + item.data
+        + b"\r\nid: "
+        + str(item.id).encode()
+        + b"\r\n\r\n"
+    )
 
 
 class EventStreamResponse(Response):
@@ -55,11 +63,15 @@ class EventStreamResponse(Response):
         self.background = None
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        await send({
-            "type": "http.response.start",
-            "status": 200,
-            "headers": [(k.lower().encode(), v.encode()) for k, v in self.stream_headers.items()],
-        })
+        await send(
+            {
+                "type": "http.response.start",
+                "status": 200,
+                "headers": [
+                    (k.lower().encode(), v.encode()) for k, v in self.stream_headers.items()
+                ],
+            }
+        )
         pump = asyncio.ensure_future(self._pump(send))
         listen = asyncio.ensure_future(_wait_for_disconnect(receive))
         try:

@@ -17,7 +17,9 @@ router = APIRouter(tags=["Store"])
 def _namespace(labels: list[str]) -> tuple[str, ...]:
     for label in labels:
         if not isinstance(label, str) or not label or "." in label:
-            raise InvalidInput(f"Namespace label '{label}' must be a non-empty string without periods")
+            raise InvalidInput(
+                f"Namespace label '{label}' must be a non-empty string without periods"
+            )
     return tuple(labels)
 
 
@@ -37,12 +39,16 @@ def _item(item: Any, *, score: bool = False) -> dict[str, Any]:
 @router.put("/store/items", status_code=204)
 async def put_item(body: StorePut, request: Request) -> Response:
     store = runtime_of(request).backend.store
-    await store.aput(_namespace(body.namespace), body.key, body.value, index=body.index, ttl=body.ttl)
+    await store.aput(
+        _namespace(body.namespace), body.key, body.value, index=body.index, ttl=body.ttl
+    )
     return no_content()
 
 
 @router.get("/store/items")
-async def get_item(request: Request, key: str, namespace: str = "", refresh_ttl: str | None = None) -> Response:
+async def get_item(
+    request: Request, key: str, namespace: str = "", refresh_ttl: str | None = None
+) -> Response:
     labels = [label for label in namespace.split(".")] if namespace else []
     store = runtime_of(request).backend.store
     item = await store.aget(_namespace(labels), key, refresh_ttl=flag(refresh_ttl, default=True))
@@ -59,8 +65,12 @@ async def delete_item(body: StoreDelete, request: Request) -> Response:
 async def search_items(body: StoreSearch, request: Request) -> Response:
     store = runtime_of(request).backend.store
     items = await store.asearch(
-        _namespace(body.namespace_prefix), query=body.query, filter=body.filter, limit=body.limit,
-        offset=body.offset, refresh_ttl=body.refresh_ttl,
+        _namespace(body.namespace_prefix),
+        query=body.query,
+        filter=body.filter,
+        limit=body.limit,
+        offset=body.offset,
+        refresh_ttl=body.refresh_ttl,
     )
     return json_response({"items": [_item(i, score=True) for i in items]})
 
@@ -69,7 +79,10 @@ async def search_items(body: StoreSearch, request: Request) -> Response:
 async def list_namespaces(body: StoreListNamespaces, request: Request) -> Response:
     store = runtime_of(request).backend.store
     namespaces = await store.alist_namespaces(
-        prefix=tuple(body.prefix) if body.prefix else None, suffix=tuple(body.suffix) if body.suffix else None,
-        max_depth=body.max_depth, limit=body.limit, offset=body.offset,
+        prefix=tuple(body.prefix) if body.prefix else None,
+        suffix=tuple(body.suffix) if body.suffix else None,
+        max_depth=body.max_depth,
+        limit=body.limit,
+        offset=body.offset,
     )
     return json_response({"namespaces": [list(ns) for ns in namespaces]})

@@ -19,13 +19,15 @@ async def ok() -> Response:
 
 @router.get("/info")
 async def info() -> Response:
-    return json_response({
-        "version": __version__,
-        "server": "tether",
-        "langgraph_py_version": LANGGRAPH_VERSION,
-        "flags": {"assistants": True, "crons": True, "langsmith": False},
-        "host": {"kind": "self-hosted", "project_id": None},
-    })
+    return json_response(
+        {
+            "version": __version__,
+            "server": "tether",
+            "langgraph_py_version": LANGGRAPH_VERSION,
+            "flags": {"assistants": True, "crons": True, "langsmith": False},
+            "host": {"kind": "self-hosted", "project_id": None},
+        }
+    )
 
 
 @router.get("/metrics")
@@ -36,10 +38,12 @@ async def metrics(request: Request, format: str = "prometheus") -> Response:
     active = len(pool.active) if pool else 0
     capacity = pool.capacity if pool else 0
     if format == "json":
-        return json_response({
-            "queue": {"n_pending": stats.pending, "n_running": stats.running},
-            "workers": {"max": capacity, "active": active, "available": capacity - active},
-        })
+        return json_response(
+            {
+                "queue": {"n_pending": stats.pending, "n_running": stats.running},
+                "workers": {"max": capacity, "active": active, "available": capacity - active},
+            }
+        )
     lines = [
         "# HELP tether_runs_pending Runs waiting to be claimed.",
         "# TYPE tether_runs_pending gauge",

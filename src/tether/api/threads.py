@@ -9,8 +9,15 @@ from starlette.responses import Response
 
 from tether.api.responses import flag, json_response, no_content, runtime_of, select_fields
 from tether.api.schemas import (
-    CheckpointConfig, ThreadCount, ThreadCreate, ThreadHistory, ThreadPatch, ThreadPrune, ThreadSearch,
-    ThreadStateCheckpoint, ThreadStateUpdate,
+    CheckpointConfig,
+    ThreadCount,
+    ThreadCreate,
+    ThreadHistory,
+    ThreadPatch,
+    ThreadPrune,
+    ThreadSearch,
+    ThreadStateCheckpoint,
+    ThreadStateUpdate,
 )
 from tether.api.sse import EventStreamResponse, encode
 from tether.errors import InvalidInput
@@ -28,7 +35,10 @@ def _ttl(ttl: dict[str, Any] | None) -> dict[str, Any] | None:
 @router.post("/threads")
 async def create_thread(body: ThreadCreate, request: Request) -> Response:
     thread = await runtime_of(request).threads.create(
-        thread_id=body.thread_id, metadata=body.metadata, if_exists=body.if_exists, ttl=_ttl(body.ttl),
+        thread_id=body.thread_id,
+        metadata=body.metadata,
+        if_exists=body.if_exists,
+        ttl=_ttl(body.ttl),
         supersteps=body.supersteps,
     )
     return json_response(thread.to_api())
@@ -39,15 +49,27 @@ async def search_threads(body: ThreadSearch, request: Request) -> Response:
     for thread_id in body.ids or []:
         check_thread_id(thread_id)
     found = await runtime_of(request).backend.threads.search_threads(
-        ids=body.ids, metadata=body.metadata, values=body.values, status=body.status, limit=body.limit,
-        offset=body.offset, sort_by=body.sort_by or "created_at", sort_order=body.sort_order or "desc",
+        ids=body.ids,
+        metadata=body.metadata,
+        values=body.values,
+        status=body.status,
+        limit=body.limit,
+        offset=body.offset,
+        sort_by=body.sort_by or "created_at",
+        sort_order=body.sort_order or "desc",
     )
     items = []
     for thread in found:
         item = thread.to_api()
         if body.extract:
-            item["extracted"] = {alias: _extract(item, path) for alias, path in body.extract.items()}
-        items.append(select_fields(item, body.select + ["extracted"] if body.select and body.extract else body.select))
+            item["extracted"] = {
+                alias: _extract(item, path) for alias, path in body.extract.items()
+            }
+        items.append(
+            select_fields(
+                item, body.select + ["extracted"] if body.select and body.extract else body.select
+            )
+        )
     return json_response(items)
 
 
@@ -99,7 +121,9 @@ async def copy_thread(thread_id: str, request: Request) -> Response:
 
 @router.get("/threads/{thread_id}/state")
 async def get_state(thread_id: str, request: Request, subgraphs: str | None = None) -> Response:
-    return json_response(await runtime_of(request).threads.state(thread_id, subgraphs=flag(subgraphs)))
+    return json_response(
+        await runtime_of(request).threads.state(thread_id, subgraphs=flag(subgraphs))
+    )
 
 
 @router.post("/threads/{thread_id}/state")
@@ -115,7 +139,9 @@ async def update_state(thread_id: str, body: ThreadStateUpdate, request: Request
 
 
 @router.get("/threads/{thread_id}/state/{checkpoint_id}")
-async def get_state_at(thread_id: str, checkpoint_id: str, request: Request, subgraphs: str | None = None) -> Response:
+async def get_state_at(
+    thread_id: str, checkpoint_id: str, request: Request, subgraphs: str | None = None
+) -> Response:
     return json_response(
         await runtime_of(request).threads.state(
             thread_id, checkpoint={"checkpoint_id": checkpoint_id}, subgraphs=flag(subgraphs)
@@ -124,10 +150,14 @@ async def get_state_at(thread_id: str, checkpoint_id: str, request: Request, sub
 
 
 @router.post("/threads/{thread_id}/state/checkpoint")
-async def get_state_at_checkpoint(thread_id: str, body: ThreadStateCheckpoint, request: Request) -> Response:
+async def get_state_at_checkpoint(
+    thread_id: str, body: ThreadStateCheckpoint, request: Request
+) -> Response:
     return json_response(
         await runtime_of(request).threads.state(
-            thread_id, checkpoint=body.checkpoint.model_dump(exclude_none=True), subgraphs=body.subgraphs
+            thread_id,
+            checkpoint=body.checkpoint.model_dump(exclude_none=True),
+            subgraphs=body.subgraphs,
         )
     )
 
@@ -148,7 +178,9 @@ async def _history(request: Request, thread_id: str, body: ThreadHistory) -> Res
 
 
 @router.get("/threads/{thread_id}/history")
-async def get_history(thread_id: str, request: Request, limit: int = 10, before: str | None = None) -> Response:
+async def get_history(
+    thread_id: str, request: Request, limit: int = 10, before: str | None = None
+) -> Response:
     if not 1 <= limit <= 1000:
         raise InvalidInput("limit must be between 1 and 1000")
     return await _history(request, thread_id, ThreadHistory(limit=limit, before=before))
@@ -166,7 +198,9 @@ async def thread_feed(thread_id: str, request: Request) -> Response:
     modes = [m for m in request.query_params.getlist("stream_mode") if m] or ["run_modes"]
     for mode in modes:
         if mode not in ("run_modes", "lifecycle", "state_update"):
-            raise InvalidInput(f"Invalid stream_mode {mode!r}: must be run_modes, lifecycle or state_update")
+            raise InvalidInput(
+                f"Invalid stream_mode {mode!r}: must be run_modes, lifecycle or state_update"
+            )
     cursor = await runtime.streams.thread_cursor(thread_id, _last_event_id(request))
 
     async def frames() -> Any:

@@ -4,10 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from langgraph.pregel import Pregel
-
 from tether.errors import BadRequest, Conflict, InvalidInput, NotFound
-from tether.graphs import GraphRegistry
+from tether.graphs import Graph, GraphRegistry
 from tether.ids import assistant_id_for_graph, is_uuid, uuid7
 from tether.ports import AssistantStore
 from tether.records import now_iso
@@ -23,14 +21,25 @@ class AssistantService:
         """The official default assistant of every graph, created once."""
         for graph_id, spec in self.registry.project.graphs.items():
             await self.store.create_assistant(
-                self._new(assistant_id_for_graph(graph_id), graph_id, name=graph_id,
-                          description=spec.description, metadata={"created_by": "system"}),
+                self._new(
+                    assistant_id_for_graph(graph_id),
+                    graph_id,
+                    name=graph_id,
+                    description=spec.description,
+                    metadata={"created_by": "system"},
+                ),
                 if_exists="do_nothing",
             )
 
     def _new(
-        self, assistant_id: str, graph_id: str, *, name: str | None = None, description: str | None = None,
-        config: dict[str, Any] | None = None, context: dict[str, Any] | None = None,
+        self,
+        assistant_id: str,
+        graph_id: str,
+        *,
+        name: str | None = None,
+        description: str | None = None,
+        config: dict[str, Any] | None = None,
+        context: dict[str, Any] | None = None,
         metadata: dict[str, Any] | None = None,
     ) -> dict[str, Any]:
         now = now_iso()
@@ -48,19 +57,33 @@ class AssistantService:
 
     def _check_graph(self, graph_id: str) -> None:
         if graph_id not in self.registry:
-            raise NotFound(f"Graph '{graph_id}' not found. Available graphs: {', '.join(self.registry.graph_ids)}")
+            raise NotFound(
+                f"Graph '{graph_id}' not found. Available graphs: {', '.join(self.registry.graph_ids)}"
+            )
 
     async def create(
-        self, *, graph_id: str, assistant_id: str | None, if_exists: str | None, config: dict[str, Any] | None,
-        context: dict[str, Any] | None, metadata: dict[str, Any] | None, name: str | None,
+        self,
+        *,
+        graph_id: str,
+        assistant_id: str | None,
+        if_exists: str | None,
+        config: dict[str, Any] | None,
+        context: dict[str, Any] | None,
+        metadata: dict[str, Any] | None,
+        name: str | None,
         description: str | None,
     ) -> dict[str, Any]:
         self._check_graph(graph_id)
         if assistant_id is not None and not is_uuid(assistant_id):
             raise InvalidInput("Invalid assistant ID: must be a UUID")
         record = self._new(
-            assistant_id or uuid7(), graph_id, name=name, description=description,
-            config=config, context=context, metadata=metadata,
+            assistant_id or uuid7(),
+            graph_id,
+            name=name,
+            description=description,
+            config=config,
+            context=context,
+            metadata=metadata,
         )
         created = await self.store.create_assistant(record, if_exists=if_exists or "raise")
         if created is None:
@@ -106,9 +129,13 @@ class AssistantService:
         if not await self.store.delete_assistant(self._uuid(assistant_id)):
             raise NotFound(f"Assistant {assistant_id} not found")
 
-    async def versions(self, assistant_id: str, *, metadata: dict[str, Any] | None, limit: int, offset: int) -> list[dict[str, Any]]:
+    async def versions(
+        self, assistant_id: str, *, metadata: dict[str, Any] | None, limit: int, offset: int
+    ) -> list[dict[str, Any]]:
         await self.get(assistant_id)
-        return await self.store.assistant_versions(assistant_id, metadata=metadata, limit=limit, offset=offset)
+        return await self.store.assistant_versions(
+            assistant_id, metadata=metadata, limit=limit, offset=offset
+        )
 
     async def set_latest(self, assistant_id: str, version: int) -> dict[str, Any]:
         await self.get(assistant_id)
@@ -117,7 +144,7 @@ class AssistantService:
             raise NotFound(f"Assistant {assistant_id} has no version {version}")
         return found
 
-    async def _graph(self, assistant_id: str) -> tuple[dict[str, Any], Pregel]:
+    async def _graph(self, assistant_id: str) -> tuple[dict[str, Any], Graph]:
         assistant = await self.get(assistant_id)
         async with self.registry.graph(assistant["graph_id"], assistant["config"]) as graph:
             return assistant, graph
@@ -128,18 +155,24 @@ class AssistantService:
             drawn = graph.get_graph(xray=xray)
         except Exception as exc:
             raise BadRequest(f"Graph cannot be drawn: {exc}") from exc
-        return to_jsonable(drawn.to_json())
+        result: dict[str, Any] = to_jsonable(drawn.to_json())
+        return result
 
     async def schemas(self, assistant_id: str) -> dict[str, Any]:
         assistant, graph = await self._graph(assistant_id)
         return {"graph_id": assistant["graph_id"], **_schemas(graph)}
 
-    async def subgraphs(self, assistant_id: str, namespace: str | None, recurse: bool) -> dict[str, Any]:
+    async def subgraphs(
+        self, assistant_id: str, namespace: str | None, recurse: bool
+    ) -> dict[str, Any]:
         _, graph = await self._graph(assistant_id)
-        return {ns: _schemas(sub) async for ns, sub in graph.aget_subgraphs(namespace=namespace, recurse=recurse)}
+        return {
+            ns: _schemas(sub)  # type: ignore[arg-type]
+            async for ns, sub in graph.aget_subgraphs(namespace=namespace, recurse=recurse)
+        }
 
 
-def _schemas(graph: Pregel) -> dict[str, Any]:
+def _schemas(graph: Graph) -> dict[str, Any]:
     def safe(fn: Any) -> Any:
         try:
             return fn()

@@ -21,13 +21,26 @@ from tether.services.threads import check_thread_id
 log = logging.getLogger("tether.crons")
 
 _PAYLOAD_KEYS = (
-    "assistant_id", "input", "metadata", "config", "context", "checkpoint_during", "interrupt_before",
-    "interrupt_after", "webhook", "multitask_strategy", "stream_mode", "stream_subgraphs",
-    "stream_resumable", "durability",
+    "assistant_id",
+    "input",
+    "metadata",
+    "config",
+    "context",
+    "checkpoint_during",
+    "interrupt_before",
+    "interrupt_after",
+    "webhook",
+    "multitask_strategy",
+    "stream_mode",
+    "stream_subgraphs",
+    "stream_resumable",
+    "durability",
 )
 
 
-def next_run_date(schedule: str, timezone: str | None, after: datetime | None = None, end_time: str | None = None) -> str | None:
+def next_run_date(
+    schedule: str, timezone: str | None, after: datetime | None = None, end_time: str | None = None
+) -> str | None:
     try:
         zone = ZoneInfo(timezone) if timezone else UTC
     except (ZoneInfoNotFoundError, ValueError) as exc:
@@ -73,11 +86,13 @@ class CronService:
             "metadata": body.get("metadata") or {},
             "on_run_completed": None if thread_id else (body.get("on_run_completed") or "delete"),
             "enabled": body.get("enabled", True) is not False,
-            "next_run_date": next_run_date(body["schedule"], body.get("timezone"), end_time=end_time),
+            "next_run_date": next_run_date(
+                body["schedule"], body.get("timezone"), end_time=end_time
+            ),
             "created_at": now,
             "updated_at": now,
         }
-        created = await self.backend.crons.create_cron(cron)
+        created: dict[str, Any] = await self.backend.crons.create_cron(cron)
         self._wake()
         return created
 
@@ -105,7 +120,8 @@ class CronService:
         merged = {**cron, **changes}
         changes["next_run_date"] = (
             next_run_date(merged["schedule"], merged["timezone"], end_time=merged["end_time"])
-            if merged["enabled"] else None
+            if merged["enabled"]
+            else None
         )
         changes["updated_at"] = now_iso()
         updated = await self.backend.crons.update_cron(cron_id, changes)
@@ -148,7 +164,13 @@ class CronService:
                 upcoming = await self.backend.crons.next_due()
                 delay = 60.0
                 if upcoming:
-                    delay = max(0.0, min(delay, (datetime.fromisoformat(upcoming) - datetime.now(UTC)).total_seconds()))
+                    delay = max(
+                        0.0,
+                        min(
+                            delay,
+                            (datetime.fromisoformat(upcoming) - datetime.now(UTC)).total_seconds(),
+                        ),
+                    )
             except asyncio.CancelledError:
                 raise
             except Exception:

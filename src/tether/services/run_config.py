@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from importlib.metadata import version
-from typing import Any
+from typing import Any, cast
 
+from langchain_core.runnables import RunnableConfig
 from langgraph.types import Command, Send
 
 from tether import __version__
@@ -26,7 +27,7 @@ def merge_configs(base: dict[str, Any] | None, override: dict[str, Any] | None) 
     return merged
 
 
-def thread_config(thread_id: str, checkpoint: dict[str, Any] | None = None) -> dict[str, Any]:
+def thread_config(thread_id: str, checkpoint: dict[str, Any] | None = None) -> RunnableConfig:
     """Config addressing a thread's state (optionally one checkpoint of it)."""
     configurable: dict[str, Any] = {"thread_id": thread_id, "checkpoint_ns": ""}
     for key, value in (checkpoint or {}).items():
@@ -35,7 +36,9 @@ def thread_config(thread_id: str, checkpoint: dict[str, Any] | None = None) -> d
     return {"configurable": configurable}
 
 
-def run_config(run: RunRecord, assistant: dict[str, Any] | None, *, with_checkpoint: bool = True) -> dict[str, Any]:
+def run_config(
+    run: RunRecord, assistant: dict[str, Any] | None, *, with_checkpoint: bool = True
+) -> RunnableConfig:
     kwargs = run.kwargs
     config = merge_configs((assistant or {}).get("config"), kwargs.get("config"))
     configurable = dict(config.get("configurable") or {})
@@ -67,7 +70,7 @@ def run_config(run: RunRecord, assistant: dict[str, Any] | None, *, with_checkpo
         "tether_version": __version__,
         **run.metadata,
     }
-    return config
+    return cast(RunnableConfig, config)
 
 
 def run_context(run: RunRecord, assistant: dict[str, Any] | None) -> dict[str, Any] | None:

@@ -39,7 +39,9 @@ def normalize_modes(stream_mode: str | Sequence[str] | None) -> list[str]:
     modes = [stream_mode] if isinstance(stream_mode, str) else list(stream_mode or ["values"])
     for mode in modes:
         if mode not in STREAM_MODES:
-            raise InvalidInput(f"Invalid stream_mode {mode!r}: must be one of {', '.join(STREAM_MODES)}")
+            raise InvalidInput(
+                f"Invalid stream_mode {mode!r}: must be one of {', '.join(STREAM_MODES)}"
+            )
     return list(dict.fromkeys(modes)) or ["values"]
 
 
@@ -48,7 +50,9 @@ class RunService:
         self.backend = backend
         self.assistants = assistants
 
-    async def create(self, thread_id: str | None, payload: dict[str, Any], *, stateless: bool = False) -> RunRecord:
+    async def create(
+        self, thread_id: str | None, payload: dict[str, Any], *, stateless: bool = False
+    ) -> RunRecord:
         """Admit a run. `payload` is a validated run-create body."""
         assistant = await self.assistants.resolve(payload["assistant_id"])
         graph_id = assistant["graph_id"]
@@ -56,11 +60,15 @@ class RunService:
         create_thread = None
         if stateless:
             thread_id = uuid7()
-            create_thread = new_thread(thread_id, {"graph_id": graph_id, "assistant_id": assistant["assistant_id"]})
+            create_thread = new_thread(
+                thread_id, {"graph_id": graph_id, "assistant_id": assistant["assistant_id"]}
+            )
         else:
             check_thread_id(thread_id or "")
             if payload.get("if_not_exists") == "create":
-                create_thread = new_thread(thread_id, {"graph_id": graph_id, "assistant_id": assistant["assistant_id"]})
+                create_thread = new_thread(
+                    thread_id, {"graph_id": graph_id, "assistant_id": assistant["assistant_id"]}
+                )
         assert thread_id is not None
         after_seconds = float(payload.get("after_seconds") or 0)
         config = dict(payload.get("config") or {})
@@ -99,7 +107,9 @@ class RunService:
             available_at=time.time() + after_seconds if after_seconds > 0 else 0.0,
             on_completion=(payload.get("on_completion") or "delete") if stateless else None,
         )
-        admitted = await self.backend.runs.admit_run(run, admission_rule(strategy), create_thread=create_thread)
+        admitted = await self.backend.runs.admit_run(
+            run, admission_rule(strategy), create_thread=create_thread
+        )
         if not admitted.thread_found:
             raise NotFound("Thread or assistant not found.")
         if admitted.rejected:
@@ -122,7 +132,12 @@ class RunService:
             run.run_id,
             [
                 NewEvent("end", dumps(end), "end", scope=SCOPE_CONTROL),
-                NewEvent("metadata", dumps({"status": "run_done", "run_id": run.run_id}), "lifecycle", SCOPE_THREAD),
+                NewEvent(
+                    "metadata",
+                    dumps({"status": "run_done", "run_id": run.run_id}),
+                    "lifecycle",
+                    SCOPE_THREAD,
+                ),
             ],
         )
 
@@ -136,11 +151,15 @@ class RunService:
             raise NotFound("Run not found")
         return run
 
-    async def list(self, thread_id: str, *, limit: int, offset: int, status: str | None) -> list[RunRecord]:
+    async def list_runs(
+        self, thread_id: str, *, limit: int, offset: int, status: str | None
+    ) -> list[RunRecord]:
         check_thread_id(thread_id)
         if await self.backend.threads.get_thread(thread_id) is None:
             raise NotFound(f"Thread with ID {thread_id} not found")
-        return await self.backend.runs.list_runs(thread_id, limit=limit, offset=offset, status=status)
+        return await self.backend.runs.list_runs(
+            thread_id, limit=limit, offset=offset, status=status
+        )
 
     async def delete(self, thread_id: str, run_id: str) -> None:
         run = await self.get(thread_id, run_id)
@@ -174,8 +193,11 @@ class RunService:
         if status is None and not run_ids and thread_id is None:
             raise InvalidInput("Provide either status, or thread_id and run_ids")
         cancelled = await self.backend.runs.request_cancel(
-            thread_id=thread_id, run_ids=run_ids, status=status if status != "all" else None,
-            action=action, reason="user",
+            thread_id=thread_id,
+            run_ids=run_ids,
+            status=status if status != "all" else None,
+            action=action,
+            reason="user",
         )
         if not cancelled.ended and not cancelled.flagged:
             raise NotFound(
@@ -216,8 +238,10 @@ class RunService:
                 next_check = now + 1.0
                 current = await self.backend.runs.get_run(run.run_id)
                 if current is None or current.done:
-                    return {"status": current.status if current else "interrupted",
-                            "result": current.result if current else None}
+                    return {
+                        "status": current.status if current else "interrupted",
+                        "result": current.result if current else None,
+                    }
             await self.backend.events.wait(run.run_id, cursor, min(deadline, next_check) - now)
 
 

@@ -42,16 +42,20 @@ def state_to_api(snapshot: Any) -> dict[str, Any]:
     tasks = []
     for task in snapshot.tasks or ():
         state = task.state
-        tasks.append({
-            "id": task.id,
-            "name": task.name,
-            "path": to_jsonable(task.path),
-            "error": None if task.error is None else repr(task.error),
-            "interrupts": to_jsonable(list(task.interrupts)),
-            "checkpoint": _checkpoint(state) if isinstance(state, dict) else None,
-            "state": state_to_api(state) if state is not None and not isinstance(state, dict) else None,
-            "result": to_jsonable(task.result),
-        })
+        tasks.append(
+            {
+                "id": task.id,
+                "name": task.name,
+                "path": to_jsonable(task.path),
+                "error": None if task.error is None else repr(task.error),
+                "interrupts": to_jsonable(list(task.interrupts)),
+                "checkpoint": _checkpoint(state) if isinstance(state, dict) else None,
+                "state": state_to_api(state)
+                if state is not None and not isinstance(state, dict)
+                else None,
+                "result": to_jsonable(task.result),
+            }
+        )
     return {
         "values": to_jsonable(snapshot.values),
         "next": list(snapshot.next),

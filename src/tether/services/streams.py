@@ -47,7 +47,9 @@ class StreamService:
         self.backend = backend
         self.heartbeat_seconds = heartbeat_seconds
 
-    async def join_cursor(self, run_id: str, last_event_id: str | None) -> tuple[EventId | None, bool]:
+    async def join_cursor(
+        self, run_id: str, last_event_id: str | None
+    ) -> tuple[EventId | None, bool]:
         """Where a join starts: (cursor, live_only_and_already_over).
 
         With a Last-Event-ID: right after it (`0`/`-1`/`-` mean the start). Without: live

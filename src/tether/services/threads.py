@@ -8,10 +8,9 @@ from contextlib import asynccontextmanager
 from typing import Any
 
 from langgraph.errors import InvalidUpdateError
-from langgraph.pregel import Pregel
 
 from tether.errors import BadRequest, Conflict, InvalidInput, NotFound
-from tether.graphs import GraphRegistry
+from tether.graphs import Graph, GraphRegistry
 from tether.ids import is_uuid, uuid7
 from tether.ports import Backend
 from tether.records import SCOPE_THREAD, NewEvent, ThreadRecord, now_iso
@@ -26,11 +25,19 @@ def check_thread_id(thread_id: str) -> str:
     return thread_id
 
 
-def new_thread(thread_id: str | None = None, metadata: dict[str, Any] | None = None, ttl: dict[str, Any] | None = None) -> ThreadRecord:
+def new_thread(
+    thread_id: str | None = None,
+    metadata: dict[str, Any] | None = None,
+    ttl: dict[str, Any] | None = None,
+) -> ThreadRecord:
     now = now_iso()
     return ThreadRecord(
-        thread_id=thread_id or uuid7(), created_at=now, updated_at=now, state_updated_at=now,
-        metadata=metadata or {}, ttl=ttl,
+        thread_id=thread_id or uuid7(),
+        created_at=now,
+        updated_at=now,
+        state_updated_at=now,
+        metadata=metadata or {},
+        ttl=ttl,
     )
 
 
@@ -40,8 +47,13 @@ class ThreadService:
         self.registry = registry
 
     async def create(
-        self, *, thread_id: str | None, metadata: dict[str, Any] | None, if_exists: str | None,
-        ttl: dict[str, Any] | None, supersteps: list[dict[str, Any]] | None,
+        self,
+        *,
+        thread_id: str | None,
+        metadata: dict[str, Any] | None,
+        if_exists: str | None,
+        ttl: dict[str, Any] | None,
+        supersteps: list[dict[str, Any]] | None,
     ) -> ThreadRecord:
         if thread_id is not None:
             check_thread_id(thread_id)
@@ -54,12 +66,16 @@ class ThreadService:
             created = await self.get(created.thread_id)
         return created
 
-    async def _apply_supersteps(self, thread: ThreadRecord, supersteps: list[dict[str, Any]]) -> None:
+    async def _apply_supersteps(
+        self, thread: ThreadRecord, supersteps: list[dict[str, Any]]
+    ) -> None:
         async with self._graph(thread) as graph:
-            config = thread_config(thread.thread_id)
+            config: Any = thread_config(thread.thread_id)
             for step in supersteps:
                 for update in step.get("updates", []):
-                    config = await graph.aupdate_state(config, update.get("values"), as_node=update.get("as_node"))
+                    config = await graph.aupdate_state(
+                        config, update.get("values"), as_node=update.get("as_node")
+                    )
         await self._refresh(thread.thread_id)
 
     async def get(self, thread_id: str) -> ThreadRecord:
@@ -68,7 +84,9 @@ class ThreadService:
             raise NotFound(f"Thread with ID {thread_id} not found")
         return found
 
-    async def update(self, thread_id: str, metadata: dict[str, Any] | None, ttl: dict[str, Any] | None) -> ThreadRecord:
+    async def update(
+        self, thread_id: str, metadata: dict[str, Any] | None, ttl: dict[str, Any] | None
+    ) -> ThreadRecord:
         changes: dict[str, Any] = {"metadata": metadata or {}}
         if ttl is not None:
             changes["ttl"] = ttl
@@ -80,7 +98,11 @@ class ThreadService:
     async def delete(self, thread_id: str) -> None:
         thread = await self.get(thread_id)
         cancelled = await self.backend.runs.request_cancel(
-            thread_id=thread.thread_id, run_ids=None, status=None, action="interrupt", reason="thread deleted"
+            thread_id=thread.thread_id,
+            run_ids=None,
+            status=None,
+            action="interrupt",
+            reason="thread deleted",
         )
         for run in cancelled.flagged:
             self.backend.signals.notify_cancel(run.run_id)
@@ -111,15 +133,18 @@ class ThreadService:
     # -- state -------------------------------------------------------------------------
 
     @asynccontextmanager
-    async def _graph(self, thread: ThreadRecord) -> AsyncIterator[Pregel]:
+    async def _graph(self, thread: ThreadRecord) -> AsyncIterator[Graph]:
         graph_id = thread.metadata.get("graph_id")
-        if not graph_id or graph_id not in self.registry:
-            raise BadRequest(f"Thread {thread.thread_id} has no graph: run it once, or create it with a graph_id")
+        if not isinstance(graph_id, str) or graph_id not in self.registry:
+            raise BadRequest(
+                f"Thread {thread.thread_id} has no graph: run it once, or create it with a graph_id"
+            )
         async with self.registry.graph(graph_id, thread.config) as graph:
             yield graph
 
     def _has_graph(self, thread: ThreadRecord) -> bool:
-        return thread.metadata.get("graph_id") in self.registry
+        graph_id = thread.metadata.get("graph_id")
+        return isinstance(graph_id, str) and graph_id in self.registry
 
     async def state(
         self, thread_id: str, *, checkpoint: dict[str, Any] | None = None, subgraphs: bool = False
@@ -128,13 +153,20 @@ class ThreadService:
         if not self._has_graph(thread):
             return dict(EMPTY_STATE)
         async with self._graph(thread) as graph:
-            snapshot = await graph.aget_state(thread_config(thread.thread_id, checkpoint), subgraphs=subgraphs)
+            snapshot = await graph.aget_state(
+                thread_config(thread.thread_id, checkpoint), subgraphs=subgraphs
+            )
         if checkpoint and checkpoint.get("checkpoint_id") and snapshot.config is None:
             raise NotFound(f"Checkpoint {checkpoint['checkpoint_id']} not found")
         return state_to_api(snapshot)
 
     async def history(
-        self, thread_id: str, *, limit: int, before: dict[str, Any] | None, metadata: dict[str, Any] | None,
+        self,
+        thread_id: str,
+        *,
+        limit: int,
+        before: dict[str, Any] | None,
+        metadata: dict[str, Any] | None,
         checkpoint: dict[str, Any] | None,
     ) -> list[dict[str, Any]]:
         thread = await self.get(thread_id)
@@ -154,7 +186,9 @@ class ThreadService:
     ) -> dict[str, Any]:
         thread = await self.get(thread_id)
         if thread.status == "busy":
-            raise Conflict("Thread is busy: a run is in progress. Wait for it to finish or cancel it.")
+            raise Conflict(
+                "Thread is busy: a run is in progress. Wait for it to finish or cancel it."
+            )
         async with self._graph(thread) as graph:
             try:
                 config = await graph.aupdate_state(
@@ -166,11 +200,23 @@ class ThreadService:
                 raise BadRequest(f"{type(exc).__name__}: {exc}") from exc
         await self._refresh(thread.thread_id)
         await self.backend.events.append(
-            thread.thread_id, f"state:{thread.thread_id}",
-            [NewEvent("state_update", dumps({"values": values, "as_node": as_node}), "state_update", SCOPE_THREAD)],
+            thread.thread_id,
+            f"state:{thread.thread_id}",
+            [
+                NewEvent(
+                    "state_update",
+                    dumps({"values": values, "as_node": as_node}),
+                    "state_update",
+                    SCOPE_THREAD,
+                )
+            ],
         )
         configurable = to_jsonable(config["configurable"])
-        return {"checkpoint": configurable, "configurable": configurable, "checkpoint_id": configurable.get("checkpoint_id")}
+        return {
+            "checkpoint": configurable,
+            "configurable": configurable,
+            "checkpoint_id": configurable.get("checkpoint_id"),
+        }
 
     async def _refresh(self, thread_id: str) -> None:
         """Copy the thread's current values and interrupts onto the thread record."""

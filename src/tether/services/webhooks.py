@@ -40,7 +40,9 @@ class WebhookSender:
         body = dumps(payload)
         for attempt in range(self.retries + 1):
             try:
-                response = await self._client.post(url, content=body, headers={"Content-Type": "application/json"})
+                response = await self._client.post(
+                    url, content=body, headers={"Content-Type": "application/json"}
+                )
                 if response.status_code < 500:
                     return
             except httpx.HTTPError as exc:

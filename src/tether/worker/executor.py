@@ -8,13 +8,13 @@ import logging
 from dataclasses import dataclass
 from typing import Any
 
+from tether.graphs import GraphRegistry
 from tether.ports import Backend
 from tether.records import SCOPE_CONTROL, SCOPE_THREAD, NewEvent, RunRecord, now_iso
 from tether.serialization import dumps, to_jsonable
-from tether.services.state import snapshot_interrupts
 from tether.services.run_config import run_config, run_context, run_input, thread_config
+from tether.services.state import snapshot_interrupts
 from tether.settings import Settings
-from tether.graphs import GraphRegistry
 from tether.worker.event_writer import EventWriter
 from tether.worker.stream_modes import StreamTranslator
 
@@ -65,7 +65,13 @@ class RunExecutor:
     async def execute(self, run: RunRecord, handle: RunHandle) -> None:
         """Run to an end, unless `handle` stops it for shutdown or a lost claim."""
         writer = EventWriter(self.backend.events, run.thread_id, run.run_id)
-        writer.put([NewEvent("metadata", dumps({"run_id": run.run_id, "attempt": run.attempt}), "metadata")])
+        writer.put(
+            [
+                NewEvent(
+                    "metadata", dumps({"run_id": run.run_id, "attempt": run.attempt}), "metadata"
+                )
+            ]
+        )
         assistant = await self.backend.assistants.get_assistant(run.assistant_id)
         config = run_config(run, assistant)
         outcome = Outcome("success")
@@ -83,7 +89,9 @@ class RunExecutor:
             action = (fresh.cancel_action if fresh else None) or "interrupt"
             outcome = Outcome("rollback" if action == "rollback" else "interrupted")
         except TimeoutError:
-            outcome = Outcome("timeout", {"error": "TimeoutError", "message": "Run exceeded its timeout"})
+            outcome = Outcome(
+                "timeout", {"error": "TimeoutError", "message": "Run exceeded its timeout"}
+            )
         except Exception as exc:  # the graph failed: that is the run's result, not ours
             log.info("run %s failed: %r", run.run_id, exc)
             outcome = Outcome("error", {"error": type(exc).__name__, "message": str(exc)})
@@ -92,7 +100,9 @@ class RunExecutor:
         await writer.close()
         await self._finish(run, config, outcome)
 
-    async def _stream(self, run: RunRecord, assistant: dict[str, Any] | None, config: dict[str, Any], writer: EventWriter) -> None:
+    async def _stream(
+        self, run: RunRecord, assistant: dict[str, Any] | None, config: Any, writer: EventWriter
+    ) -> None:
         kwargs = run.kwargs
         translator = StreamTranslator(kwargs.get("stream_mode") or ["values"])
         subgraphs = bool(kwargs.get("subgraphs"))
@@ -121,8 +131,13 @@ class RunExecutor:
                 writer.put(translator.translate(namespace, mode, data))
 
     async def _stream_events(
-        self, graph: Any, graph_input: Any, config: dict[str, Any], options: dict[str, Any],
-        translator: StreamTranslator, writer: EventWriter,
+        self,
+        graph: Any,
+        graph_input: Any,
+        config: dict[str, Any],
+        options: dict[str, Any],
+        translator: StreamTranslator,
+        writer: EventWriter,
     ) -> None:
         subgraphs = options["subgraphs"]
         root_run_id: str | None = None
@@ -146,7 +161,7 @@ class RunExecutor:
             return None, {**config, "configurable": configurable}
         return graph_input, config
 
-    async def _finish(self, run: RunRecord, config: dict[str, Any], outcome: Outcome) -> None:
+    async def _finish(self, run: RunRecord, config: Any, outcome: Outcome) -> None:
         backend = self.backend
         status = outcome.status
         if status == "rollback":
@@ -191,7 +206,9 @@ class RunExecutor:
             delete_thread=delete_thread,
         )
         if not finished:
-            log.warning("run %s attempt %s lost its claim; its result is discarded", run.run_id, run.attempt)
+            log.warning(
+                "run %s attempt %s lost its claim; its result is discarded", run.run_id, run.attempt
+            )
             return
         if delete_thread:
             await backend.checkpoints.delete_thread(run.thread_id)
@@ -201,7 +218,12 @@ class RunExecutor:
             run.run_id,
             [
                 NewEvent("end", end, "end", scope=SCOPE_CONTROL),
-                NewEvent("metadata", dumps({"status": "run_done", "run_id": run.run_id}), "lifecycle", scope=SCOPE_THREAD),
+                NewEvent(
+                    "metadata",
+                    dumps({"status": "run_done", "run_id": run.run_id}),
+                    "lifecycle",
+                    scope=SCOPE_THREAD,
+                ),
             ],
         )
         backend.signals.notify_work()

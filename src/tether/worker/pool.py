@@ -53,7 +53,9 @@ class WorkerPool:
             task.cancel()
         for active in list(self.active.values()):
             active.handle.stop(StopReason.SHUTDOWN)
-        await asyncio.gather(*self._tasks, *(a.task for a in self.active.values()), return_exceptions=True)
+        await asyncio.gather(
+            *self._tasks, *(a.task for a in self.active.values()), return_exceptions=True
+        )
 
     async def run_until_idle(self) -> None:
         """Burst mode: claim and execute until nothing is left to claim (for tests and tools)."""
@@ -61,7 +63,9 @@ class WorkerPool:
             started = await self._claim_available()
             if not started and not self.active:
                 return
-            await asyncio.gather(*(a.task for a in list(self.active.values())), return_exceptions=True)
+            await asyncio.gather(
+                *(a.task for a in list(self.active.values())), return_exceptions=True
+            )
 
     async def _claim_available(self) -> int:
         started = 0
@@ -111,12 +115,18 @@ class WorkerPool:
             with contextlib.suppress(Exception):
                 await self._renew_leases()
                 for run in await self.backend.runs.requeue_expired():
-                    log.warning("run %s lost its worker; queued again (attempt %s next)", run.run_id, run.attempt + 1)
+                    log.warning(
+                        "run %s lost its worker; queued again (attempt %s next)",
+                        run.run_id,
+                        run.attempt + 1,
+                    )
                     self.backend.signals.notify_work()
 
     async def _renew_leases(self) -> None:
         for run_id, active in list(self.active.items()):
-            current = await self.backend.runs.renew_lease(run_id, active.run.attempt, self.settings.lease_seconds)
+            current = await self.backend.runs.renew_lease(
+                run_id, active.run.attempt, self.settings.lease_seconds
+            )
             if current is None:
                 self._stop_run(run_id, StopReason.LOST_CLAIM)
             elif current.cancel_action:

@@ -21,7 +21,15 @@ from tether.records import NewEvent
 from tether.serialization import dumps
 
 STREAM_MODES = (
-    "values", "updates", "messages", "messages-tuple", "custom", "debug", "events", "tasks", "checkpoints",
+    "values",
+    "updates",
+    "messages",
+    "messages-tuple",
+    "custom",
+    "debug",
+    "events",
+    "tasks",
+    "checkpoints",
 )
 _PASS_THROUGH = {"values", "updates", "custom", "debug", "tasks", "checkpoints"}
 
@@ -59,7 +67,11 @@ class StreamTranslator:
         message, metadata = chunk
         out: list[NewEvent] = []
         if "messages-tuple" in self.requested:
-            out.append(NewEvent(event_name("messages", namespace), dumps([message, metadata]), "messages-tuple"))
+            out.append(
+                NewEvent(
+                    event_name("messages", namespace), dumps([message, metadata]), "messages-tuple"
+                )
+            )
         if "messages" not in self.requested or not isinstance(message, BaseMessage):
             return out
         message_id = message.id or ""
@@ -77,9 +89,13 @@ class StreamTranslator:
             merged = message if previous is None else previous + message
             self._partials[message_id] = merged
             whole = message_chunk_to_message(merged)
-            out.append(NewEvent(event_name("messages/partial", namespace), dumps([whole]), "messages"))
+            out.append(
+                NewEvent(event_name("messages/partial", namespace), dumps([whole]), "messages")
+            )
         else:
-            out.append(NewEvent(event_name("messages/complete", namespace), dumps([message]), "messages"))
+            out.append(
+                NewEvent(event_name("messages/complete", namespace), dumps([message]), "messages")
+            )
         return out
 
     def astream_event(self, event: dict[str, Any]) -> list[NewEvent]:

@@ -19,7 +19,7 @@ def _row(row: sqlite3.Row) -> dict[str, Any]:
         "config": from_json(row["config"]),
         "context": from_json(row["context"]),
         "created_at": row["created_at"],
-        "updated_at": row["updated_at"] if "updated_at" in row.keys() else row["created_at"],
+        "updated_at": row["updated_at"] if "updated_at" in row.keys() else row["created_at"],  # noqa: SIM118 (sqlite3.Row)
         "metadata": from_json(row["metadata"]),
         "version": row["version"],
         "name": row["name"],
@@ -40,7 +40,9 @@ class SqliteAssistantStore:
     def __init__(self, db: Database) -> None:
         self._db = db
 
-    async def create_assistant(self, assistant: dict[str, Any], *, if_exists: str) -> dict[str, Any] | None:
+    async def create_assistant(
+        self, assistant: dict[str, Any], *, if_exists: str
+    ) -> dict[str, Any] | None:
         def create(conn: sqlite3.Connection) -> dict[str, Any] | None:
             found = conn.execute(
                 "SELECT * FROM assistants WHERE assistant_id = ?", (assistant["assistant_id"],)
@@ -48,9 +50,14 @@ class SqliteAssistantStore:
             if found is not None:
                 return _row(found) if if_exists == "do_nothing" else None
             values = (
-                assistant["assistant_id"], assistant["graph_id"], 1, assistant["name"],
-                assistant.get("description"), to_json(assistant["config"]),
-                to_json(assistant["context"]), to_json(assistant["metadata"]),
+                assistant["assistant_id"],
+                assistant["graph_id"],
+                1,
+                assistant["name"],
+                assistant.get("description"),
+                to_json(assistant["config"]),
+                to_json(assistant["context"]),
+                to_json(assistant["metadata"]),
                 assistant["created_at"],
             )
             conn.execute(
@@ -73,19 +80,26 @@ class SqliteAssistantStore:
 
     async def get_assistant(self, assistant_id: str) -> dict[str, Any] | None:
         def get(conn: sqlite3.Connection) -> dict[str, Any] | None:
-            row = conn.execute("SELECT * FROM assistants WHERE assistant_id = ?", (assistant_id,)).fetchone()
+            row = conn.execute(
+                "SELECT * FROM assistants WHERE assistant_id = ?", (assistant_id,)
+            ).fetchone()
             return None if row is None else _row(row)
 
         return await self._db.run(get)
 
-    async def update_assistant(self, assistant_id: str, patch: dict[str, Any]) -> dict[str, Any] | None:
+    async def update_assistant(
+        self, assistant_id: str, patch: dict[str, Any]
+    ) -> dict[str, Any] | None:
         def update(conn: sqlite3.Connection) -> dict[str, Any] | None:
-            row = conn.execute("SELECT * FROM assistants WHERE assistant_id = ?", (assistant_id,)).fetchone()
+            row = conn.execute(
+                "SELECT * FROM assistants WHERE assistant_id = ?", (assistant_id,)
+            ).fetchone()
             if row is None:
                 return None
             current = _row(row)
             latest = conn.execute(
-                "SELECT MAX(version) FROM assistant_versions WHERE assistant_id = ?", (assistant_id,)
+                "SELECT MAX(version) FROM assistant_versions WHERE assistant_id = ?",
+                (assistant_id,),
             ).fetchone()[0]
             merged = {**current, **{k: v for k, v in patch.items() if k != "metadata"}}
             if "metadata" in patch:
@@ -93,8 +107,13 @@ class SqliteAssistantStore:
             now = now_iso()
             version = latest + 1
             values = (
-                merged["graph_id"], version, merged["name"], merged["description"],
-                to_json(merged["config"]), to_json(merged["context"]), to_json(merged["metadata"]),
+                merged["graph_id"],
+                version,
+                merged["name"],
+                merged["description"],
+                to_json(merged["config"]),
+                to_json(merged["context"]),
+                to_json(merged["metadata"]),
             )
             conn.execute(
                 f"INSERT INTO assistant_versions (assistant_id, {_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
@@ -105,13 +124,22 @@ class SqliteAssistantStore:
                 " context = ?, metadata = ?, updated_at = ? WHERE assistant_id = ?",
                 (*values, now, assistant_id),
             )
-            return _row(conn.execute("SELECT * FROM assistants WHERE assistant_id = ?", (assistant_id,)).fetchone())
+            return _row(
+                conn.execute(
+                    "SELECT * FROM assistants WHERE assistant_id = ?", (assistant_id,)
+                ).fetchone()
+            )
 
         return await self._db.transaction(update)
 
     async def delete_assistant(self, assistant_id: str) -> bool:
         def delete(conn: sqlite3.Connection) -> bool:
-            return conn.execute("DELETE FROM assistants WHERE assistant_id = ?", (assistant_id,)).rowcount > 0
+            return (
+                conn.execute(
+                    "DELETE FROM assistants WHERE assistant_id = ?", (assistant_id,)
+                ).rowcount
+                > 0
+            )
 
         return await self._db.transaction(delete)
 
@@ -128,8 +156,15 @@ class SqliteAssistantStore:
         return clauses, params
 
     async def search_assistants(
-        self, *, metadata: dict[str, Any] | None, graph_id: str | None, name: str | None,
-        limit: int, offset: int, sort_by: str, sort_order: str,
+        self,
+        *,
+        metadata: dict[str, Any] | None,
+        graph_id: str | None,
+        name: str | None,
+        limit: int,
+        offset: int,
+        sort_by: str,
+        sort_order: str,
     ) -> list[dict[str, Any]]:
         clauses, params = self._filters(metadata, graph_id, name)
         column = sort_by if sort_by in _SORTABLE else "created_at"
@@ -150,7 +185,11 @@ class SqliteAssistantStore:
         clauses, params = self._filters(metadata, graph_id, name)
 
         def count(conn: sqlite3.Connection) -> int:
-            return int(conn.execute(f"SELECT COUNT(*) FROM assistants{where(clauses)}", params).fetchone()[0])
+            return int(
+                conn.execute(f"SELECT COUNT(*) FROM assistants{where(clauses)}", params).fetchone()[
+                    0
+                ]
+            )
 
         return await self._db.run(count)
 
@@ -182,10 +221,21 @@ class SqliteAssistantStore:
                 "UPDATE assistants SET graph_id = ?, version = ?, name = ?, description = ?, config = ?,"
                 " context = ?, metadata = ?, updated_at = ? WHERE assistant_id = ?",
                 (
-                    row["graph_id"], version, row["name"], row["description"], row["config"],
-                    row["context"], row["metadata"], now_iso(), assistant_id,
+                    row["graph_id"],
+                    version,
+                    row["name"],
+                    row["description"],
+                    row["config"],
+                    row["context"],
+                    row["metadata"],
+                    now_iso(),
+                    assistant_id,
                 ),
             )
-            return _row(conn.execute("SELECT * FROM assistants WHERE assistant_id = ?", (assistant_id,)).fetchone())
+            return _row(
+                conn.execute(
+                    "SELECT * FROM assistants WHERE assistant_id = ?", (assistant_id,)
+                ).fetchone()
+            )
 
         return await self._db.transaction(set_latest)

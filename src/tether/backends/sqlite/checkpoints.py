@@ -11,10 +11,13 @@ class SqliteCheckpoints:
 
     async def latest_checkpoint_id(self, thread_id: str) -> str | None:
         await self._saver.setup()
-        async with self._saver.lock, self._saver.conn.execute(
-            "SELECT MAX(checkpoint_id) FROM checkpoints WHERE thread_id = ? AND checkpoint_ns = ''",
-            (thread_id,),
-        ) as cursor:
+        async with (
+            self._saver.lock,
+            self._saver.conn.execute(
+                "SELECT MAX(checkpoint_id) FROM checkpoints WHERE thread_id = ? AND checkpoint_ns = ''",
+                (thread_id,),
+            ) as cursor,
+        ):
             row = await cursor.fetchone()
         return None if row is None else row[0]
 
@@ -25,7 +28,8 @@ class SqliteCheckpoints:
         async with self._saver.lock:
             for table in ("checkpoints", "writes"):
                 await self._saver.conn.execute(
-                    f"DELETE FROM {table} WHERE thread_id = ? AND checkpoint_id > ?", (thread_id, bound)
+                    f"DELETE FROM {table} WHERE thread_id = ? AND checkpoint_id > ?",
+                    (thread_id, bound),
                 )
             await self._saver.conn.commit()
 

@@ -9,7 +9,15 @@ from typing import Any
 from tether.backends.sqlite.database import Database
 from tether.backends.sqlite.queries import from_json, json_filter, to_json, where
 
-_SORTABLE = {"cron_id", "assistant_id", "thread_id", "created_at", "updated_at", "next_run_date", "end_time"}
+_SORTABLE = {
+    "cron_id",
+    "assistant_id",
+    "thread_id",
+    "created_at",
+    "updated_at",
+    "next_run_date",
+    "end_time",
+}
 _JSON_FIELDS = {"payload", "metadata"}
 
 
@@ -34,7 +42,8 @@ def _row(row: sqlite3.Row) -> dict[str, Any]:
 
 def _params(cron: dict[str, Any]) -> list[Any]:
     return [
-        to_json(v) if k in _JSON_FIELDS else (int(v) if k == "enabled" else v) for k, v in cron.items()
+        to_json(v) if k in _JSON_FIELDS else (int(v) if k == "enabled" else v)
+        for k, v in cron.items()
     ]
 
 
@@ -47,9 +56,12 @@ class SqliteCronStore:
 
         def create(conn: sqlite3.Connection) -> dict[str, Any]:
             conn.execute(
-                f"INSERT INTO crons ({columns}) VALUES ({', '.join('?' * len(cron))})", _params(cron)
+                f"INSERT INTO crons ({columns}) VALUES ({', '.join('?' * len(cron))})",
+                _params(cron),
             )
-            return _row(conn.execute("SELECT * FROM crons WHERE cron_id = ?", (cron["cron_id"],)).fetchone())
+            return _row(
+                conn.execute("SELECT * FROM crons WHERE cron_id = ?", (cron["cron_id"],)).fetchone()
+            )
 
         return await self._db.transaction(create)
 
@@ -64,7 +76,9 @@ class SqliteCronStore:
         def update(conn: sqlite3.Connection) -> dict[str, Any] | None:
             if changes:
                 columns = ", ".join(f"{name} = ?" for name in changes)
-                conn.execute(f"UPDATE crons SET {columns} WHERE cron_id = ?", (*_params(changes), cron_id))
+                conn.execute(
+                    f"UPDATE crons SET {columns} WHERE cron_id = ?", (*_params(changes), cron_id)
+                )
             row = conn.execute("SELECT * FROM crons WHERE cron_id = ?", (cron_id,)).fetchone()
             return None if row is None else _row(row)
 
@@ -77,7 +91,11 @@ class SqliteCronStore:
         return await self._db.transaction(delete)
 
     def _filters(
-        self, assistant_id: str | None, thread_id: str | None, enabled: bool | None, metadata: dict[str, Any] | None
+        self,
+        assistant_id: str | None,
+        thread_id: str | None,
+        enabled: bool | None,
+        metadata: dict[str, Any] | None,
     ) -> tuple[list[str], list[Any]]:
         clauses, params = json_filter("metadata", metadata)
         for column, value in (("assistant_id", assistant_id), ("thread_id", thread_id)):
@@ -90,8 +108,16 @@ class SqliteCronStore:
         return clauses, params
 
     async def search_crons(
-        self, *, assistant_id: str | None, thread_id: str | None, enabled: bool | None,
-        metadata: dict[str, Any] | None, limit: int, offset: int, sort_by: str, sort_order: str,
+        self,
+        *,
+        assistant_id: str | None,
+        thread_id: str | None,
+        enabled: bool | None,
+        metadata: dict[str, Any] | None,
+        limit: int,
+        offset: int,
+        sort_by: str,
+        sort_order: str,
     ) -> list[dict[str, Any]]:
         clauses, params = self._filters(assistant_id, thread_id, enabled, metadata)
         column = sort_by if sort_by in _SORTABLE else "created_at"
@@ -109,7 +135,9 @@ class SqliteCronStore:
         clauses, params = self._filters(assistant_id, thread_id, None, metadata)
 
         def count(conn: sqlite3.Connection) -> int:
-            return int(conn.execute(f"SELECT COUNT(*) FROM crons{where(clauses)}", params).fetchone()[0])
+            return int(
+                conn.execute(f"SELECT COUNT(*) FROM crons{where(clauses)}", params).fetchone()[0]
+            )
 
         return await self._db.run(count)
 

@@ -35,8 +35,12 @@ class _LiveRun:
 
 def _event_from_row(row: sqlite3.Row) -> StreamEvent:
     return StreamEvent(
-        id=EventId(row["ms"], row["seq"]), event=row["event"], data=row["data"],
-        mode=row["mode"], run_id=row["run_id"], scope=row["scope"],
+        id=EventId(row["ms"], row["seq"]),
+        event=row["event"],
+        data=row["data"],
+        mode=row["mode"],
+        run_id=row["run_id"],
+        scope=row["scope"],
     )
 
 
@@ -63,16 +67,27 @@ class SqliteEventLog:
             live = self._live.setdefault(run_id, _LiveRun(base=last))
         return live
 
-    async def append(self, thread_id: str, run_id: str, events: Sequence[NewEvent]) -> list[StreamEvent]:
+    async def append(
+        self, thread_id: str, run_id: str, events: Sequence[NewEvent]
+    ) -> list[StreamEvent]:
         if not events:
             return []
         clock = await self._clock(thread_id)
         live = await self._live_run(run_id)
         logged = [
-            StreamEvent(id=clock.next(), event=e.event, data=e.data, mode=e.mode, run_id=run_id, scope=e.scope)
+            StreamEvent(
+                id=clock.next(),
+                event=e.event,
+                data=e.data,
+                mode=e.mode,
+                run_id=run_id,
+                scope=e.scope,
+            )
             for e in events
         ]
-        rows = [(thread_id, e.id.ms, e.id.seq, run_id, e.event, e.mode, e.scope, e.data) for e in logged]
+        rows = [
+            (thread_id, e.id.ms, e.id.seq, run_id, e.event, e.mode, e.scope, e.data) for e in logged
+        ]
 
         def insert(conn: sqlite3.Connection) -> None:
             conn.executemany(
@@ -115,7 +130,9 @@ class SqliteEventLog:
         if signal is not None:
             signal.set()
 
-    async def read_run(self, run_id: str, after: EventId | None, limit: int = 1000) -> list[StreamEvent]:
+    async def read_run(
+        self, run_id: str, after: EventId | None, limit: int = 1000
+    ) -> list[StreamEvent]:
         live = self._live.get(run_id)
         if live is not None and (live.base is None or (after is not None and after >= live.base)):
             start = 0 if after is None else bisect.bisect_right(live.ids, after)
@@ -132,7 +149,9 @@ class SqliteEventLog:
 
         return await self._db.run(read)
 
-    async def read_thread(self, thread_id: str, after: EventId | None, limit: int = 1000) -> list[StreamEvent]:
+    async def read_thread(
+        self, thread_id: str, after: EventId | None, limit: int = 1000
+    ) -> list[StreamEvent]:
         def read(conn: sqlite3.Connection) -> list[StreamEvent]:
             ms, seq = after if after is not None else (-1, -1)
             rows = conn.execute(
@@ -169,13 +188,20 @@ class SqliteEventLog:
             ).fetchone()
             if row[0] is None:
                 return None, None, False
-            return EventId(*divmod(row[0], 1000000)), EventId(*divmod(row[1], 1000000)), bool(row[2])
+            return (
+                EventId(*divmod(row[0], 1000000)),
+                EventId(*divmod(row[1], 1000000)),
+                bool(row[2]),
+            )
 
         return await self._db.run(bounds)
 
     async def is_purged(self, run_id: str) -> bool:
         def purged(conn: sqlite3.Connection) -> bool:
-            return conn.execute("SELECT 1 FROM purged_logs WHERE run_id = ?", (run_id,)).fetchone() is not None
+            return (
+                conn.execute("SELECT 1 FROM purged_logs WHERE run_id = ?", (run_id,)).fetchone()
+                is not None
+            )
 
         return await self._db.run(purged)
 
@@ -198,7 +224,8 @@ class SqliteEventLog:
         def purge(conn: sqlite3.Connection) -> None:
             conn.executemany("DELETE FROM events WHERE run_id = ?", [(r,) for r in run_ids])
             conn.executemany(
-                "INSERT OR REPLACE INTO purged_logs (run_id, purged_at) VALUES (?, ?)", [(r, now) for r in run_ids]
+                "INSERT OR REPLACE INTO purged_logs (run_id, purged_at) VALUES (?, ?)",
+                [(r, now) for r in run_ids],
             )
 
         await self._db.transaction(purge)

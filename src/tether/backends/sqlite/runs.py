@@ -44,7 +44,9 @@ def _select_run(conn: sqlite3.Connection, run_id: str) -> RunRecord | None:
     return None if row is None else run_from_row(row)
 
 
-def _inflight(conn: sqlite3.Connection, thread_id: str, *, excluding: str | None = None) -> list[RunRecord]:
+def _inflight(
+    conn: sqlite3.Connection, thread_id: str, *, excluding: str | None = None
+) -> list[RunRecord]:
     rows = conn.execute(
         "SELECT * FROM runs WHERE thread_id = ? AND status IN ('pending', 'running') AND run_id IS NOT ?"
         " ORDER BY created_at, run_id",
@@ -53,7 +55,9 @@ def _inflight(conn: sqlite3.Connection, thread_id: str, *, excluding: str | None
     return [run_from_row(r) for r in rows]
 
 
-def _settle_thread_status(conn: sqlite3.Connection, thread_id: str, status: str, changes: dict[str, Any]) -> None:
+def _settle_thread_status(
+    conn: sqlite3.Connection, thread_id: str, status: str, changes: dict[str, Any]
+) -> None:
     """The thread is busy while any run on it is in flight; otherwise it takes `status`."""
     busy = bool(_inflight(conn, thread_id))
     write_thread_changes(conn, thread_id, {**changes, "status": "busy" if busy else status})
@@ -68,7 +72,9 @@ def _resting_status(conn: sqlite3.Connection, thread_id: str) -> str:
     return "interrupted" if thread.interrupts else "idle"
 
 
-def _cancel(conn: sqlite3.Connection, runs: list[RunRecord], action: str, reason: str) -> CancelResult:
+def _cancel(
+    conn: sqlite3.Connection, runs: list[RunRecord], action: str, reason: str
+) -> CancelResult:
     result = CancelResult()
     now = time.time()
     touched: set[str] = set()
@@ -115,15 +121,27 @@ class SqliteRunStore:
             if admission.reject:
                 return AdmitResult(run=None, rejected=True)
             to_cancel = [r for r in _inflight(conn, run.thread_id) if r.run_id in admission.cancel]
-            cancelled = _cancel(conn, to_cancel, admission.cancel_action, f"multitask:{run.multitask_strategy}")
+            cancelled = _cancel(
+                conn, to_cancel, admission.cancel_action, f"multitask:{run.multitask_strategy}"
+            )
             conn.execute(
                 "INSERT INTO runs (run_id, thread_id, assistant_id, graph_id, status, metadata, kwargs,"
                 " multitask_strategy, created_at, updated_at, attempt, available_at, on_completion)"
                 " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 (
-                    run.run_id, run.thread_id, run.assistant_id, run.graph_id, run.status,
-                    to_json(run.metadata), to_json(run.kwargs), run.multitask_strategy,
-                    run.created_at, run.updated_at, run.attempt, run.available_at, run.on_completion,
+                    run.run_id,
+                    run.thread_id,
+                    run.assistant_id,
+                    run.graph_id,
+                    run.status,
+                    to_json(run.metadata),
+                    to_json(run.kwargs),
+                    run.multitask_strategy,
+                    run.created_at,
+                    run.updated_at,
+                    run.attempt,
+                    run.available_at,
+                    run.on_completion,
                 ),
             )
             current = select_thread(conn, run.thread_id)
@@ -138,7 +156,9 @@ class SqliteRunStore:
     async def get_run(self, run_id: str) -> RunRecord | None:
         return await self._db.run(lambda conn: _select_run(conn, run_id))
 
-    async def list_runs(self, thread_id: str, *, limit: int, offset: int, status: str | None) -> list[RunRecord]:
+    async def list_runs(
+        self, thread_id: str, *, limit: int, offset: int, status: str | None
+    ) -> list[RunRecord]:
         def list_(conn: sqlite3.Connection) -> list[RunRecord]:
             sql = "SELECT * FROM runs WHERE thread_id = ?"
             params: list[Any] = [thread_id]
@@ -182,13 +202,17 @@ class SqliteRunStore:
             assert run is not None
             # The thread's state is read with the graph of the run that last ran on it.
             write_thread_changes(
-                conn, run.thread_id, {"metadata": {"graph_id": run.graph_id, "assistant_id": run.assistant_id}}
+                conn,
+                run.thread_id,
+                {"metadata": {"graph_id": run.graph_id, "assistant_id": run.assistant_id}},
             )
             return run
 
         return await self._db.transaction(claim)
 
-    async def renew_lease(self, run_id: str, attempt: int, lease_seconds: float) -> RunRecord | None:
+    async def renew_lease(
+        self, run_id: str, attempt: int, lease_seconds: float
+    ) -> RunRecord | None:
         def renew(conn: sqlite3.Connection) -> RunRecord | None:
             updated = conn.execute(
                 "UPDATE runs SET lease_expires_at = ? WHERE run_id = ? AND attempt = ? AND status = 'running'",
@@ -198,7 +222,9 @@ class SqliteRunStore:
 
         return await self._db.transaction(renew)
 
-    async def set_checkpoint_before(self, run_id: str, attempt: int, checkpoint_id: str | None) -> None:
+    async def set_checkpoint_before(
+        self, run_id: str, attempt: int, checkpoint_id: str | None
+    ) -> None:
         def set_(conn: sqlite3.Connection) -> None:
             conn.execute(
                 "UPDATE runs SET checkpoint_before = ? WHERE run_id = ? AND attempt = ? AND checkpoint_before IS NULL",
@@ -208,14 +234,24 @@ class SqliteRunStore:
         await self._db.transaction(set_)
 
     async def finish_run(
-        self, run: RunRecord, *, status: str, result: Any, thread_changes: dict[str, Any],
-        delete_run: bool = False, delete_thread: bool = False,
+        self,
+        run: RunRecord,
+        *,
+        status: str,
+        result: Any,
+        thread_changes: dict[str, Any],
+        delete_run: bool = False,
+        delete_thread: bool = False,
     ) -> bool:
         def finish(conn: sqlite3.Connection) -> bool:
             current = conn.execute(
                 "SELECT attempt, status FROM runs WHERE run_id = ?", (run.run_id,)
             ).fetchone()
-            if current is None or current["attempt"] != run.attempt or current["status"] != "running":
+            if (
+                current is None
+                or current["attempt"] != run.attempt
+                or current["status"] != "running"
+            ):
                 return False  # fenced: another attempt owns the run, or it already ended
             now = time.time()
             if delete_thread:
@@ -238,8 +274,13 @@ class SqliteRunStore:
         return await self._db.transaction(finish)
 
     async def request_cancel(
-        self, *, thread_id: str | None, run_ids: Sequence[str] | None, status: str | None,
-        action: str, reason: str,
+        self,
+        *,
+        thread_id: str | None,
+        run_ids: Sequence[str] | None,
+        status: str | None,
+        action: str,
+        reason: str,
     ) -> CancelResult:
         def cancel(conn: sqlite3.Connection) -> CancelResult:
             sql = "SELECT * FROM runs WHERE status IN ('pending', 'running')"
@@ -278,7 +319,8 @@ class SqliteRunStore:
     async def ended_before(self, cutoff: float, limit: int = 1000) -> list[str]:
         def ended(conn: sqlite3.Connection) -> list[str]:
             rows = conn.execute(
-                "SELECT run_id FROM runs WHERE log_purged = 0 AND ended_at < ? LIMIT ?", (cutoff, limit)
+                "SELECT run_id FROM runs WHERE log_purged = 0 AND ended_at < ? LIMIT ?",
+                (cutoff, limit),
             )
             return [r[0] for r in rows]
 
@@ -286,13 +328,17 @@ class SqliteRunStore:
 
     async def mark_logs_purged(self, run_ids: Sequence[str]) -> None:
         def mark(conn: sqlite3.Connection) -> None:
-            conn.executemany("UPDATE runs SET log_purged = 1 WHERE run_id = ?", [(r,) for r in run_ids])
+            conn.executemany(
+                "UPDATE runs SET log_purged = 1 WHERE run_id = ?", [(r,) for r in run_ids]
+            )
 
         await self._db.transaction(mark)
 
     async def next_available_at(self) -> float | None:
         def next_(conn: sqlite3.Connection) -> float | None:
-            value = conn.execute("SELECT MIN(available_at) FROM runs WHERE status = 'pending'").fetchone()[0]
+            value = conn.execute(
+                "SELECT MIN(available_at) FROM runs WHERE status = 'pending'"
+            ).fetchone()[0]
             return None if value is None else float(value)
 
         return await self._db.run(next_)

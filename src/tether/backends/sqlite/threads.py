@@ -35,9 +35,15 @@ def insert_thread(conn: sqlite3.Connection, thread: ThreadRecord) -> None:
         'INSERT INTO threads (thread_id, created_at, updated_at, state_updated_at, metadata, status, config, "values", interrupts, error, ttl)'
         " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         (
-            thread.thread_id, thread.created_at, thread.updated_at, thread.state_updated_at,
-            to_json(thread.metadata), thread.status, to_json(thread.config),
-            None if thread.values is None else to_json(thread.values), to_json(thread.interrupts),
+            thread.thread_id,
+            thread.created_at,
+            thread.updated_at,
+            thread.state_updated_at,
+            to_json(thread.metadata),
+            thread.status,
+            to_json(thread.config),
+            None if thread.values is None else to_json(thread.values),
+            to_json(thread.interrupts),
             None if thread.error is None else to_json(thread.error),
             None if thread.ttl is None else to_json(thread.ttl),
         ),
@@ -55,7 +61,9 @@ def write_thread_changes(conn: sqlite3.Connection, thread_id: str, changes: dict
         return
     changes = dict(changes)
     if "metadata" in changes:
-        current = conn.execute("SELECT metadata FROM threads WHERE thread_id = ?", (thread_id,)).fetchone()
+        current = conn.execute(
+            "SELECT metadata FROM threads WHERE thread_id = ?", (thread_id,)
+        ).fetchone()
         if current is not None:
             changes["metadata"] = {**from_json(current[0]), **(changes["metadata"] or {})}
     changes.setdefault("updated_at", now_iso())
@@ -97,13 +105,18 @@ class SqliteThreadStore:
         def delete(conn: sqlite3.Connection) -> bool:
             conn.execute("DELETE FROM runs WHERE thread_id = ?", (thread_id,))
             conn.execute("DELETE FROM crons WHERE thread_id = ?", (thread_id,))
-            return conn.execute("DELETE FROM threads WHERE thread_id = ?", (thread_id,)).rowcount > 0
+            return (
+                conn.execute("DELETE FROM threads WHERE thread_id = ?", (thread_id,)).rowcount > 0
+            )
 
         return await self._db.transaction(delete)
 
     def _filters(
-        self, ids: Sequence[str] | None, metadata: dict[str, Any] | None,
-        values: dict[str, Any] | None, status: str | None,
+        self,
+        ids: Sequence[str] | None,
+        metadata: dict[str, Any] | None,
+        values: dict[str, Any] | None,
+        status: str | None,
     ) -> tuple[list[str], list[Any]]:
         clauses, params = json_filter("metadata", metadata)
         value_clauses, value_params = json_filter('"values"', values)
@@ -118,9 +131,16 @@ class SqliteThreadStore:
         return clauses, params
 
     async def search_threads(
-        self, *, ids: Sequence[str] | None, metadata: dict[str, Any] | None,
-        values: dict[str, Any] | None, status: str | None, limit: int, offset: int,
-        sort_by: str, sort_order: str,
+        self,
+        *,
+        ids: Sequence[str] | None,
+        metadata: dict[str, Any] | None,
+        values: dict[str, Any] | None,
+        status: str | None,
+        limit: int,
+        offset: int,
+        sort_by: str,
+        sort_order: str,
     ) -> list[ThreadRecord]:
         clauses, params = self._filters(ids, metadata, values, status)
         column = sort_by if sort_by in _SORTABLE else "created_at"
@@ -138,6 +158,8 @@ class SqliteThreadStore:
         clauses, params = self._filters(None, metadata, values, status)
 
         def count(conn: sqlite3.Connection) -> int:
-            return int(conn.execute(f"SELECT COUNT(*) FROM threads{where(clauses)}", params).fetchone()[0])
+            return int(
+                conn.execute(f"SELECT COUNT(*) FROM threads{where(clauses)}", params).fetchone()[0]
+            )
 
         return await self._db.run(count)
