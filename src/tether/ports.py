@@ -26,8 +26,8 @@ class Admission:
     cancel_action: str = "interrupt"
 
 
-#: Decides admission inside the backend's transaction: (inflight runs) -> Admission.
-AdmissionRule = Callable[[list[RunRecord]], Admission]
+#: Decides admission inside the backend's transaction: (thread, its in-flight runs) -> Admission.
+AdmissionRule = Callable[[ThreadRecord, list[RunRecord]], Admission]
 
 
 @dataclass
@@ -122,6 +122,9 @@ class ThreadStore(Protocol):
     async def count_threads(
         self, *, metadata: dict[str, Any] | None, values: dict[str, Any] | None, status: str | None
     ) -> int: ...
+
+    async def expired_threads(self, limit: int = 100) -> list[ThreadRecord]:
+        """Threads not busy whose TTL (minutes since their last update) has passed."""
 
 
 class RunStore(Protocol):
@@ -251,6 +254,9 @@ class CheckpointAdmin(Protocol):
         (all of them when None)."""
 
     async def copy_thread(self, source_thread_id: str, target_thread_id: str) -> None: ...
+
+    async def storage(self, thread_id: str) -> dict[str, Any]:
+        """The official ThreadStorage body: bytes the thread's checkpoints occupy."""
 
     async def delete_thread(self, thread_id: str) -> None: ...
 

@@ -95,15 +95,27 @@ class Runtime:
         return runtime
 
     async def _purge_loop(self) -> None:
-        """Drop event logs older than the retention period."""
+        """Drop event logs older than the retention period and threads past their TTL."""
+        interval = min(60.0, max(1.0, self.settings.event_retention_seconds / 4))
         while True:
-            await asyncio.sleep(min(3600.0, max(1.0, self.settings.event_retention_seconds / 4)))
-            with contextlib.suppress(Exception):
-                expired = await self.backend.runs.ended_before(
-                    time.time() - self.settings.event_retention_seconds
-                )
-                await self.backend.events.purge_runs(expired)
-                await self.backend.runs.mark_logs_purged(expired)
+            await asyncio.sleep(interval)
+            try:
+                await self.purge_expired()
+            except Exception:
+                log.exception("retention sweep failed")
+
+    async def purge_expired(self) -> None:
+        cutoff = time.time() - self.settings.event_retention_seconds
+        while expired := await self.backend.runs.ended_before(cutoff):
+            await self.backend.events.purge_runs(expired)
+            await self.backend.runs.mark_logs_purged(expired)
+        for thread in await self.backend.threads.expired_threads():
+            ttl = thread.ttl or {}
+            if ttl.get("strategy") == "keep_latest":
+                await self.backend.checkpoints.prune_to_latest(thread.thread_id)
+                await self.backend.threads.update_thread(thread.thread_id, ttl=None)
+            else:
+                await self.threads.delete(thread.thread_id)
 
     async def stop(self) -> None:
         await self._stack.aclose()

@@ -71,8 +71,13 @@ async def patch_assistant(assistant_id: str, body: AssistantPatch, request: Requ
 
 
 @router.delete("/assistants/{assistant_id}", status_code=204)
-async def delete_assistant(assistant_id: str, request: Request) -> Response:
-    await runtime_of(request).assistants.delete(assistant_id)
+async def delete_assistant(
+    assistant_id: str, request: Request, delete_threads: str | None = None
+) -> Response:
+    runtime = runtime_of(request)
+    await runtime.assistants.delete(assistant_id)
+    if flag(delete_threads):
+        await runtime.threads.delete_where(metadata={"assistant_id": assistant_id})
     return no_content()
 
 

@@ -51,11 +51,12 @@ def _stream_response(
     cancel_on_disconnect: bool,
     after: Any = None,
     modes: list[str] | None = None,
+    replay: bool = False,
 ) -> Response:
     path = _run_path(run, stateless)
 
     async def frames() -> AsyncIterator[bytes]:
-        async for item in runtime.streams.follow_run(run.run_id, after, modes):
+        async for item in runtime.streams.follow_run(run.run_id, after, modes, replay=replay):
             yield encode(item)
 
     return EventStreamResponse(
@@ -257,7 +258,7 @@ async def _join_stream(request: Request, thread_id: str | None, run_id: str) -> 
         async def replay() -> AsyncIterator[bytes]:
             if last_event_id is None:
                 return
-            async for item in runtime.streams.follow_run(run_id, cursor, modes):
+            async for item in runtime.streams.follow_run(run_id, cursor, modes, replay=True):
                 yield encode(item)
 
         path = f"/threads/{thread_path}/runs/{run_id}" if thread_path else f"/runs/{run_id}"
@@ -281,4 +282,5 @@ async def _join_stream(request: Request, thread_id: str | None, run_id: str) -> 
         cancel_on_disconnect=flag(request.query_params.get("cancel_on_disconnect")),
         after=cursor,
         modes=modes,
+        replay=last_event_id is not None,
     )

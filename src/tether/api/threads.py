@@ -96,8 +96,19 @@ async def prune_threads(body: ThreadPrune, request: Request) -> Response:
 
 
 @router.get("/threads/{thread_id}")
-async def get_thread(thread_id: str, request: Request) -> Response:
-    return json_response((await runtime_of(request).threads.get(thread_id)).to_api())
+async def get_thread(thread_id: str, request: Request, include: str | None = None) -> Response:
+    thread = await runtime_of(request).threads.get(thread_id)
+    body = thread.to_api()
+    if include and "ttl" in [part.strip() for part in include.split(",")]:
+        body["ttl"] = thread.ttl
+    return json_response(body)
+
+
+@router.get("/threads/{thread_id}/storage")
+async def get_thread_storage(thread_id: str, request: Request) -> Response:
+    runtime = runtime_of(request)
+    thread = await runtime.threads.get(thread_id)
+    return json_response(await runtime.backend.checkpoints.storage(thread.thread_id))
 
 
 @router.patch("/threads/{thread_id}")
@@ -195,7 +206,11 @@ async def post_history(thread_id: str, body: ThreadHistory, request: Request) ->
 async def thread_feed(thread_id: str, request: Request) -> Response:
     runtime = runtime_of(request)
     await runtime.threads.get(thread_id)
-    modes = [m for m in request.query_params.getlist("stream_mode") if m] or ["run_modes"]
+    # The SDK sends `stream_mode`; the official OpenAPI names it `stream_modes`: take both.
+    params = request.query_params
+    modes = [m for m in params.getlist("stream_mode") + params.getlist("stream_modes") if m] or [
+        "run_modes"
+    ]
     for mode in modes:
         if mode not in ("run_modes", "lifecycle", "state_update"):
             raise InvalidInput(

@@ -14,7 +14,7 @@ from typing import Any
 from tether.errors import Conflict, InvalidInput, NotFound
 from tether.ids import is_uuid, uuid7
 from tether.ports import Admission, AdmissionRule, Backend, CancelResult
-from tether.records import SCOPE_CONTROL, SCOPE_THREAD, NewEvent, RunRecord, now_iso
+from tether.records import SCOPE_CONTROL, SCOPE_THREAD, NewEvent, RunRecord, ThreadRecord, now_iso
 from tether.serialization import dumps, loads
 from tether.services.assistants import AssistantService
 from tether.services.threads import check_thread_id, new_thread
@@ -23,8 +23,14 @@ from tether.worker.stream_modes import STREAM_MODES
 BUSY = "Thread is already running a task. Wait for it to finish or choose a different multitask strategy."
 
 
-def admission_rule(strategy: str) -> AdmissionRule:
-    def decide(inflight: list[RunRecord]) -> Admission:
+NOTHING_TO_RESUME = "Thread has no pending interrupt to resume (strict_resume)."
+
+
+def admission_rule(strategy: str, *, strict_resume: bool = False) -> AdmissionRule:
+    def decide(thread: ThreadRecord, inflight: list[RunRecord]) -> Admission:
+        if strict_resume and (inflight or not thread.interrupts):
+            # Another run is already on its way (perhaps resuming), or nothing waits for an answer.
+            return Admission(reject=True)
         if not inflight or strategy == "enqueue":
             return Admission()
         if strategy == "reject":
@@ -107,13 +113,13 @@ class RunService:
             available_at=time.time() + after_seconds if after_seconds > 0 else 0.0,
             on_completion=(payload.get("on_completion") or "delete") if stateless else None,
         )
-        admitted = await self.backend.runs.admit_run(
-            run, admission_rule(strategy), create_thread=create_thread
-        )
+        strict = bool(payload.get("strict_resume")) and "resume" in (payload.get("command") or {})
+        rule = admission_rule(strategy, strict_resume=strict)
+        admitted = await self.backend.runs.admit_run(run, rule, create_thread=create_thread)
         if not admitted.thread_found:
             raise NotFound("Thread or assistant not found.")
         if admitted.rejected:
-            raise Conflict(BUSY)
+            raise Conflict(NOTHING_TO_RESUME if strict else BUSY)
         await self._after_cancel(admitted.cancelled)
         self.backend.signals.notify_work()
         assert admitted.run is not None

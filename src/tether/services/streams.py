@@ -63,10 +63,19 @@ class StreamService:
         return last, ended or (run is not None and run.done)
 
     async def follow_run(
-        self, run_id: str, after: EventId | None, modes: Collection[str] | None = None
+        self,
+        run_id: str,
+        after: EventId | None,
+        modes: Collection[str] | None = None,
+        *,
+        replay: bool = False,
     ) -> AsyncIterator[StreamItem]:
-        """Events of the run after `after`, live until its end, with heartbeats."""
-        if after is not None and await self.backend.events.is_purged(run_id):
+        """Events of the run after `after`, live until its end, with heartbeats.
+
+        `replay` marks a request for past events (a Last-Event-ID): if they were
+        deleted after the retention period, the reader is told so instead of getting a
+        silent partial replay."""
+        if replay and await self.backend.events.is_purged(run_id):
             yield ErrorFrame(
                 "EventLogExpired",
                 f"The events of run {run_id} are older than the retention period and were deleted.",

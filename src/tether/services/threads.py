@@ -110,6 +110,24 @@ class ThreadService:
         await self.backend.checkpoints.delete_thread(thread.thread_id)
         await self.backend.events.delete_thread(thread.thread_id)
 
+    async def delete_where(self, *, metadata: dict[str, Any]) -> int:
+        """Delete every thread whose metadata matches (e.g. an assistant's threads)."""
+        deleted = 0
+        while batch := await self.backend.threads.search_threads(
+            ids=None,
+            metadata=metadata,
+            values=None,
+            status=None,
+            limit=100,
+            offset=0,
+            sort_by="created_at",
+            sort_order="asc",
+        ):
+            for thread in batch:
+                await self.delete(thread.thread_id)
+                deleted += 1
+        return deleted
+
     async def copy(self, thread_id: str) -> ThreadRecord:
         source = await self.get(thread_id)
         copy = new_thread(str(uuid.uuid4()), dict(source.metadata))

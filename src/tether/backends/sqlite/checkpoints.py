@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from langgraph.checkpoint.sqlite.aio import AsyncSqliteSaver
 
 
@@ -49,6 +51,31 @@ class SqliteCheckpoints:
                 (target_thread_id, source_thread_id),
             )
             await self._saver.conn.commit()
+
+    async def storage(self, thread_id: str) -> dict[str, Any]:
+        """Bytes the thread occupies. This checkpointer stores channel values inside the
+        checkpoint rows, so they count there."""
+        await self._saver.setup()
+        async with self._saver.lock:
+            async with self._saver.conn.execute(
+                "SELECT COUNT(*), COALESCE(SUM(LENGTH(checkpoint) + LENGTH(metadata)), 0) FROM checkpoints"
+                " WHERE thread_id = ?",
+                (thread_id,),
+            ) as cursor:
+                checkpoints = await cursor.fetchone()
+            async with self._saver.conn.execute(
+                "SELECT COUNT(*), COALESCE(SUM(LENGTH(value)), 0) FROM writes WHERE thread_id = ?",
+                (thread_id,),
+            ) as cursor:
+                writes = await cursor.fetchone()
+        assert checkpoints is not None and writes is not None
+        return {
+            "thread_id": thread_id,
+            "total_bytes": checkpoints[1] + writes[1],
+            "checkpoints": {"count": checkpoints[0], "bytes": checkpoints[1]},
+            "channel_values": {"count": 0, "bytes": 0, "by_channel": {}},
+            "pending_writes": {"count": writes[0], "bytes": writes[1]},
+        }
 
     async def delete_thread(self, thread_id: str) -> None:
         await self._saver.adelete_thread(thread_id)

@@ -117,7 +117,8 @@ class SqliteRunStore:
                 if create_thread is None:
                     return AdmitResult(run=None, thread_found=False)
                 insert_thread(conn, create_thread)
-            admission = rule(_inflight(conn, run.thread_id))
+                thread = create_thread
+            admission = rule(thread, _inflight(conn, run.thread_id))
             if admission.reject:
                 return AdmitResult(run=None, rejected=True)
             to_cancel = [r for r in _inflight(conn, run.thread_id) if r.run_id in admission.cancel]

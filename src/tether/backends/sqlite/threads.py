@@ -152,6 +152,19 @@ class SqliteThreadStore:
 
         return await self._db.run(search)
 
+    async def expired_threads(self, limit: int = 100) -> list[ThreadRecord]:
+        def expired(conn: sqlite3.Connection) -> list[ThreadRecord]:
+            rows = conn.execute(
+                "SELECT * FROM threads WHERE ttl IS NOT NULL AND status != 'busy'"
+                " AND json_extract(ttl, '$.ttl') IS NOT NULL"
+                " AND (julianday('now') - julianday(updated_at)) * 1440.0 > json_extract(ttl, '$.ttl')"
+                " LIMIT ?",
+                (limit,),
+            )
+            return [thread_from_row(r) for r in rows]
+
+        return await self._db.run(expired)
+
     async def count_threads(
         self, *, metadata: dict[str, Any] | None, values: dict[str, Any] | None, status: str | None
     ) -> int:
