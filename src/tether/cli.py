@@ -8,6 +8,7 @@ import errno
 import logging
 import socket
 from pathlib import Path
+from typing import Any
 
 from tether import __version__
 from tether.settings import Settings
@@ -106,8 +107,17 @@ def _serve(settings: Settings, banner: bool) -> None:
         lifespan="on",
         timeout_graceful_shutdown=5,
     )
-    server = uvicorn.Server(config)
-    server.run(sockets=[sock])
+    app: Any = config.app
+
+    class Server(uvicorn.Server):
+        def handle_exit(self, sig: int, frame: Any) -> None:
+            # End open streams at once instead of waiting out the graceful-shutdown timeout.
+            runtime = getattr(app.state, "runtime", None)
+            if runtime is not None:
+                runtime.draining.set()
+            super().handle_exit(sig, frame)
+
+    Server(config).run(sockets=[sock])
 
 
 def main(argv: list[str] | None = None) -> None:

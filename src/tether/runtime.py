@@ -40,6 +40,8 @@ class Runtime:
     started_at: float
     _stack: contextlib.AsyncExitStack
     _tasks: list[asyncio.Task[None]] = field(default_factory=list)
+    #: Set when the server begins to shut down: open streams end cleanly so clients reconnect.
+    draining: asyncio.Event = field(default_factory=asyncio.Event)
 
     @classmethod
     async def start(

@@ -217,12 +217,13 @@ def decode_error_body(content: bytes) -> object | None:
     if not content:
         return None
     try:
-        return orjson.loads(content)
+        decoded: object = orjson.loads(content)
     except orjson.JSONDecodeError:
         try:
             return content.decode()
         except UnicodeDecodeError:
             return None
+    return decoded
 
 
 def error_message(body: object | None, fallback: str) -> str:

@@ -18,7 +18,9 @@ from typing import Any, ClassVar, Literal, NamedTuple, Protocol, TypeAlias, Unio
 if sys.version_info >= (3, 12):
     from typing import NotRequired, TypedDict
 else:
-    from typing_extensions import NotRequired, TypedDict
+    from typing import NotRequired
+
+    from typing_extensions import TypedDict
 
 Json = dict[str, Any] | None
 """A JSON object, or ``None``."""

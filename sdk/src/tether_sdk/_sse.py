@@ -168,7 +168,10 @@ class SSEDecoder:
         return None
 
     def _dispatch(self) -> ServerSentEvent | None:
-        if not (self._event or self._block_has_data or self._id is not None) and self._retry is None:
+        if (
+            not (self._event or self._block_has_data or self._id is not None)
+            and self._retry is None
+        ):
             return None
         self._has_data = self._block_has_data
         event = ServerSentEvent(

@@ -63,6 +63,7 @@ def _stream_response(
         frames(),
         headers={"Location": f"{path}/stream", "Content-Location": path},
         on_disconnect=_cancel_on_disconnect(runtime, run) if cancel_on_disconnect else None,
+        draining=runtime.draining,
     )
 
 

@@ -10,6 +10,7 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
+from typing import Any
 
 from starlette.responses import Response
 from starlette.types import Receive, Scope, Send
@@ -55,10 +56,13 @@ class EventStreamResponse(Response):
         headers: Mapping[str, str] | None = None,
         on_disconnect: Callable[[], Awaitable[None]] | None = None,
         media_type: str = "text/event-stream; charset=utf-8",
+        draining: asyncio.Event | None = None,
     ) -> None:
         self.frames = frames
         self.stream_headers = {**SSE_HEADERS, "Content-Type": media_type, **(headers or {})}
         self.on_disconnect = on_disconnect
+        #: Set when the server shuts down: the stream ends cleanly, so clients reconnect.
+        self.draining = draining
         self.status_code = 200
         self.background = None
 
@@ -74,19 +78,29 @@ class EventStreamResponse(Response):
         )
         pump = asyncio.ensure_future(self._pump(send))
         listen = asyncio.ensure_future(_wait_for_disconnect(receive))
+        watchers: set[asyncio.Future[Any]] = {pump, listen}
+        if self.draining is not None:
+            watchers.add(asyncio.ensure_future(self.draining.wait()))
         try:
-            await asyncio.wait({pump, listen}, return_when=asyncio.FIRST_COMPLETED)
+            await asyncio.wait(watchers, return_when=asyncio.FIRST_COMPLETED)
         finally:
-            disconnected = listen.done() and not pump.done()
-            for task in (pump, listen):
+            draining = self.draining is not None and self.draining.is_set()
+            disconnected = listen.done() and not pump.done() and not draining
+            for task in watchers:
                 task.cancel()
-            for task in (pump, listen):
+            for task in watchers:
                 with contextlib.suppress(asyncio.CancelledError, OSError):
                     await task
             with contextlib.suppress(Exception):
                 await self.frames.aclose()  # type: ignore[attr-defined]
-        if pump.done() and not pump.cancelled() and pump.exception() is not None:
-            disconnected = True
+        if draining:
+            # The server is shutting down, not the client going away: runs go on.
+            with contextlib.suppress(OSError):
+                await send({"type": "http.response.body", "body": b"", "more_body": False})
+        elif pump.done() and not pump.cancelled() and (error := pump.exception()) is not None:
+            if not isinstance(error, OSError):
+                log.error("event stream failed", exc_info=error)
+            disconnected = True  # the client cannot get the rest either way
         if disconnected and self.on_disconnect is not None:
             await self.on_disconnect()
 

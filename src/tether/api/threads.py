@@ -222,7 +222,7 @@ async def thread_feed(thread_id: str, request: Request) -> Response:
         async for item in runtime.streams.follow_thread(thread_id, cursor, modes):
             yield encode(item)
 
-    return EventStreamResponse(frames())
+    return EventStreamResponse(frames(), draining=runtime.draining)
 
 
 def _last_event_id(request: Request) -> str | None:

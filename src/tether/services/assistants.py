@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
-from typing import Any
+import warnings
+from typing import Any, get_type_hints
+
+from pydantic import TypeAdapter
 
 from tether.errors import BadRequest, Conflict, InvalidInput, NotFound
 from tether.graphs import Graph, GraphRegistry
@@ -173,22 +176,54 @@ class AssistantService:
 
 
 def _schemas(graph: Graph) -> dict[str, Any]:
-    def safe(fn: Any) -> Any:
-        try:
-            return fn()
-        except Exception:
-            return None
-
-    state = None
     builder = getattr(graph, "builder", None)
-    if builder is not None and getattr(builder, "state_schema", None) is not None:
-        from pydantic import TypeAdapter
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # get_config_jsonschema is deprecated but still answered
+        return {
+            "input_schema": _json_schema(
+                graph.get_input_jsonschema, getattr(builder, "input_schema", None)
+            ),
+            "output_schema": _json_schema(
+                graph.get_output_jsonschema, getattr(builder, "output_schema", None)
+            ),
+            "state_schema": _json_schema(None, getattr(builder, "state_schema", None)),
+            "config_schema": _json_schema(graph.get_config_jsonschema, None),
+            "context_schema": _json_schema(
+                graph.get_context_jsonschema, getattr(builder, "context_schema", None)
+            ),
+        }
 
-        state = safe(lambda: TypeAdapter(builder.state_schema).json_schema())
-    return {
-        "input_schema": safe(graph.get_input_jsonschema),
-        "output_schema": safe(graph.get_output_jsonschema),
-        "state_schema": state,
-        "config_schema": safe(graph.get_config_jsonschema),
-        "context_schema": safe(graph.get_context_jsonschema),
+
+def _json_schema(make: Any, schema_type: Any) -> dict[str, Any] | None:
+    """A JSON schema from langgraph, else from the type itself (pydantic refuses
+    `typing.TypedDict` before Python 3.12, which graphs commonly use)."""
+    if make is not None:
+        try:
+            made: dict[str, Any] | None = make()
+            return made
+        except Exception:
+            pass
+    if schema_type is None:
+        return None
+    try:
+        return dict(TypeAdapter(schema_type).json_schema())
+    except Exception:
+        pass
+    hints = getattr(schema_type, "__annotations__", None)
+    if not isinstance(hints, dict):
+        return None
+    properties: dict[str, Any] = {}
+    for name, annotation in get_type_hints(schema_type, include_extras=False).items():
+        try:
+            properties[name] = TypeAdapter(annotation).json_schema()
+        except Exception:
+            properties[name] = {}
+    schema: dict[str, Any] = {
+        "title": schema_type.__name__,
+        "type": "object",
+        "properties": properties,
     }
+    required = sorted(getattr(schema_type, "__required_keys__", ()))
+    if required:
+        schema["required"] = required
+    return schema

@@ -67,7 +67,9 @@ class AssistantsClient:
         """
         return cast(
             Assistant,
-            await self.http.get(path("/assistants/{}", assistant_id), headers=headers, params=params),
+            await self.http.get(
+                path("/assistants/{}", assistant_id), headers=headers, params=params
+            ),
         )
 
     async def get_graph(
@@ -152,12 +154,16 @@ class AssistantsClient:
             # -> ['child']
             ```
         """
-        template = "/assistants/{}/subgraphs" if namespace is None else "/assistants/{}/subgraphs/{}"
+        template = (
+            "/assistants/{}/subgraphs" if namespace is None else "/assistants/{}/subgraphs/{}"
+        )
         values = (assistant_id,) if namespace is None else (assistant_id, namespace)
         return cast(
             Subgraphs,
             await self.http.get(
-                path(template, *values), params=build.subgraphs_query(recurse, params), headers=headers
+                path(template, *values),
+                params=build.subgraphs_query(recurse, params),
+                headers=headers,
             ),
         )
 
@@ -205,7 +211,8 @@ class AssistantsClient:
             description=description,
         )
         return cast(
-            Assistant, await self.http.post("/assistants", json=body, headers=headers, params=params)
+            Assistant,
+            await self.http.post("/assistants", json=body, headers=headers, params=params),
         )
 
     async def update(
@@ -381,7 +388,8 @@ class AssistantsClient:
         """
         body = build.count_body(metadata=metadata, graph_id=graph_id, name=name)
         return cast(
-            int, await self.http.post("/assistants/count", json=body, headers=headers, params=params)
+            int,
+            await self.http.post("/assistants/count", json=body, headers=headers, params=params),
         )
 
     async def get_versions(

@@ -45,7 +45,9 @@ class HttpClient:
         >>> # info = await http.get("/info")
     """
 
-    def __init__(self, client: httpx.AsyncClient, *, reconnect: ReconnectPolicy | None = None) -> None:
+    def __init__(
+        self, client: httpx.AsyncClient, *, reconnect: ReconnectPolicy | None = None
+    ) -> None:
         self.client = client
         self.reconnect = reconnect or ReconnectPolicy()
 
@@ -77,7 +79,10 @@ class HttpClient:
         """Send ``POST path`` with a JSON body (no body at all when ``json`` is ``None``)."""
         json_headers, content = encode_json(json)
         response = await self.client.post(
-            path, headers=merge_headers(json_headers, headers), content=content or b"", params=params
+            path,
+            headers=merge_headers(json_headers, headers),
+            content=content or b"",
+            params=params,
         )
         return await _finish(response, on_response)
 
@@ -150,7 +155,11 @@ class HttpClient:
         """
         json_headers, content = encode_json(json)
         async with self.client.stream(
-            method, path, headers=merge_headers(json_headers, headers), content=content, params=params
+            method,
+            path,
+            headers=merge_headers(json_headers, headers),
+            content=content,
+            params=params,
         ) as response:
             if on_response is not None:
                 on_response(response)
@@ -173,7 +182,9 @@ class HttpClient:
         for attempt in range(reconnect_limit):
             await asyncio.sleep(self.reconnect.delay(attempt))
             try:
-                return await self.request_reconnect(location, "GET", headers=headers, reconnect_limit=0)
+                return await self.request_reconnect(
+                    location, "GET", headers=headers, reconnect_limit=0
+                )
             except Exception as exc:
                 if attempt == reconnect_limit - 1 or not is_retryable(exc):
                     raise

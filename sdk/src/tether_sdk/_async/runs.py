@@ -421,7 +421,9 @@ class RunsClient:
             on_response=build.run_created_hook(on_run_created),
             reconnect_limit=self.http.reconnect.max_attempts,
         )
-        return cast("builtins.list[dict[str, Any]] | dict[str, Any]", build.wait_result(result, raise_error))
+        return cast(
+            "builtins.list[dict[str, Any]] | dict[str, Any]", build.wait_result(result, raise_error)
+        )
 
     async def list(
         self,
@@ -511,7 +513,9 @@ class RunsClient:
                     reconnect_limit=self.http.reconnect.max_attempts,
                 ),
             )
-        return cast(None, await self.http.post(cancel_path, json=None, params=query, headers=headers))
+        return cast(
+            None, await self.http.post(cancel_path, json=None, params=query, headers=headers)
+        )
 
     async def cancel_many(
         self,

@@ -67,7 +67,9 @@ class ThreadsClient:
         return cast(
             Thread,
             await self.http.get(
-                path("/threads/{}", thread_id), headers=headers, params=build.get_query(include, params)
+                path("/threads/{}", thread_id),
+                headers=headers,
+                params=build.get_query(include, params),
             ),
         )
 
@@ -107,7 +109,9 @@ class ThreadsClient:
             graph_id=graph_id,
             ttl=ttl,
         )
-        return cast(Thread, await self.http.post("/threads", json=body, headers=headers, params=params))
+        return cast(
+            Thread, await self.http.post("/threads", json=body, headers=headers, params=params)
+        )
 
     @overload
     async def update(
@@ -243,7 +247,8 @@ class ThreadsClient:
             extract=extract,
         )
         return cast(
-            list[Thread], await self.http.post("/threads/search", json=body, headers=headers, params=params)
+            list[Thread],
+            await self.http.post("/threads/search", json=body, headers=headers, params=params),
         )
 
     async def count(
@@ -263,7 +268,9 @@ class ThreadsClient:
             ```
         """
         body = build.count_body(metadata=metadata, values=values, status=status)
-        return cast(int, await self.http.post("/threads/count", json=body, headers=headers, params=params))
+        return cast(
+            int, await self.http.post("/threads/count", json=body, headers=headers, params=params)
+        )
 
     async def copy(
         self,

@@ -43,7 +43,9 @@ def create_body(
     )
 
 
-def update_body(*, end_time: datetime | None, timezone: str | tzinfo | None, **fields: Any) -> dict[str, Any]:
+def update_body(
+    *, end_time: datetime | None, timezone: str | tzinfo | None, **fields: Any
+) -> dict[str, Any]:
     # end_time: left out when not passed, null when passed as None (clears it).
     body = without_none({**fields, "timezone": resolve_timezone(timezone)})
     if end_time is not NOT_PROVIDED:
@@ -52,10 +54,22 @@ def update_body(*, end_time: datetime | None, timezone: str | tzinfo | None, **f
 
 
 def search_body(
-    *, assistant_id: str | None, thread_id: str | None, enabled: bool | None, limit: int, offset: int, **fields: Any
+    *,
+    assistant_id: str | None,
+    thread_id: str | None,
+    enabled: bool | None,
+    limit: int,
+    offset: int,
+    **fields: Any,
 ) -> dict[str, Any]:
     body = without_none(
-        {"assistant_id": assistant_id, "thread_id": thread_id, "enabled": enabled, "limit": limit, "offset": offset}
+        {
+            "assistant_id": assistant_id,
+            "thread_id": thread_id,
+            "enabled": enabled,
+            "limit": limit,
+            "offset": offset,
+        }
     )
     return {**body, **truthy(fields)}
 

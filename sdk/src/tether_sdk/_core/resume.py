@@ -52,7 +52,7 @@ class ReconnectPolicy:
 
     def delay(self, attempt: int) -> float:
         """Seconds to wait before retry number ``attempt`` (0-based)."""
-        base = min(self.max_delay, self.base_delay * 2 ** min(attempt, 64))
+        base = min(self.max_delay, self.base_delay * 2.0 ** min(attempt, 64))
         return base + base * self.jitter * self.random()
 
 
@@ -80,7 +80,7 @@ def run_url_from_stream_location(location: str) -> str | None:
     """``…/threads/T/runs/R`` for a ``…/threads/T/runs/R/stream`` location, else ``None``."""
     url = urlsplit(location)
     if match := _RUN_STREAM_PATH.fullmatch(url.path):
-        return urlunsplit((url.scheme, url.netloc, match[1], "", ""))
+        return str(urlunsplit((url.scheme, url.netloc, match[1], "", "")))
     return None
 
 
@@ -340,4 +340,3 @@ def _header(headers: Mapping[str, str], name: str) -> str | None:
 
 def _default_port(scheme: str) -> int:
     return 443 if scheme == "https" else 80
-

@@ -71,7 +71,11 @@ def run_created_hook(
 
 def wait_result(result: Any, raise_error: bool) -> Any:
     """The output of ``runs.wait``; raises when the run failed and ``raise_error``."""
-    if raise_error and isinstance(result, dict) and isinstance(error := result.get("__error__"), dict):
+    if (
+        raise_error
+        and isinstance(result, dict)
+        and isinstance(error := result.get("__error__"), dict)
+    ):
         raise Exception(f"{error.get('error')}: {error.get('message')}")
     return result
 
@@ -91,7 +95,11 @@ def to_v2(part: StreamPart) -> dict[str, Any] | None:
 
 
 def list_query(
-    limit: int, offset: int, status: str | None, select: Sequence[str] | None, params: QueryParamTypes | None
+    limit: int,
+    offset: int,
+    status: str | None,
+    select: Sequence[str] | None,
+    params: QueryParamTypes | None,
 ) -> dict[str, Any]:
     query: dict[str, Any] = {"limit": limit, "offset": offset}
     if status is not None:
@@ -116,4 +124,6 @@ def join_stream_query(
     cancel_on_disconnect: bool, stream_mode: Any, params: QueryParamTypes | None
 ) -> dict[str, Any]:
     # stream_mode=None is sent as an empty value, like langgraph-sdk does.
-    return with_params({"cancel_on_disconnect": cancel_on_disconnect, "stream_mode": stream_mode}, params)
+    return with_params(
+        {"cancel_on_disconnect": cancel_on_disconnect, "stream_mode": stream_mode}, params
+    )

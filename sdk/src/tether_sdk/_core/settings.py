@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping
+from typing import Any, cast
 
 import httpx
 
@@ -58,4 +59,4 @@ def client_timeout(timeout: TimeoutTypes) -> httpx.Timeout:
     connection and 300 s to read or write."""
     if timeout is None:
         return httpx.Timeout(connect=5, read=300, write=300, pool=5)
-    return httpx.Timeout(timeout)
+    return httpx.Timeout(cast(Any, timeout))

@@ -22,7 +22,11 @@ def item_query(
     namespace: Sequence[str], key: str, refresh_ttl: bool | None, params: QueryParamTypes | None
 ) -> dict[str, Any]:
     check_namespace(namespace)
-    query = {"namespace": ".".join(namespace), "key": key, **without_none({"refresh_ttl": refresh_ttl})}
+    query = {
+        "namespace": ".".join(namespace),
+        "key": key,
+        **without_none({"refresh_ttl": refresh_ttl}),
+    }
     return with_params(query, params)
 
 

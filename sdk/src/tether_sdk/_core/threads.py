@@ -9,7 +9,9 @@ from tether_sdk._core.wire import truthy, with_params
 from tether_sdk._schema import QueryParamTypes
 
 
-def get_query(include: Sequence[str] | None, params: QueryParamTypes | None) -> dict[str, Any] | None:
+def get_query(
+    include: Sequence[str] | None, params: QueryParamTypes | None
+) -> dict[str, Any] | None:
     query: dict[str, Any] = {"include": ",".join(include)} if include else {}
     return with_params(query, params) or None
 

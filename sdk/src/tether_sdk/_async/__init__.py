@@ -1,0 +1,1 @@
+"""Async clients; `tether_sdk._sync` is generated from these modules."""
