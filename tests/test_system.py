@@ -1,0 +1,104 @@
+"""System endpoints and the command line."""
+
+from __future__ import annotations
+
+import socket
+import subprocess
+import sys
+
+import httpx
+from conftest import EXAMPLES
+
+
+def test_ok_info_metrics_openapi_docs(tether_url: str) -> None:
+    assert httpx.get(f"{tether_url}/ok").json() == {"ok": True, "services": {}}
+    info = httpx.get(f"{tether_url}/info").json()
+    assert info["flags"]["assistants"] is True and info["langgraph_py_version"]
+    metrics = httpx.get(f"{tether_url}/metrics")
+    assert metrics.headers["content-type"].startswith("text/plain")
+    assert "tether_runs_pending " in metrics.text and "tether_workers_max " in metrics.text
+    as_json = httpx.get(f"{tether_url}/metrics", params={"format": "json"}).json()
+    assert set(as_json) == {"queue", "workers"}
+    spec = httpx.get(f"{tether_url}/openapi.json").json()
+    assert "/threads/{thread_id}/runs/{run_id}/stream" in spec["paths"]
+    assert httpx.get(f"{tether_url}/docs").status_code == 200
+
+
+def test_cors_preflight_is_open(tether_url: str) -> None:
+    response = httpx.options(
+        f"{tether_url}/threads",
+        headers={"Origin": "http://example.test", "Access-Control-Request-Method": "POST"},
+    )
+    assert response.status_code == 200
+    assert response.headers["access-control-allow-origin"] in ("*", "http://example.test")
+
+
+def test_unknown_route_is_a_json_404(tether_url: str) -> None:
+    response = httpx.get(f"{tether_url}/nope")
+    assert response.status_code == 404 and response.json() == {"detail": "Not Found"}
+
+
+def test_dev_refuses_a_taken_port_with_one_clear_line(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen(1)
+        port = taken.getsockname()[1]
+        result = subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "tether",
+                "dev",
+                "--config",
+                str(EXAMPLES),
+                "--port",
+                str(port),
+                "--data-dir",
+                str(tmp_path),
+            ],
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+    assert result.returncode != 0
+    assert (
+        result.stderr.strip()
+        == f"tether: port {port} on 127.0.0.1 is already in use; choose another with --port"
+    )
+
+
+def test_help_lists_the_commands() -> None:
+    result = subprocess.run(
+        [sys.executable, "-m", "tether", "--help"], capture_output=True, text=True, timeout=60
+    )
+    assert result.returncode == 0
+    for command in ("dev", "serve", "migrate"):
+        assert command in result.stdout
+    dev = subprocess.run(
+        [sys.executable, "-m", "tether", "dev", "--help"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    for flag in ("--config", "--host", "--port", "--data-dir", "--workers"):
+        assert flag in dev.stdout
+
+
+def test_missing_config_is_a_clear_error(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "tether",
+            "dev",
+            "--config",
+            str(tmp_path / "nope.json"),
+            "--port",
+            "0",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode != 0
+    assert "Config file not found" in result.stderr
