@@ -153,10 +153,6 @@ class RunStore(Protocol):
     ) -> RunRecord | None:
         """Extend a claim. None when the claim was lost (fenced)."""
 
-    async def set_checkpoint_before(
-        self, run_id: str, attempt: int, checkpoint_id: str | None
-    ) -> None: ...
-
     async def finish_run(
         self,
         run: RunRecord,
@@ -247,11 +243,8 @@ class Signals(Protocol):
 class CheckpointAdmin(Protocol):
     """Thread-level operations on the checkpointer's storage that langgraph has no API for."""
 
-    async def latest_checkpoint_id(self, thread_id: str) -> str | None: ...
-
-    async def rollback(self, thread_id: str, after_checkpoint_id: str | None) -> None:
-        """Drop every checkpoint (and pending write) newer than `after_checkpoint_id`
-        (all of them when None)."""
+    async def rollback(self, thread_id: str, run_id: str) -> None:
+        """Drop every checkpoint the run wrote (and the pending writes on them)."""
 
     async def copy_thread(self, source_thread_id: str, target_thread_id: str) -> None: ...
 

@@ -69,8 +69,8 @@ class RunRecord:
     #: What `/wait` and `/join` return: final values, or `{"__error__": ...}`.
     result: Any = None
     ended_at: float | None = None
-    #: The thread's newest checkpoint id before this run first started (for rollback).
-    checkpoint_before: str | None = None
+    #: The assistant's config and context as they were when the run was created.
+    assistant: dict[str, Any] | None = None
 
     @property
     def temporary(self) -> bool:

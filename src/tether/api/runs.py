@@ -71,8 +71,12 @@ def _wait_response(
     runtime: Runtime, run: RunRecord, *, stateless: bool, cancel_on_disconnect: bool
 ) -> Response:
     async def body() -> AsyncIterator[bytes]:
+        fresh = run.status == "pending" and run.attempt == 0
         while True:
-            end = await runtime.runs.outcome(run, timeout=runtime.settings.heartbeat_seconds)
+            end = await runtime.runs.outcome(
+                run, timeout=runtime.settings.heartbeat_seconds, fresh=fresh
+            )
+            fresh = False
             if end is None:
                 yield b"\n"  # keep the connection alive, as the official server does
                 continue

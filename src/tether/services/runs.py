@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from tether.errors import Conflict, InvalidInput, NotFound
-from tether.ids import is_uuid, uuid7
+from tether.ids import EventId, is_uuid, uuid7
 from tether.ports import Admission, AdmissionRule, Backend, CancelResult
 from tether.records import SCOPE_CONTROL, SCOPE_THREAD, NewEvent, RunRecord, ThreadRecord, now_iso
 from tether.serialization import dumps, loads
@@ -112,6 +112,10 @@ class RunService:
             updated_at=now,
             available_at=time.time() + after_seconds if after_seconds > 0 else 0.0,
             on_completion=(payload.get("on_completion") or "delete") if stateless else None,
+            assistant={
+                "config": assistant.get("config") or {},
+                "context": assistant.get("context") or {},
+            },
         )
         strict = bool(payload.get("strict_resume")) and "resume" in (payload.get("command") or {})
         rule = admission_rule(strategy, strict_resume=strict)
@@ -212,10 +216,17 @@ class RunService:
             )
         await self._after_cancel(cancelled)
 
-    async def outcome(self, run: RunRecord, timeout: float) -> dict[str, Any] | None:
+    async def outcome(
+        self, run: RunRecord, timeout: float, *, fresh: bool = False
+    ) -> dict[str, Any] | None:
         """Wait up to `timeout` seconds for the run to end: its end record
-        `{"status", "result"}`, or None if it is still going."""
+        `{"status", "result"}`, or None if it is still going.
+
+        `fresh`: the run was just created, so its whole log can be followed from the
+        start without looking it up first."""
         deadline = time.monotonic() + timeout
+        if fresh:
+            return await self._follow_to_end(run, None, deadline)
         current = await self.backend.runs.get_run(run.run_id)
         if current is not None and current.done:
             return {"status": current.status, "result": current.result}
@@ -227,6 +238,11 @@ class RunService:
             current = await self.backend.runs.get_run(run.run_id)
             if current is not None and current.done:
                 return {"status": current.status, "result": current.result}
+        return await self._follow_to_end(run, cursor, deadline)
+
+    async def _follow_to_end(
+        self, run: RunRecord, cursor: EventId | None, deadline: float
+    ) -> dict[str, Any] | None:
         next_check = time.monotonic() + 1.0
         while True:
             batch = await self.backend.events.read_run(run.run_id, cursor, limit=5000)

@@ -72,7 +72,7 @@ class RunExecutor:
                 )
             ]
         )
-        assistant = await self.backend.assistants.get_assistant(run.assistant_id)
+        assistant = run.assistant
         config = run_config(run, assistant)
         outcome = Outcome("success")
         try:
@@ -110,10 +110,6 @@ class RunExecutor:
             graph_input = run_input(kwargs)
             if run.attempt > 1:
                 graph_input, config = await self._resume_point(graph, run, config, graph_input)
-            elif run.checkpoint_before is None:
-                latest = await self.backend.checkpoints.latest_checkpoint_id(run.thread_id)
-                await self.backend.runs.set_checkpoint_before(run.run_id, run.attempt, latest)
-                run.checkpoint_before = latest or ""
             options: dict[str, Any] = {
                 "context": run_context(run, assistant),
                 "stream_mode": translator.langgraph_modes(),
@@ -165,7 +161,7 @@ class RunExecutor:
         backend = self.backend
         status = outcome.status
         if status == "rollback":
-            await backend.checkpoints.rollback(run.thread_id, run.checkpoint_before or None)
+            await backend.checkpoints.rollback(run.thread_id, run.run_id)
         values, interrupts = None, {}
         try:
             async with self.registry.graph(run.graph_id, config) as graph:

@@ -11,28 +11,20 @@ class SqliteCheckpoints:
     def __init__(self, saver: AsyncSqliteSaver) -> None:
         self._saver = saver
 
-    async def latest_checkpoint_id(self, thread_id: str) -> str | None:
-        await self._saver.setup()
-        async with (
-            self._saver.lock,
-            self._saver.conn.execute(
-                "SELECT MAX(checkpoint_id) FROM checkpoints WHERE thread_id = ? AND checkpoint_ns = ''",
-                (thread_id,),
-            ) as cursor,
-        ):
-            row = await cursor.fetchone()
-        return None if row is None else row[0]
-
-    async def rollback(self, thread_id: str, after_checkpoint_id: str | None) -> None:
-        # Checkpoint ids are time-ordered (uuid6), so "newer" is "greater".
-        bound = after_checkpoint_id or ""
+    async def rollback(self, thread_id: str, run_id: str) -> None:
+        # langgraph records the run id in the metadata of every checkpoint a run writes.
         await self._saver.setup()
         async with self._saver.lock:
-            for table in ("checkpoints", "writes"):
-                await self._saver.conn.execute(
-                    f"DELETE FROM {table} WHERE thread_id = ? AND checkpoint_id > ?",
-                    (thread_id, bound),
-                )
+            await self._saver.conn.execute(
+                "DELETE FROM writes WHERE thread_id = ? AND checkpoint_id IN (SELECT checkpoint_id FROM"
+                " checkpoints WHERE thread_id = ? AND json_extract(CAST(metadata AS TEXT), '$.run_id') = ?)",
+                (thread_id, thread_id, run_id),
+            )
+            await self._saver.conn.execute(
+                "DELETE FROM checkpoints WHERE thread_id = ?"
+                " AND json_extract(CAST(metadata AS TEXT), '$.run_id') = ?",
+                (thread_id, run_id),
+            )
             await self._saver.conn.commit()
 
     async def copy_thread(self, source_thread_id: str, target_thread_id: str) -> None:

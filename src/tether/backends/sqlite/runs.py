@@ -35,7 +35,7 @@ def run_from_row(row: sqlite3.Row) -> RunRecord:
         cancel_reason=row["cancel_reason"],
         result=from_json(row["result"]),
         ended_at=row["ended_at"],
-        checkpoint_before=row["checkpoint_before"],
+        assistant=from_json(row["assistant"]),
     )
 
 
@@ -127,8 +127,8 @@ class SqliteRunStore:
             )
             conn.execute(
                 "INSERT INTO runs (run_id, thread_id, assistant_id, graph_id, status, metadata, kwargs,"
-                " multitask_strategy, created_at, updated_at, attempt, available_at, on_completion)"
-                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                " multitask_strategy, created_at, updated_at, attempt, available_at, on_completion, assistant)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 (
                     run.run_id,
                     run.thread_id,
@@ -143,6 +143,7 @@ class SqliteRunStore:
                     run.attempt,
                     run.available_at,
                     run.on_completion,
+                    to_json(run.assistant),
                 ),
             )
             current = select_thread(conn, run.thread_id)
@@ -222,17 +223,6 @@ class SqliteRunStore:
             return _select_run(conn, run_id) if updated else None
 
         return await self._db.transaction(renew)
-
-    async def set_checkpoint_before(
-        self, run_id: str, attempt: int, checkpoint_id: str | None
-    ) -> None:
-        def set_(conn: sqlite3.Connection) -> None:
-            conn.execute(
-                "UPDATE runs SET checkpoint_before = ? WHERE run_id = ? AND attempt = ? AND checkpoint_before IS NULL",
-                (checkpoint_id or "", run_id, attempt),
-            )
-
-        await self._db.transaction(set_)
 
     async def finish_run(
         self,

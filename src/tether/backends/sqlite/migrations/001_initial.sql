@@ -54,7 +54,7 @@ CREATE TABLE runs (
     cancel_reason TEXT,
     result TEXT,
     ended_at REAL,
-    checkpoint_before TEXT,
+    assistant TEXT,
     lease_owner TEXT,
     lease_expires_at REAL,
     log_purged INTEGER NOT NULL DEFAULT 0
