@@ -12,11 +12,11 @@ import contextlib
 from pathlib import Path
 
 import aiosqlite
-from langgraph.checkpoint.sqlite.aio import AsyncSqliteSaver
 from langgraph.store.sqlite.aio import AsyncSqliteStore
 
 from tether.backends.local import LocalSignals
 from tether.backends.sqlite.assistants import SqliteAssistantStore
+from tether.backends.sqlite.checkpointer import SqliteCheckpointer
 from tether.backends.sqlite.checkpoints import SqliteCheckpoints
 from tether.backends.sqlite.crons import SqliteCronStore
 from tether.backends.sqlite.database import Database
@@ -44,11 +44,8 @@ async def open_sqlite_backend(main_path: Path) -> Backend:
         events = SqliteEventLog(events_db)
         stack.callback(events.close)
 
-        saver_conn = await aiosqlite.connect(folder / "checkpoints.sqlite")
-        stack.push_async_callback(saver_conn.close)
-        await saver_conn.execute("PRAGMA synchronous=NORMAL")
-        checkpointer = AsyncSqliteSaver(saver_conn)
-        await checkpointer.setup()
+        checkpointer = SqliteCheckpointer.open(folder / "checkpoints.sqlite")
+        stack.callback(checkpointer.close)
 
         store_conn = await aiosqlite.connect(folder / "store.sqlite", isolation_level=None)
         stack.push_async_callback(store_conn.close)
