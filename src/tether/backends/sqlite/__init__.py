@@ -1,8 +1,8 @@
 """The embedded backend: SQLite files under the data directory, one process.
 
 - `tether.sqlite`: assistants, threads, runs (the queue), crons
-- `events.sqlite`: the event log (its own file and thread, so streaming never waits on run bookkeeping)
-- `checkpoints.sqlite`: langgraph-checkpoint-sqlite's checkpointer
+- `events.sqlite`: the event log (its own file: its heavy appends never lengthen run bookkeeping's)
+- `checkpoints.sqlite`: langgraph-checkpoint-sqlite's checkpointer, driven from the event loop
 - `store.sqlite`: langgraph's SQLite store (`/store/*` and `runtime.store` in graphs)
 """
 
