@@ -161,7 +161,12 @@ async def delete_run(thread_id: str, run_id: str, request: Request) -> Response:
 async def join_run(thread_id: str, run_id: str, request: Request) -> Response:
     runtime: Runtime = runtime_of(request)
     run = await runtime.runs.get(thread_id, run_id)
-    return _wait_response(runtime, run, stateless=False, cancel_on_disconnect=False)
+    return _wait_response(
+        runtime,
+        run,
+        stateless=False,
+        cancel_on_disconnect=flag(request.query_params.get("cancel_on_disconnect")),
+    )
 
 
 @router.get("/threads/{thread_id}/runs/{run_id}/stream")

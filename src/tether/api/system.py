@@ -13,7 +13,12 @@ router = APIRouter(tags=["System"])
 
 
 @router.get("/ok")
-async def ok() -> Response:
+async def ok(request: Request, check_db: int = 0) -> Response:
+    if check_db:
+        try:
+            await runtime_of(request).backend.runs.queue_stats()
+        except Exception as exc:
+            return json_response({"ok": False, "error": f"database: {exc}"}, status_code=500)
     return json_response({"ok": True, "services": {}})
 
 

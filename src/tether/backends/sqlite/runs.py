@@ -48,7 +48,9 @@ def _inflight(
     conn: sqlite3.Connection, thread_id: str, *, excluding: str | None = None
 ) -> list[RunRecord]:
     rows = conn.execute(
-        "SELECT * FROM runs WHERE thread_id = ? AND status IN ('pending', 'running') AND run_id IS NOT ?"
+        # Without the hint SQLite walks every run of the thread (by created_at) to find the few in flight.
+        "SELECT * FROM runs INDEXED BY runs_thread_status"
+        " WHERE thread_id = ? AND status IN ('pending', 'running') AND run_id IS NOT ?"
         " ORDER BY created_at, run_id",
         (thread_id, excluding),
     )

@@ -60,6 +60,7 @@ CREATE TABLE runs (
     log_purged INTEGER NOT NULL DEFAULT 0
 );
 CREATE INDEX runs_thread ON runs (thread_id, created_at);
+CREATE INDEX runs_thread_status ON runs (thread_id, status, created_at);
 CREATE INDEX runs_queue ON runs (status, available_at);
 CREATE INDEX runs_ended ON runs (log_purged, ended_at);
 CREATE TABLE crons (
