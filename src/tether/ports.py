@@ -184,11 +184,6 @@ class RunStore(Protocol):
     async def requeue_all_running(self) -> list[RunRecord]:
         """On start of a single-process deployment: every running run lost its worker."""
 
-    async def ended_before(self, cutoff: float, limit: int = 1000) -> list[str]:
-        """Ids of runs that ended before `cutoff` whose logs are still kept."""
-
-    async def mark_logs_purged(self, run_ids: Sequence[str]) -> None: ...
-
     async def next_available_at(self) -> float | None: ...
 
     async def queue_stats(self) -> QueueStats: ...
@@ -223,7 +218,9 @@ class EventLog(Protocol):
         """Return once the log under `key` (a run id or `thread:<id>`) has an event
         after `after`, or after `timeout` seconds."""
 
-    async def purge_runs(self, run_ids: Sequence[str]) -> None: ...
+    async def purge_ended_before(self, cutoff: float, limit: int = 1000) -> int:
+        """Delete the logs of runs that ended before `cutoff` (unix time), remembering
+        that they did; returns how many runs' logs went."""
 
     async def delete_thread(self, thread_id: str) -> None: ...
 

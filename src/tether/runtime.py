@@ -108,9 +108,8 @@ class Runtime:
 
     async def purge_expired(self) -> None:
         cutoff = time.time() - self.settings.event_retention_seconds
-        while expired := await self.backend.runs.ended_before(cutoff):
-            await self.backend.events.purge_runs(expired)
-            await self.backend.runs.mark_logs_purged(expired)
+        while await self.backend.events.purge_ended_before(cutoff):
+            pass
         for thread in await self.backend.threads.expired_threads():
             ttl = thread.ttl or {}
             if ttl.get("strategy") == "keep_latest":

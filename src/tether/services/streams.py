@@ -131,6 +131,8 @@ class StreamService:
             now = time.monotonic()
             if now >= next_heartbeat:
                 next_heartbeat = now + self.heartbeat_seconds
+                if await self.backend.threads.get_thread(thread_id) is None:
+                    return  # the thread was deleted: its feed is over
                 yield HEARTBEAT
             if not batch:
                 await events.wait(key, cursor, next_heartbeat - now)

@@ -216,21 +216,29 @@ class SqliteEventLog:
             async with asyncio.timeout(timeout):
                 await signal.wait()
 
-    async def purge_runs(self, run_ids: Sequence[str]) -> None:
-        if not run_ids:
-            return
+    async def purge_ended_before(self, cutoff: float, limit: int = 1000) -> int:
+        cutoff_ms = int(cutoff * 1000)
         now = time.time()
 
-        def purge(conn: sqlite3.Connection) -> None:
+        def purge(conn: sqlite3.Connection) -> list[str]:
+            run_ids = [
+                row[0]
+                for row in conn.execute(
+                    "SELECT run_id FROM events WHERE scope = ? AND ms < ? LIMIT ?",
+                    (SCOPE_CONTROL, cutoff_ms, limit),
+                )
+            ]
             conn.executemany("DELETE FROM events WHERE run_id = ?", [(r,) for r in run_ids])
             conn.executemany(
                 "INSERT OR REPLACE INTO purged_logs (run_id, purged_at) VALUES (?, ?)",
                 [(r, now) for r in run_ids],
             )
+            return run_ids
 
-        await self._db.transaction(purge)
-        for run_id in run_ids:
+        purged = await self._db.transaction(purge)
+        for run_id in purged:
             self._live.pop(run_id, None)
+        return len(purged)
 
     async def delete_thread(self, thread_id: str) -> None:
         def delete(conn: sqlite3.Connection) -> None:

@@ -309,24 +309,6 @@ class SqliteRunStore:
 
         return await self._db.transaction(requeue)
 
-    async def ended_before(self, cutoff: float, limit: int = 1000) -> list[str]:
-        def ended(conn: sqlite3.Connection) -> list[str]:
-            rows = conn.execute(
-                "SELECT run_id FROM runs WHERE log_purged = 0 AND ended_at < ? LIMIT ?",
-                (cutoff, limit),
-            )
-            return [r[0] for r in rows]
-
-        return await self._db.run(ended)
-
-    async def mark_logs_purged(self, run_ids: Sequence[str]) -> None:
-        def mark(conn: sqlite3.Connection) -> None:
-            conn.executemany(
-                "UPDATE runs SET log_purged = 1 WHERE run_id = ?", [(r,) for r in run_ids]
-            )
-
-        await self._db.transaction(mark)
-
     async def next_available_at(self) -> float | None:
         def next_(conn: sqlite3.Connection) -> float | None:
             value = conn.execute(

@@ -9,7 +9,8 @@ CREATE TABLE events (
     data BLOB NOT NULL,
     PRIMARY KEY (thread_id, ms, seq)
 ) WITHOUT ROWID;
-CREATE INDEX events_run ON events (run_id, ms, seq)
+CREATE INDEX events_run ON events (run_id, ms, seq);
+CREATE INDEX events_ends ON events (scope, ms)
 ;
 CREATE TABLE purged_logs (
     run_id TEXT PRIMARY KEY,

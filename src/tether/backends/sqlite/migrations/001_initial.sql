@@ -56,13 +56,11 @@ CREATE TABLE runs (
     ended_at REAL,
     assistant TEXT,
     lease_owner TEXT,
-    lease_expires_at REAL,
-    log_purged INTEGER NOT NULL DEFAULT 0
+    lease_expires_at REAL
 );
 CREATE INDEX runs_thread ON runs (thread_id, created_at);
 CREATE INDEX runs_thread_status ON runs (thread_id, status, created_at);
 CREATE INDEX runs_queue ON runs (status, available_at);
-CREATE INDEX runs_ended ON runs (log_purged, ended_at);
 CREATE TABLE crons (
     cron_id TEXT PRIMARY KEY,
     assistant_id TEXT NOT NULL,
