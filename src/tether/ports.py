@@ -184,7 +184,8 @@ class RunStore(Protocol):
     async def requeue_all_running(self) -> list[RunRecord]:
         """On start of a single-process deployment: every running run lost its worker."""
 
-    async def next_available_at(self) -> float | None: ...
+    async def next_available_at(self) -> float | None:
+        """When the next delayed (`after_seconds`) run becomes available, if any is still ahead."""
 
     async def queue_stats(self) -> QueueStats: ...
 

@@ -112,16 +112,17 @@ class CronService:
             if key in body and body[key] is not None and key != "assistant_id":
                 payload[key] = body[key]
         changes["payload"] = payload
-        for key in ("schedule", "timezone", "metadata", "on_run_completed", "enabled"):
+        for key in ("schedule", "timezone", "on_run_completed", "enabled"):
             if body.get(key) is not None:
                 changes[key] = body[key]
+        if body.get("metadata") is not None:
+            changes["metadata"] = {**cron["metadata"], **body["metadata"]}
         if "end_time" in body:
             changes["end_time"] = _iso(body["end_time"])
         merged = {**cron, **changes}
-        changes["next_run_date"] = (
-            next_run_date(merged["schedule"], merged["timezone"], end_time=merged["end_time"])
-            if merged["enabled"]
-            else None
+        # Shown even while disabled: when it would run; only enabled crons fire.
+        changes["next_run_date"] = next_run_date(
+            merged["schedule"], merged["timezone"], end_time=merged["end_time"]
         )
         changes["updated_at"] = now_iso()
         updated = await self.backend.crons.update_cron(cron_id, changes)

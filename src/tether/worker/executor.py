@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import uuid
 from dataclasses import dataclass
 from typing import Any
 
@@ -137,6 +138,12 @@ class RunExecutor:
     ) -> None:
         subgraphs = options["subgraphs"]
         root_run_id: str | None = None
+        # The root events carry the graph's name and the API's run id, as the official server's.
+        config = {
+            **config,
+            "run_name": config["configurable"]["graph_id"],
+            "run_id": uuid.UUID(config["configurable"]["run_id"]),
+        }
         async for event in graph.astream_events(graph_input, config, version="v2", **options):
             if root_run_id is None:
                 root_run_id = event.get("run_id")

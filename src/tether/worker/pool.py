@@ -99,7 +99,8 @@ class WorkerPool:
                 await self._claim_available()
                 timeout = self.settings.poll_seconds
                 next_at = await self.backend.runs.next_available_at()
-                if next_at is not None and next_at > time.time():
+                if next_at is not None:
+                    # A timer may fire a little early: then this is ~0 and the claim is retried.
                     timeout = min(timeout, max(0.0, next_at - time.time()))
             except asyncio.CancelledError:
                 raise

@@ -312,7 +312,8 @@ class SqliteRunStore:
     async def next_available_at(self) -> float | None:
         def next_(conn: sqlite3.Connection) -> float | None:
             value = conn.execute(
-                "SELECT MIN(available_at) FROM runs WHERE status = 'pending'"
+                "SELECT MIN(available_at) FROM runs WHERE status = 'pending' AND available_at > ?",
+                (time.time(),),
             ).fetchone()[0]
             return None if value is None else float(value)
 
