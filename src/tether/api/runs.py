@@ -6,11 +6,11 @@ import asyncio
 from collections.abc import AsyncIterator
 from typing import Any
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Query, Request
 from starlette.responses import Response
 
 from tether.api.responses import flag, json_response, no_content, runtime_of
-from tether.api.schemas import RunCreate, RunsCancel
+from tether.api.schemas import MAX_INT, RunCreate, RunsCancel
 from tether.api.sse import EventStreamResponse, encode
 from tether.errors import InvalidInput
 from tether.records import RunRecord
@@ -132,10 +132,12 @@ async def wait_run(thread_id: str, body: RunCreate, request: Request) -> Respons
 
 @router.get("/threads/{thread_id}/runs")
 async def list_runs(
-    thread_id: str, request: Request, limit: int = 10, offset: int = 0, status: str | None = None
+    thread_id: str,
+    request: Request,
+    limit: int = Query(10, ge=1, le=1000),
+    offset: int = Query(0, ge=0, le=MAX_INT),
+    status: str | None = None,
 ) -> Response:
-    if limit < 1 or offset < 0:
-        raise InvalidInput("limit must be at least 1 and offset at least 0")
     runs = await runtime_of(request).runs.list_runs(
         thread_id, limit=limit, offset=offset, status=status
     )

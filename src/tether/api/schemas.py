@@ -4,14 +4,33 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+_INT_MIN, _INT_MAX = -(2**63), 2**64 - 1
 
 
 class Body(BaseModel):
     model_config = ConfigDict(extra="ignore")
 
+    @model_validator(mode="before")
+    @classmethod
+    def _integers_fit_in_64_bits(cls, data: Any) -> Any:
+        # JSON allows any integer; storage and the JSON encoder take 64 bits.
+        pending = [data]
+        while pending:
+            value = pending.pop()
+            if isinstance(value, dict):
+                pending.extend(value.values())
+            elif isinstance(value, list):
+                pending.extend(value)
+            elif isinstance(value, int) and not _INT_MIN <= value <= _INT_MAX:
+                raise ValueError(f"integer {value} does not fit in 64 bits")
+        return data
+
 
 Json = dict[str, Any]
+#: SQLite integers are 64-bit; bounds keep numbers from the wire inside what storage accepts.
+MAX_INT = 2**31 - 1
 StreamModeField = str | list[str] | None
 InterruptNodes = Literal["*"] | list[str] | None
 
@@ -41,7 +60,7 @@ class AssistantSearch(Body):
     graph_id: str | None = None
     name: str | None = None
     limit: int = Field(10, ge=1, le=1000)
-    offset: int = Field(0, ge=0)
+    offset: int = Field(0, ge=0, le=MAX_INT)
     sort_by: Literal["assistant_id", "graph_id", "name", "created_at", "updated_at"] | None = None
     sort_order: Literal["asc", "desc"] | None = None
     select: list[str] | None = None
@@ -56,11 +75,11 @@ class AssistantCount(Body):
 class AssistantVersionsSearch(Body):
     metadata: Json | None = None
     limit: int = Field(10, ge=1, le=1000)
-    offset: int = Field(0, ge=0)
+    offset: int = Field(0, ge=0, le=MAX_INT)
 
 
 class AssistantVersionChange(Body):
-    version: int
+    version: int = Field(ge=1, le=MAX_INT)
 
 
 class ThreadCreate(Body):
@@ -82,7 +101,7 @@ class ThreadSearch(Body):
     values: Json | None = None
     status: Literal["idle", "busy", "interrupted", "error"] | None = None
     limit: int = Field(10, ge=1, le=1000)
-    offset: int = Field(0, ge=0)
+    offset: int = Field(0, ge=0, le=MAX_INT)
     sort_by: (
         Literal["thread_id", "status", "created_at", "updated_at", "state_updated_at"] | None
     ) = None
@@ -148,7 +167,7 @@ class RunCreate(Body):
     on_completion: Literal["delete", "keep"] | None = None
     multitask_strategy: Literal["reject", "interrupt", "rollback", "enqueue"] | None = None
     if_not_exists: Literal["create", "reject"] | None = None
-    after_seconds: float | None = Field(None, ge=0)
+    after_seconds: float | None = Field(None, ge=0, le=MAX_INT)
     checkpoint_during: bool | None = None
     durability: Literal["sync", "async", "exit"] | None = None
     langsmith_tracer: Json | None = None
@@ -214,7 +233,7 @@ class CronSearch(Body):
     enabled: bool | None = None
     metadata: Json | None = None
     limit: int = Field(10, ge=1, le=1000)
-    offset: int = Field(0, ge=0)
+    offset: int = Field(0, ge=0, le=MAX_INT)
     sort_by: str | None = None
     sort_order: Literal["asc", "desc"] | None = None
     select: list[str] | None = None
@@ -231,7 +250,8 @@ class StorePut(Body):
     key: str
     value: Json
     index: Literal[False] | list[str] | None = None
-    ttl: float | None = None
+    #: Minutes; at most ten years.
+    ttl: float | None = Field(None, gt=0, le=10 * 365 * 24 * 60)
 
 
 class StoreDelete(Body):
@@ -243,7 +263,7 @@ class StoreSearch(Body):
     namespace_prefix: list[str] = Field(default_factory=list)
     filter: Json | None = None
     limit: int = Field(10, ge=1, le=1000)
-    offset: int = Field(0, ge=0)
+    offset: int = Field(0, ge=0, le=MAX_INT)
     query: str | None = None
     refresh_ttl: bool | None = None
 
@@ -251,6 +271,6 @@ class StoreSearch(Body):
 class StoreListNamespaces(Body):
     prefix: list[str] | None = None
     suffix: list[str] | None = None
-    max_depth: int | None = Field(None, ge=1)
+    max_depth: int | None = Field(None, ge=1, le=MAX_INT)
     limit: int = Field(100, ge=1, le=1000)
-    offset: int = Field(0, ge=0)
+    offset: int = Field(0, ge=0, le=MAX_INT)

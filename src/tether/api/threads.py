@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Query, Request
 from starlette.responses import Response
 
 from tether.api.responses import flag, json_response, no_content, runtime_of, select_fields
@@ -190,10 +190,11 @@ async def _history(request: Request, thread_id: str, body: ThreadHistory) -> Res
 
 @router.get("/threads/{thread_id}/history")
 async def get_history(
-    thread_id: str, request: Request, limit: int = 10, before: str | None = None
+    thread_id: str,
+    request: Request,
+    limit: int = Query(10, ge=1, le=1000),
+    before: str | None = None,
 ) -> Response:
-    if not 1 <= limit <= 1000:
-        raise InvalidInput("limit must be between 1 and 1000")
     return await _history(request, thread_id, ThreadHistory(limit=limit, before=before))
 
 
