@@ -186,29 +186,9 @@ class RunsCancel(Body):
     status: Literal["pending", "running", "all"] | None = None
 
 
-class CronCreate(Body):
-    assistant_id: str
-    schedule: str
-    input: Any = None
-    metadata: Json | None = None
-    config: Json | None = None
-    context: Json | None = None
-    checkpoint_during: bool | None = None
-    interrupt_before: InterruptNodes = None
-    interrupt_after: InterruptNodes = None
-    webhook: str | None = None
-    multitask_strategy: Literal["reject", "interrupt", "rollback", "enqueue"] | None = None
-    end_time: str | None = None
-    enabled: bool | None = None
-    timezone: str | None = None
-    on_run_completed: Literal["delete", "keep"] | None = None
-    stream_mode: StreamModeField = None
-    stream_subgraphs: bool | None = None
-    stream_resumable: bool | None = None
-    durability: Literal["sync", "async", "exit"] | None = None
-
-
 class CronPatch(Body):
+    """What can change on a cron; creating one takes the same plus the fields below."""
+
     schedule: str | None = None
     end_time: str | None = None
     input: Any = None
@@ -225,6 +205,13 @@ class CronPatch(Body):
     stream_subgraphs: bool | None = None
     stream_resumable: bool | None = None
     durability: Literal["sync", "async", "exit"] | None = None
+
+
+class CronCreate(CronPatch):
+    assistant_id: str
+    schedule: str
+    checkpoint_during: bool | None = None
+    multitask_strategy: Literal["reject", "interrupt", "rollback", "enqueue"] | None = None
 
 
 class CronSearch(Body):

@@ -137,27 +137,23 @@ class SqliteEventLog:
         if live is not None and (live.base is None or (after is not None and after >= live.base)):
             start = 0 if after is None else bisect.bisect_right(live.ids, after)
             return live.events[start : start + limit]
-
-        def read(conn: sqlite3.Connection) -> list[StreamEvent]:
-            ms, seq = after if after is not None else (-1, -1)
-            rows = conn.execute(
-                "SELECT * FROM events WHERE run_id = ? AND scope != ? AND (ms > ? OR (ms = ? AND seq > ?))"
-                " ORDER BY ms, seq LIMIT ?",
-                (run_id, SCOPE_THREAD, ms, ms, seq, limit),
-            )
-            return [_event_from_row(r) for r in rows]
-
-        return await self._db.run(read)
+        return await self._read("run_id", run_id, SCOPE_THREAD, after, limit)
 
     async def read_thread(
         self, thread_id: str, after: EventId | None, limit: int = 1000
     ) -> list[StreamEvent]:
+        return await self._read("thread_id", thread_id, SCOPE_CONTROL, after, limit)
+
+    async def _read(
+        self, column: str, key: str, hidden_scope: int, after: EventId | None, limit: int
+    ) -> list[StreamEvent]:
+        ms, seq = after if after is not None else (-1, -1)
+
         def read(conn: sqlite3.Connection) -> list[StreamEvent]:
-            ms, seq = after if after is not None else (-1, -1)
             rows = conn.execute(
-                "SELECT * FROM events WHERE thread_id = ? AND scope != ? AND (ms > ? OR (ms = ? AND seq > ?))"
-                " ORDER BY ms, seq LIMIT ?",
-                (thread_id, SCOPE_CONTROL, ms, ms, seq, limit),
+                f"SELECT * FROM events WHERE {column} = ? AND scope != ?"
+                " AND (ms > ? OR (ms = ? AND seq > ?)) ORDER BY ms, seq LIMIT ?",
+                (key, hidden_scope, ms, ms, seq, limit),
             )
             return [_event_from_row(r) for r in rows]
 
