@@ -24,13 +24,14 @@ class ThreadRecord:
     status: str = "idle"
     config: dict[str, Any] = field(default_factory=dict)
     values: Any = None
-    interrupts: dict[str, Any] = field(default_factory=dict)
+    #: Pending interrupts by task id; None until the thread's state was first written.
+    interrupts: dict[str, Any] | None = None
     error: Any = None
     #: `{"strategy": "delete"|"keep_latest", "ttl": minutes}` or None.
     ttl: dict[str, Any] | None = None
 
     def to_api(self) -> dict[str, Any]:
-        return {
+        body = {
             "thread_id": self.thread_id,
             "created_at": self.created_at,
             "updated_at": self.updated_at,
@@ -39,9 +40,11 @@ class ThreadRecord:
             "status": self.status,
             "config": self.config,
             "values": self.values,
-            "interrupts": self.interrupts,
-            "error": self.error,
         }
+        if self.interrupts is not None:  # as the official server: once a run has written state
+            body["interrupts"] = self.interrupts
+            body["error"] = self.error
+        return body
 
 
 @dataclass
@@ -91,7 +94,8 @@ class RunRecord:
             "multitask_strategy": self.multitask_strategy,
             "created_at": self.created_at,
             "updated_at": self.updated_at,
-            "cancel_reason": self.cancel_reason,
+            "langsmith_session_name": None,
+            **({"cancel_reason": self.cancel_reason} if self.cancel_reason else {}),
         }
 
 

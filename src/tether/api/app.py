@@ -22,6 +22,8 @@ from tether.settings import Settings
 def _validation_detail(exc: RequestValidationError) -> str:
     parts = []
     for error in exc.errors():
+        if error.get("type") == "json_invalid":
+            return "Invalid JSON in request body"
         location = ".".join(
             str(p) for p in error.get("loc", ()) if p not in ("body", "query", "path")
         )

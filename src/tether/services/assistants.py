@@ -108,10 +108,10 @@ class AssistantService:
             return found
         if assistant_id in self.registry:
             return await self.get(assistant_id_for_graph(assistant_id))
-        graphs = "\n".join(f"  - {g}" for g in self.registry.graph_ids)
         raise InvalidInput(
             f"Invalid assistant: '{assistant_id}'. Must be either:\n"
-            f"- A valid assistant UUID, or\n- One of the registered graphs:\n{graphs}"
+            f"- A valid assistant UUID, or\n"
+            f"- One of the registered graphs: {', '.join(self.registry.graph_ids)}"
         )
 
     @staticmethod

@@ -65,7 +65,6 @@ def run_config(
         "thread_id": run.thread_id,
         "run_id": run.run_id,
         "run_attempt": max(run.attempt, 1),
-        "user_id": configurable["user_id"],
         "langgraph_version": LANGGRAPH_VERSION,
         "tether_version": __version__,
         **run.metadata,

@@ -76,19 +76,39 @@ class RunService:
                     thread_id, {"graph_id": graph_id, "assistant_id": assistant["assistant_id"]}
                 )
         assert thread_id is not None
-        after_seconds = float(payload.get("after_seconds") or 0)
+        after_seconds = payload.get("after_seconds") or 0
+        if isinstance(after_seconds, float) and after_seconds.is_integer():
+            after_seconds = int(after_seconds)
+        run_id = uuid7()
         config = dict(payload.get("config") or {})
         configurable = dict(config.get("configurable") or {})
-        configurable["__after_seconds__"] = after_seconds
+        configurable.setdefault("user_id", "")
+        configurable.update(
+            __after_seconds__=after_seconds,
+            run_id=run_id,
+            thread_id=thread_id,
+            graph_id=graph_id,
+            assistant_id=assistant["assistant_id"],
+        )
         config["configurable"] = configurable
+        # A run carries its thread's metadata, then its own (as the official server's do).
+        thread = None if stateless else await self.backend.threads.get_thread(thread_id)
+        run_metadata = {
+            **(thread.metadata if thread is not None else {}),
+            "created_by": "system",
+            "graph_id": graph_id,
+            "assistant_id": assistant["assistant_id"],
+            **(payload.get("metadata") or {}),
+        }
+        config["metadata"] = {**(config.get("metadata") or {}), **run_metadata}
         now = now_iso()
         run = RunRecord(
-            run_id=uuid7(),
+            run_id=run_id,
             thread_id=thread_id,
             assistant_id=assistant["assistant_id"],
             graph_id=graph_id,
             status="pending",
-            metadata=payload.get("metadata") or {},
+            metadata=run_metadata,
             kwargs={
                 "input": payload.get("input"),
                 "command": payload.get("command"),
@@ -102,15 +122,18 @@ class RunService:
                 "temporary": stateless and (payload.get("on_completion") or "delete") == "delete",
                 "subgraphs": bool(payload.get("stream_subgraphs")),
                 "resumable": bool(payload.get("stream_resumable")),
-                "checkpoint_during": payload.get("checkpoint_during", True),
+                "checkpoint_during": payload.get("checkpoint_during") is not False,
                 "durability": payload.get("durability") or "async",
-                "checkpoint": payload.get("checkpoint"),
-                "checkpoint_id": payload.get("checkpoint_id"),
+                **{
+                    key: payload[key]
+                    for key in ("checkpoint", "checkpoint_id")
+                    if payload.get(key) is not None
+                },
             },
             multitask_strategy=strategy,
             created_at=now,
             updated_at=now,
-            available_at=time.time() + after_seconds if after_seconds > 0 else 0.0,
+            available_at=time.time() + float(after_seconds) if after_seconds > 0 else 0.0,
             on_completion=(payload.get("on_completion") or "delete") if stateless else None,
             assistant={
                 "config": assistant.get("config") or {},

@@ -20,7 +20,8 @@ EMPTY_STATE: dict[str, Any] = {
 }
 
 
-def _checkpoint(config: Any) -> dict[str, Any] | None:
+def checkpoint_of(config: Any) -> dict[str, Any] | None:
+    """The `{checkpoint_id, thread_id, checkpoint_ns}` object a config points at."""
     if not config:
         return None
     configurable = config.get("configurable", {})
@@ -37,8 +38,8 @@ def _checkpoint(config: Any) -> dict[str, Any] | None:
 def state_to_api(snapshot: Any) -> dict[str, Any]:
     if snapshot is None or (not snapshot.values and snapshot.config is None):
         return dict(EMPTY_STATE)
-    checkpoint = _checkpoint(snapshot.config)
-    parent = _checkpoint(snapshot.parent_config)
+    checkpoint = checkpoint_of(snapshot.config)
+    parent = checkpoint_of(snapshot.parent_config)
     tasks = []
     for task in snapshot.tasks or ():
         state = task.state
@@ -48,8 +49,8 @@ def state_to_api(snapshot: Any) -> dict[str, Any]:
                 "name": task.name,
                 "path": to_jsonable(task.path),
                 "error": None if task.error is None else repr(task.error),
-                "interrupts": to_jsonable(list(task.interrupts)),
-                "checkpoint": _checkpoint(state) if isinstance(state, dict) else None,
+                "interrupts": interrupts_json(task.interrupts),
+                "checkpoint": checkpoint_of(state) if isinstance(state, dict) else None,
                 "state": state_to_api(state)
                 if state is not None and not isinstance(state, dict)
                 else None,
@@ -64,7 +65,7 @@ def state_to_api(snapshot: Any) -> dict[str, Any]:
         "created_at": snapshot.created_at,
         "checkpoint": checkpoint,
         "parent_checkpoint": parent,
-        "interrupts": to_jsonable(list(getattr(snapshot, "interrupts", ()) or ())),
+        "interrupts": interrupts_json(getattr(snapshot, "interrupts", ()) or ()),
         "checkpoint_id": checkpoint["checkpoint_id"] if checkpoint else None,
         "parent_checkpoint_id": parent["checkpoint_id"] if parent else None,
     }
@@ -75,5 +76,15 @@ def snapshot_interrupts(snapshot: Any) -> dict[str, list[dict[str, Any]]]:
     found: dict[str, list[dict[str, Any]]] = {}
     for task in snapshot.tasks or ():
         if task.interrupts:
-            found[task.id] = to_jsonable(list(task.interrupts))
+            found[task.id] = interrupts_json(task.interrupts)
     return found
+
+
+def interrupts_json(interrupts: Any) -> list[dict[str, Any]]:
+    """Interrupts as thread state shows them: `{value, id}` (a response schema only when set)."""
+    out = []
+    for item in to_jsonable(list(interrupts)):
+        if isinstance(item, dict) and item.get("response_schema", "") is None:
+            del item["response_schema"]
+        out.append(item)
+    return out

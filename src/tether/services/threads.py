@@ -60,7 +60,7 @@ class ThreadService:
         record = new_thread(thread_id, metadata, ttl)
         created = await self.backend.threads.create_thread(record, if_exists=if_exists or "raise")
         if created is None:
-            raise Conflict(f"Thread {record.thread_id} already exists")
+            raise Conflict(f"Thread with ID {record.thread_id} already exists")
         if supersteps and created is record:
             await self._apply_supersteps(created, supersteps)
             created = await self.get(created.thread_id)
@@ -208,10 +208,11 @@ class ThreadService:
                 "Thread is busy: a run is in progress. Wait for it to finish or cancel it."
             )
         async with self._graph(thread) as graph:
+            target: Any = thread_config(thread.thread_id, checkpoint)
+            # Recorded on the checkpoint, as the official server does.
+            target["metadata"] = {"graph_id": thread.metadata["graph_id"]}
             try:
-                config = await graph.aupdate_state(
-                    thread_config(thread.thread_id, checkpoint), values, as_node=as_node
-                )
+                config = await graph.aupdate_state(target, values, as_node=as_node)
             except InvalidUpdateError as exc:
                 raise BadRequest(str(exc)) from exc
             except (ValueError, KeyError, TypeError) as exc:

@@ -169,12 +169,14 @@ class RunExecutor:
         status = outcome.status
         if status == "rollback":
             await backend.checkpoints.rollback(run.thread_id, run.run_id)
-        values, interrupts = None, {}
+        values, interrupts, streamed_interrupts = None, {}, []
         try:
             async with self.registry.graph(run.graph_id, config) as graph:
                 snapshot = await graph.aget_state(thread_config(run.thread_id))
             values = to_jsonable(snapshot.values)
             interrupts = snapshot_interrupts(snapshot)
+            # `/wait` shows interrupts as the stream does (with `response_schema`).
+            streamed_interrupts = to_jsonable([i for task in snapshot.tasks for i in task.interrupts])
             pending_next = bool(snapshot.next)
         except Exception:  # the state cannot be read: report the run's own outcome
             log.exception("reading the final state of run %s failed", run.run_id)
@@ -184,9 +186,8 @@ class RunExecutor:
             thread_status = "error"
         else:
             result = dict(values or {}) if isinstance(values, dict) or values is None else values
-            all_interrupts = [i for group in interrupts.values() for i in group]
-            if all_interrupts and isinstance(result, dict):
-                result["__interrupt__"] = all_interrupts
+            if streamed_interrupts and isinstance(result, dict):
+                result["__interrupt__"] = streamed_interrupts
             if status == "interrupted":
                 thread_status = "interrupted"
             elif status == "rollback":

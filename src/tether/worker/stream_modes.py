@@ -19,6 +19,7 @@ from langchain_core.messages import BaseMessage, BaseMessageChunk, message_chunk
 
 from tether.records import NewEvent
 from tether.serialization import dumps
+from tether.services.state import checkpoint_of
 
 STREAM_MODES = (
     "values",
@@ -32,6 +33,14 @@ STREAM_MODES = (
     "checkpoints",
 )
 _PASS_THROUGH = {"values", "updates", "custom", "debug", "tasks", "checkpoints"}
+
+
+def _with_checkpoint_objects(chunk: dict[str, Any]) -> dict[str, Any]:
+    """Debug checkpoint entries also name their checkpoint and its parent, as the official server's do."""
+    payload = dict(chunk.get("payload") or {})
+    payload["checkpoint"] = checkpoint_of(payload.get("config"))
+    payload["parent_checkpoint"] = checkpoint_of(payload.get("parent_config"))
+    return {**chunk, "payload": payload}
 
 
 def event_name(mode: str, namespace: Sequence[str]) -> str:
@@ -60,6 +69,8 @@ class StreamTranslator:
         if mode == "messages":
             return self._messages(namespace, chunk)
         if mode in self.requested:
+            if mode == "debug" and isinstance(chunk, dict) and chunk.get("type") == "checkpoint":
+                chunk = _with_checkpoint_objects(chunk)
             return [NewEvent(event_name(mode, namespace), dumps(chunk), mode)]
         return []
 

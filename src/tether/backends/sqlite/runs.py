@@ -152,6 +152,8 @@ class SqliteRunStore:
             changes: dict[str, Any] = {"status": "busy"}
             if current is not None and "graph_id" not in current.metadata:
                 changes["metadata"] = {"graph_id": run.graph_id, "assistant_id": run.assistant_id}
+            if current is not None and "configurable" not in current.config:
+                changes["config"] = {**current.config, "configurable": {}}
             write_thread_changes(conn, run.thread_id, changes)
             return AdmitResult(run=run, cancelled=cancelled)
 

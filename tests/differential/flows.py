@@ -1,0 +1,688 @@
+"""The scenarios of the differential suite, each written once against the official SDK.
+
+A scenario drives one server through a `Probe` and records what it sees under named keys
+(`probe.record[...]`); the test runs it against the official server and against Tether and
+compares the two transcripts after `normalizing.normalize`. Scenarios record facts that do not
+depend on timing: where a stream's content depends on when a join lands, they record properties
+(for example "a contiguous run of ticks ending with the last one") instead of the raw list.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+import uuid
+from collections.abc import AsyncIterator, Awaitable, Callable
+from typing import Any
+
+import httpx
+from langgraph_sdk.client import LangGraphClient
+from langgraph_sdk.errors import APIStatusError
+from langgraph_sdk.schema import Command
+
+HUMAN_HI = {"messages": [{"role": "user", "content": "hi"}]}
+DONE = ("success", "error", "timeout", "interrupted")
+
+
+class Probe:
+    """One server, seen through the official SDK; `record` collects the observations."""
+
+    def __init__(self, sdk: LangGraphClient) -> None:
+        self.sdk = sdk
+        self.http: httpx.AsyncClient = sdk.http.client
+        self.record: dict[str, Any] = {}
+
+    # -- streams -------------------------------------------------------------------------
+
+    async def parts(self, stream: AsyncIterator[Any], limit: int | None = None) -> list[Any]:
+        parts = []
+        async for part in stream:
+            parts.append(part)
+            if limit is not None and len(parts) >= limit:
+                break
+        await stream.aclose()  # type: ignore[attr-defined]
+        return parts
+
+    def keep_stream(self, name: str, parts: list[Any]) -> None:
+        """Event names and data in order; whether the events carried ids, separately."""
+        self.record[name] = [{"event": p.event, "data": p.data} for p in parts]
+        with_id = sum(1 for p in parts if p.id)
+        self.record[f"{name}.ids"] = (
+            "none" if with_id == 0 else "all" if with_id == len(parts) else "some"
+        )
+
+    async def stream(
+        self, name: str, thread_id: str | None, assistant: str, **kwargs: Any
+    ) -> list[Any]:
+        created: list[Any] = []
+        kwargs.setdefault("on_run_created", created.append)
+        parts = await self.parts(self.sdk.runs.stream(thread_id, assistant, **kwargs))
+        self.keep_stream(name, parts)
+        self.last_run = created[0] if created else None
+        return parts
+
+    # -- raw requests (status codes and bodies the SDK would turn into exceptions) --------
+
+    async def call(self, name: str, method: str, path: str, **kwargs: Any) -> httpx.Response:
+        response = await self.http.request(method, path, **kwargs)
+        body: Any
+        if response.headers.get("content-type", "").startswith("text/event-stream"):
+            body = response.text
+        else:
+            try:
+                body = response.json()
+            except ValueError:
+                body = response.text
+        self.record[name] = {"status": response.status_code, "body": body}
+        return response
+
+    async def outcome(self, name: str, action: Awaitable[Any]) -> Any:
+        """The value of an SDK call, or the status code and body of the error it raised."""
+        try:
+            value = await action
+        except APIStatusError as exc:
+            self.record[name] = {
+                "raised": type(exc).__name__,
+                "status": exc.status_code,
+                "body": exc.body,
+            }
+            return None
+        except Exception as exc:  # the SDK raises plain Exception for `__error__` results
+            self.record[name] = {"raised": type(exc).__name__, "message": str(exc)}
+            return None
+        self.record[name] = value
+        return value
+
+    # -- helpers -------------------------------------------------------------------------
+
+    async def thread(self) -> str:
+        return str((await self.sdk.threads.create())["thread_id"])
+
+    async def run_status(self, thread_id: str, run_id: str) -> str:
+        try:
+            return str((await self.sdk.runs.get(thread_id, run_id))["status"])
+        except APIStatusError as exc:
+            return f"HTTP {exc.status_code}"
+
+    async def until(
+        self, thread_id: str, run_id: str, statuses: tuple[str, ...], timeout: float = 15
+    ) -> str:
+        deadline = time.monotonic() + timeout
+        while True:
+            status = await self.run_status(thread_id, run_id)
+            if status in statuses or time.monotonic() > deadline:
+                return status
+            await asyncio.sleep(0.05)
+
+    async def statuses(self, name: str, thread_id: str, *run_ids: str) -> None:
+        thread = await self.sdk.threads.get(thread_id)
+        self.record[name] = {
+            "thread": thread["status"],
+            "runs": [await self.run_status(thread_id, r) for r in run_ids],
+        }
+
+    async def state(self, name: str, thread_id: str) -> dict[str, Any]:
+        state = await self.sdk.threads.get_state(thread_id)
+        self.record[name] = state
+        return dict(state)
+
+
+Scenario = Callable[[Probe], Awaitable[None]]
+SCENARIOS: dict[str, Scenario] = {}
+
+
+def scenario(fn: Scenario) -> Scenario:
+    SCENARIOS[fn.__name__] = fn
+    return fn
+
+
+def _agent_mode(mode: str, graph: str = "agent", payload: dict[str, Any] | None = None) -> Scenario:
+    async def run(p: Probe) -> None:
+        tid = await p.thread()
+        await p.stream("stream", tid, graph, input=payload or HUMAN_HI, stream_mode=mode)
+        await p.statuses("after", tid, p.last_run["run_id"])
+
+    return run
+
+
+# -- every stream mode ---------------------------------------------------------------------
+
+for _mode in (
+    "values",
+    "updates",
+    "custom",
+    "messages-tuple",
+    "messages",
+    "debug",
+    "tasks",
+    "checkpoints",
+    "events",
+):
+    SCENARIOS[f"mode_{_mode.replace('-', '_')}_agent"] = _agent_mode(_mode)
+for _mode in ("messages-tuple", "messages", "events", "values"):
+    SCENARIOS[f"mode_{_mode.replace('-', '_')}_chat"] = _agent_mode(_mode, "chat")
+
+
+@scenario
+async def mode_default_is_values(p: Probe) -> None:
+    tid = await p.thread()
+    await p.stream("stream", tid, "agent", input=HUMAN_HI)
+
+
+@scenario
+async def modes_interleaved(p: Probe) -> None:
+    tid = await p.thread()
+    await p.stream(
+        "stream",
+        tid,
+        "agent",
+        input=HUMAN_HI,
+        stream_mode=["values", "updates", "custom", "messages-tuple"],
+    )
+
+
+@scenario
+async def subgraphs_streamed(p: Probe) -> None:
+    tid = await p.thread()
+    await p.stream(
+        "stream",
+        tid,
+        "nested",
+        input={},
+        stream_mode=["values", "updates", "custom"],
+        stream_subgraphs=True,
+    )
+    await p.stream(
+        "without_subgraphs",
+        await p.thread(),
+        "nested",
+        input={},
+        stream_mode=["values", "updates", "custom"],
+    )
+
+
+@scenario
+async def stateless_stream(p: Probe) -> None:
+    await p.stream("values", None, "agent", input=HUMAN_HI, stream_mode=["values", "updates"])
+    await p.stream(
+        "checkpoints_debug", None, "agent", input=HUMAN_HI, stream_mode=["checkpoints", "debug"]
+    )
+
+
+@scenario
+async def stream_graph_error(p: Probe) -> None:
+    tid = await p.thread()
+    await p.stream(
+        "stream", tid, "agent", input={**HUMAN_HI, "fail": True}, stream_mode=["updates"]
+    )
+    await p.statuses("after", tid, p.last_run["run_id"])
+    thread = await p.sdk.threads.get(tid)
+    p.record["thread_error"] = thread.get("error")
+
+
+# -- wait ----------------------------------------------------------------------------------
+
+
+@scenario
+async def wait_results(p: Probe) -> None:
+    tid = await p.thread()
+    await p.outcome("wait", p.sdk.runs.wait(tid, "agent", input=HUMAN_HI))
+    await p.outcome("wait_error", p.sdk.runs.wait(await p.thread(), "agent", input={"fail": True}))
+    await p.outcome("stateless_wait", p.sdk.runs.wait(None, "trivial", input={}))
+    await p.outcome("wait_interrupted", p.sdk.runs.wait(await p.thread(), "hitl", input={}))
+
+
+# -- interrupts and resume -----------------------------------------------------------------
+
+
+@scenario
+async def interrupt_and_resume(p: Probe) -> None:
+    tid = await p.thread()
+    await p.stream("first", tid, "hitl", input={}, stream_mode=["values", "updates"])
+    first = p.last_run["run_id"]
+    await p.statuses("after_interrupt", tid, first)
+    await p.state("state_interrupted", tid)
+    thread = await p.sdk.threads.get(tid)
+    p.record["thread_interrupts"] = thread.get("interrupts")
+    await p.stream(
+        "resumed",
+        tid,
+        "hitl",
+        command=Command(resume={"ok": True}),
+        stream_mode=["values", "updates"],
+    )
+    await p.statuses("after_resume", tid, first, p.last_run["run_id"])
+    await p.state("state_done", tid)
+    await p.stream(
+        "resume_nothing_pending",
+        tid,
+        "hitl",
+        command=Command(resume="again"),
+        stream_mode=["values"],
+    )
+
+
+@scenario
+async def interrupt_before_and_after(p: Probe) -> None:
+    tid = await p.thread()
+    await p.stream(
+        "before", tid, "agent", input=HUMAN_HI, stream_mode=["updates"], interrupt_before=["step_b"]
+    )
+    await p.statuses("after_before", tid, p.last_run["run_id"])
+    state = await p.sdk.threads.get_state(tid)
+    p.record["next_before"] = state["next"]
+    await p.stream("continued", tid, "agent", input=None, stream_mode=["updates"])
+    tid2 = await p.thread()
+    await p.stream(
+        "after", tid2, "agent", input=HUMAN_HI, stream_mode=["updates"], interrupt_after="*"
+    )
+    p.record["next_after"] = (await p.sdk.threads.get_state(tid2))["next"]
+
+
+# -- multitask strategies ------------------------------------------------------------------
+
+
+async def _busy_thread(p: Probe, n_events: int = 30) -> tuple[str, str]:
+    """A thread with a `ticker` run that is running (n_events 0.1 s apart)."""
+    tid = await p.thread()
+    run = await p.sdk.runs.create(
+        tid, "ticker", input={"n_events": n_events, "delay": 0.1}, stream_mode=["custom"]
+    )
+    await p.until(tid, run["run_id"], ("running",) + DONE)
+    return tid, str(run["run_id"])
+
+
+@scenario
+async def multitask_reject(p: Probe) -> None:
+    tid, first = await _busy_thread(p)
+    await p.outcome(
+        "create", p.sdk.runs.create(tid, "trivial", input={}, multitask_strategy="reject")
+    )
+    await p.call(
+        "wait_raw",
+        "POST",
+        f"/threads/{tid}/runs/wait",
+        json={"assistant_id": "trivial", "input": {}, "multitask_strategy": "reject"},
+    )
+    await p.call(
+        "stream_raw",
+        "POST",
+        f"/threads/{tid}/runs/stream",
+        json={"assistant_id": "trivial", "input": {}, "multitask_strategy": "reject"},
+    )
+    p.record["first_still"] = await p.run_status(tid, first)
+    await p.sdk.runs.cancel(tid, first, wait=True)
+
+
+@scenario
+async def multitask_interrupt(p: Probe) -> None:
+    tid, first = await _busy_thread(p)
+    second = await p.sdk.runs.create(
+        tid, "ticker", input={"n_events": 2, "delay": 0}, multitask_strategy="interrupt"
+    )
+    p.record["second_created"] = second["status"]
+    await p.outcome("second_join", p.sdk.runs.join(tid, second["run_id"]))
+    await p.statuses("after", tid, first, second["run_id"])
+    p.record["values"] = (await p.sdk.threads.get_state(tid))["values"]
+
+
+@scenario
+async def multitask_rollback(p: Probe) -> None:
+    tid, first = await _busy_thread(p)
+    second = await p.sdk.runs.create(
+        tid, "ticker", input={"n_events": 2, "delay": 0}, multitask_strategy="rollback"
+    )
+    await p.outcome("second_join", p.sdk.runs.join(tid, second["run_id"]))
+    await p.statuses("after", tid, first, second["run_id"])
+    p.record["values"] = (await p.sdk.threads.get_state(tid))["values"]
+    p.record["runs_listed"] = len(await p.sdk.runs.list(tid))
+
+
+@scenario
+async def multitask_enqueue(p: Probe) -> None:
+    tid, first = await _busy_thread(p, n_events=10)
+    second = await p.sdk.runs.create(tid, "ticker", input={"n_events": 2, "delay": 0})
+    p.record["second_while_first_runs"] = await p.run_status(tid, second["run_id"])
+    await p.outcome("second_join", p.sdk.runs.join(tid, second["run_id"]))
+    await p.statuses("after", tid, first, second["run_id"])
+
+
+# -- cancel --------------------------------------------------------------------------------
+
+
+@scenario
+async def cancel_interrupt(p: Probe) -> None:
+    tid, run = await _busy_thread(p)
+    await p.call("cancel", "POST", f"/threads/{tid}/runs/{run}/cancel")
+    p.record["status"] = await p.until(tid, run, DONE)
+    await p.statuses("after", tid, run)
+    await p.call("cancel_again", "POST", f"/threads/{tid}/runs/{run}/cancel")
+    await p.call("cancel_unknown", "POST", f"/threads/{tid}/runs/{uuid.uuid4()}/cancel")
+
+
+@scenario
+async def cancel_wait(p: Probe) -> None:
+    tid, run = await _busy_thread(p)
+    await p.call("cancel", "POST", f"/threads/{tid}/runs/{run}/cancel", params={"wait": 1})
+    await p.statuses("after", tid, run)
+    await p.outcome("join_cancelled", p.sdk.runs.join(tid, run))
+
+
+@scenario
+async def cancel_rollback(p: Probe) -> None:
+    tid = await p.thread()
+    await p.sdk.runs.wait(tid, "trivial", input={})
+    run = await p.sdk.runs.create(tid, "ticker", input={"n_events": 30, "delay": 0.1})
+    await p.until(tid, run["run_id"], ("running",) + DONE)
+    await p.call(
+        "cancel",
+        "POST",
+        f"/threads/{tid}/runs/{run['run_id']}/cancel",
+        params={"wait": 1, "action": "rollback"},
+    )
+    await p.statuses("after", tid, run["run_id"])
+    p.record["values"] = (await p.sdk.threads.get_state(tid))["values"]
+
+
+@scenario
+async def cancel_pending_and_bulk(p: Probe) -> None:
+    tid, first = await _busy_thread(p)
+    queued = await p.sdk.runs.create(tid, "trivial", input={})
+    await p.call("cancel_pending", "POST", f"/threads/{tid}/runs/{queued['run_id']}/cancel")
+    p.record["pending_cancelled"] = await p.until(tid, queued["run_id"], DONE, timeout=5)
+    await p.call("bulk", "POST", "/runs/cancel", json={"thread_id": tid, "run_ids": [first]})
+    p.record["first"] = await p.until(tid, first, DONE)
+    await p.call(
+        "bulk_nothing", "POST", "/runs/cancel", json={"thread_id": tid, "run_ids": [first]}
+    )
+
+
+# -- join and rejoin -----------------------------------------------------------------------
+
+
+@scenario
+async def join_live_only(p: Probe) -> None:
+    tid = await p.thread()
+    run = await p.sdk.runs.create(
+        tid, "ticker", input={"n_events": 12, "delay": 0.15}, stream_mode=["custom", "values"]
+    )
+    await p.until(tid, run["run_id"], ("running",) + DONE)
+    await asyncio.sleep(0.5)
+    parts = await p.parts(p.sdk.runs.join_stream(tid, run["run_id"]))
+    ticks = [part.data["i"] for part in parts if part.event == "custom"]
+    p.record["join"] = {
+        "has_metadata": any(part.event == "metadata" for part in parts),
+        "missed_the_first_ticks": bool(ticks) and ticks[0] > 0,
+        "contiguous_to_the_end": ticks == list(range(ticks[0], 12)) if ticks else False,
+        "last": {"event": parts[-1].event, "data": parts[-1].data} if parts else None,
+    }
+    p.keep_stream("after_end", await p.parts(p.sdk.runs.join_stream(tid, run["run_id"])))
+
+
+@scenario
+async def join_pending_gets_everything(p: Probe) -> None:
+    tid, first = await _busy_thread(p, n_events=5)
+    queued = await p.sdk.runs.create(
+        tid, "ticker", input={"n_events": 3, "delay": 0}, stream_mode=["custom", "values"]
+    )
+    parts = await p.parts(p.sdk.runs.join_stream(tid, queued["run_id"]))
+    p.keep_stream("join", parts)
+
+
+@scenario
+async def join_replay_resumable(p: Probe) -> None:
+    tid = await p.thread()
+    await p.stream(
+        "stream",
+        tid,
+        "ticker",
+        input={"n_events": 4, "delay": 0.01},
+        stream_mode=["custom", "values"],
+        stream_resumable=True,
+    )
+    run_id = p.last_run["run_id"]
+    p.keep_stream("replay", await p.parts(p.sdk.runs.join_stream(tid, run_id, last_event_id="0")))
+    p.keep_stream("no_last_id", await p.parts(p.sdk.runs.join_stream(tid, run_id)))
+    p.keep_stream(
+        "only_values",
+        await p.parts(p.sdk.runs.join_stream(tid, run_id, stream_mode="values", last_event_id="0")),
+    )
+    p.keep_stream(
+        "custom_and_values",
+        await p.parts(
+            p.sdk.runs.join_stream(tid, run_id, stream_mode=["custom", "values"], last_event_id="0")
+        ),
+    )
+    p.keep_stream(
+        "mode_not_in_run",
+        await p.parts(
+            p.sdk.runs.join_stream(tid, run_id, stream_mode="updates", last_event_id="0")
+        ),
+    )
+
+
+@scenario
+async def join_replay_not_resumable(p: Probe) -> None:
+    tid = await p.thread()
+    await p.stream(
+        "stream", tid, "ticker", input={"n_events": 3, "delay": 0}, stream_mode=["custom"]
+    )
+    run_id = p.last_run["run_id"]
+    p.keep_stream("replay", await p.parts(p.sdk.runs.join_stream(tid, run_id, last_event_id="0")))
+
+
+@scenario
+async def rejoin_in_the_middle(p: Probe) -> None:
+    tid = await p.thread()
+    n = 20
+    stream = p.sdk.runs.stream(
+        tid,
+        "ticker",
+        input={"n_events": n, "delay": 0.05},
+        stream_mode=["custom"],
+        stream_resumable=True,
+    )
+    head = await p.parts(stream, limit=6)  # metadata + 5 ticks
+    run_id = head[0].data["run_id"]
+    p.record["head"] = [part.event for part in head]
+    rest = await p.parts(p.sdk.runs.join_stream(tid, run_id, last_event_id=head[-1].id))
+    before = [part.data["i"] for part in head if part.event == "custom"]
+    after = [part.data["i"] for part in rest if part.event == "custom"]
+    p.record["rejoin"] = {
+        "events": sorted({part.event for part in rest}),
+        "first_after": after[0] if after else None,
+        "missing": sorted(set(range(n)) - set(before) - set(after)),
+    }
+    p.record["rejoin.duplicates"] = len(before + after) - len(set(before + after))
+
+
+@scenario
+async def join_unknown_and_blocking_join(p: Probe) -> None:
+    tid = await p.thread()
+    p.keep_stream("unknown_run", await p.parts(p.sdk.runs.join_stream(tid, str(uuid.uuid4()))))
+    await p.outcome("join_unknown", p.sdk.runs.join(tid, str(uuid.uuid4())))
+    run = await p.sdk.runs.create(tid, "agent", input=HUMAN_HI)
+    await p.outcome("join", p.sdk.runs.join(tid, run["run_id"]))
+    failing = await p.sdk.runs.create(tid, "agent", input={"fail": True})
+    await p.outcome("join_failed", p.sdk.runs.join(tid, failing["run_id"]))
+
+
+@scenario
+async def join_cancel_on_disconnect(p: Probe) -> None:
+    tid = await p.thread()
+    run = await p.sdk.runs.create(
+        tid, "ticker", input={"n_events": 30, "delay": 0.1}, stream_mode=["custom"]
+    )
+    await p.until(tid, run["run_id"], ("running",) + DONE)
+    await p.parts(p.sdk.runs.join_stream(tid, run["run_id"], cancel_on_disconnect=True), limit=2)
+    p.record["status"] = await p.until(tid, run["run_id"], DONE, timeout=5)
+    await p.statuses("after", tid, run["run_id"])
+
+
+# -- errors and status codes ---------------------------------------------------------------
+
+
+@scenario
+async def errors_and_status_codes(p: Probe) -> None:
+    tid = await p.thread()
+    unknown = str(uuid.uuid4())
+    run = await p.sdk.runs.create(tid, "trivial", input={})
+    await p.sdk.runs.join(tid, run["run_id"])
+    rid = run["run_id"]
+    checks: list[tuple[str, str, str, dict[str, Any]]] = [
+        ("thread_unknown", "GET", f"/threads/{unknown}", {}),
+        ("thread_bad_uuid", "GET", "/threads/not-a-uuid", {}),
+        ("state_unknown_thread", "GET", f"/threads/{unknown}/state", {}),
+        ("run_unknown_thread", "GET", f"/threads/{unknown}/runs/{rid}", {}),
+        ("run_unknown", "GET", f"/threads/{tid}/runs/{unknown}", {}),
+        ("run_bad_uuid", "GET", f"/threads/{tid}/runs/not-a-uuid", {}),
+        (
+            "create_unknown_thread",
+            "POST",
+            f"/threads/{unknown}/runs",
+            {"json": {"assistant_id": "agent"}},
+        ),
+        (
+            "stream_unknown_thread",
+            "POST",
+            f"/threads/{unknown}/runs/stream",
+            {"json": {"assistant_id": "agent"}},
+        ),
+        (
+            "wait_unknown_thread",
+            "POST",
+            f"/threads/{unknown}/runs/wait",
+            {"json": {"assistant_id": "agent"}},
+        ),
+        ("create_no_assistant", "POST", f"/threads/{tid}/runs", {"json": {"input": {}}}),
+        (
+            "create_unknown_graph",
+            "POST",
+            f"/threads/{tid}/runs",
+            {"json": {"assistant_id": "nope"}},
+        ),
+        (
+            "create_unknown_assistant",
+            "POST",
+            f"/threads/{tid}/runs",
+            {"json": {"assistant_id": unknown}},
+        ),
+        (
+            "create_bad_stream_mode",
+            "POST",
+            f"/threads/{tid}/runs",
+            {"json": {"assistant_id": "agent", "stream_mode": "nope"}},
+        ),
+        (
+            "create_body_not_json",
+            "POST",
+            f"/threads/{tid}/runs",
+            {"content": b"{nope", "headers": {"content-type": "application/json"}},
+        ),
+        ("create_body_a_list", "POST", f"/threads/{tid}/runs", {"json": [1, 2]}),
+        ("assistant_by_graph_name", "GET", "/assistants/agent", {}),
+        ("assistant_unknown", "GET", f"/assistants/{unknown}", {}),
+        ("cancel_unknown", "POST", f"/threads/{tid}/runs/{unknown}/cancel", {}),
+        ("cancel_finished", "POST", f"/threads/{tid}/runs/{rid}/cancel", {}),
+        ("join_unknown_raw", "GET", f"/threads/{tid}/runs/{unknown}/join", {}),
+        ("join_stream_unknown_raw", "GET", f"/threads/{tid}/runs/{unknown}/stream", {}),
+        ("join_stream_bad_thread", "GET", f"/threads/not-a-uuid/runs/{rid}/stream", {}),
+        ("delete_thread_unknown", "DELETE", f"/threads/{unknown}", {}),
+        (
+            "create_thread_exists_raise",
+            "POST",
+            "/threads",
+            {"json": {"thread_id": tid, "if_exists": "raise"}},
+        ),
+        (
+            "update_state_unknown_node",
+            "POST",
+            f"/threads/{tid}/state",
+            {"json": {"values": {"counter": 1}, "as_node": "nope"}},
+        ),
+        ("stateless_run_get", "GET", f"/runs/{rid}", {}),
+    ]
+    for name, method, path, kwargs in checks:
+        await p.call(name, method, path, **kwargs)
+
+
+# -- state and history ---------------------------------------------------------------------
+
+
+@scenario
+async def state_and_history(p: Probe) -> None:
+    tid = await p.thread()
+    p.record["empty_state"] = await p.sdk.threads.get_state(tid)
+    p.record["empty_thread"] = await p.sdk.threads.get(tid)
+    await p.sdk.runs.wait(tid, "agent", input=HUMAN_HI)
+    await p.state("state", tid)
+    p.record["thread"] = await p.sdk.threads.get(tid)
+    history = await p.sdk.threads.get_history(tid)
+    p.record["history"] = history
+    p.record["history_limit_2"] = await p.sdk.threads.get_history(tid, limit=2)
+    await p.call("history_get_default", "GET", f"/threads/{tid}/history")
+    await p.call("history_post_default", "POST", f"/threads/{tid}/history", json={})
+    await p.call(
+        "history_get_before",
+        "GET",
+        f"/threads/{tid}/history",
+        params={"before": history[1]["checkpoint_id"], "limit": 2},
+    )
+    p.record["state_at_checkpoint"] = await p.sdk.threads.get_state(
+        tid, checkpoint_id=history[2]["checkpoint_id"]
+    )
+    p.record["update"] = await p.sdk.threads.update_state(tid, {"counter": 1000}, as_node="step_a")
+    p.record["state_after_update"] = await p.sdk.threads.get_state(tid)
+    p.record["history_updates"] = await p.sdk.threads.get_history(
+        tid, metadata={"source": "update"}
+    )
+
+
+# -- run and thread objects, response headers ----------------------------------------------
+
+
+@scenario
+async def run_and_thread_objects(p: Probe) -> None:
+    tid = str((await p.sdk.threads.create(metadata={"owner": "differential"}))["thread_id"])
+    created = await p.sdk.runs.create(
+        tid, "agent", input=HUMAN_HI, metadata={"tag": "x"}, stream_mode=["values", "updates"]
+    )
+    p.record["created"] = created
+    await p.sdk.runs.join(tid, created["run_id"])
+    p.record["got"] = await p.sdk.runs.get(tid, created["run_id"])
+    p.record["listed"] = await p.sdk.runs.list(tid)
+    p.record["thread"] = await p.sdk.threads.get(tid)
+    stateless = await p.sdk.runs.create(None, "trivial", input={}, on_completion="keep")
+    p.record["stateless_created"] = stateless
+    await p.sdk.runs.join(stateless["thread_id"], stateless["run_id"])
+    p.record["stateless_thread"] = await p.sdk.threads.get(stateless["thread_id"])
+
+
+def _headers(response: httpx.Response) -> dict[str, Any]:
+    keep = ("location", "content-location", "content-type", "cache-control", "x-accel-buffering")
+    return {"status": response.status_code, **{k: response.headers.get(k) for k in keep}}
+
+
+@scenario
+async def response_headers(p: Probe) -> None:
+    tid = await p.thread()
+    body = {"assistant_id": "trivial", "input": {}}
+    async with p.http.stream("POST", f"/threads/{tid}/runs/stream", json=body) as response:
+        p.record["thread_stream"] = _headers(response)
+        await response.aread()
+    response = await p.http.post(f"/threads/{tid}/runs/wait", json=body)
+    p.record["thread_wait"] = _headers(response)
+    response = await p.http.post(f"/threads/{tid}/runs", json=body)
+    p.record["thread_create"] = _headers(response)
+    run_id = response.json()["run_id"]
+    async with p.http.stream("GET", f"/threads/{tid}/runs/{run_id}/stream") as response:
+        p.record["join_stream"] = _headers(response)
+        await response.aread()
+    async with p.http.stream("POST", "/runs/stream", json=body) as response:
+        p.record["stateless_stream"] = _headers(response)
+        await response.aread()
+    response = await p.http.post("/runs", json=body)
+    p.record["stateless_create"] = _headers(response)
+    await p.call(
+        "cancel_wait_body", "POST", f"/threads/{tid}/runs/{run_id}/cancel", params={"wait": 1}
+    )

@@ -1,0 +1,193 @@
+"""The same scenarios against the official server and against Tether, compared.
+
+Each scenario of `flows.SCENARIOS` runs on both servers at once (each through its own official
+SDK client), both transcripts are normalised (`normalizing.py`: ids, timestamps and the keys that
+name the server), and every remaining difference must match an entry of `ALLOWED` below.
+A difference that matches nothing fails the test, printed path by path.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+import httpx
+import pytest
+from langgraph_sdk import get_client
+
+from . import conftest
+from .flows import SCENARIOS, Probe
+from .normalizing import Allowed, differences, normalize
+
+pytestmark = pytest.mark.timeout(180)
+
+SDK_TIMEOUT = httpx.Timeout(30.0, connect=5.0)
+
+#: Differences that are expected. Every entry names the scenario(s) and the path(s) it covers
+#: (shell patterns over `flows.py` names and the dotted paths of `normalizing.differences`) and
+#: says why. Kinds:
+#:   "quirk"      - the official server's bug or accident (shared/reference/official-server-wire.md);
+#:                  Tether does the right thing instead.
+#:   "choice"     - Tether differs on purpose (docs/compatibility.md).
+ALLOWED: list[Allowed] = [
+    # -- official quirks ---------------------------------------------------------------------
+    Allowed(
+        "join_replay_resumable",
+        "custom_and_values",
+        "quirk",
+        "Join stream_mode: the official server honours only the LAST repeated `stream_mode` "
+        "query value (the SDK sends one per mode), so ['custom','values'] gives only values.",
+    ),
+    Allowed(
+        "rejoin_in_the_middle",
+        "rejoin.duplicates",
+        "quirk",
+        "Official resumable replay can repeat the event emitted during its replay->live switch "
+        "(same id twice); Tether must deliver each event exactly once.",
+        tether_is=0,
+    ),
+    Allowed(
+        "rejoin_in_the_middle",
+        "rejoin.missing",
+        "quirk",
+        "Official resumable replay can also skip events around its replay->live switch (seen by "
+        "bench/run.py's resume scenario); Tether must miss none.",
+        tether_is=[],
+    ),
+    Allowed(
+        "errors_and_status_codes",
+        "join_unknown_raw.*",
+        "quirk",
+        "GET /threads/{tid}/runs/{unknown}/join: official answers 200 with "
+        "{'__error__': {'error': 'HTTPException', 'message': '404: Run not found'}} after ~0.5 s; "
+        "Tether answers 404 {'detail': 'Run not found'}.",
+    ),
+    Allowed(
+        "join_unknown_and_blocking_join",
+        "join_unknown.*",
+        "quirk",
+        "Same quirk seen through the SDK: official runs.join of an unknown run returns the "
+        "__error__ dict; against Tether the SDK raises the 404.",
+    ),
+    Allowed(
+        "state_and_history",
+        "history_*_default.body",
+        "quirk",
+        "History without a limit: the official server's effective default is 1 for GET and POST "
+        "(its OpenAPI says 10); Tether uses 10.",
+    ),
+    Allowed(
+        "state_and_history",
+        "state_at_checkpoint.checkpoint.checkpoint_ns",
+        "quirk",
+        "GET state at a checkpoint id: the official `checkpoint` object lacks checkpoint_ns, "
+        "unlike every other state object; Tether always includes it.",
+    ),
+    Allowed(
+        "stateless_stream",
+        "checkpoints_debug",
+        "quirk",
+        "A stateless /runs/stream emits no `checkpoints` events and no debug checkpoint entries "
+        "on the official server (its temporary thread has no checkpointer); Tether emits them.",
+    ),
+    Allowed(
+        "errors_and_status_codes",
+        "stateless_run_get.*",
+        "quirk",
+        "GET /runs/{run_id} is not a route on the official server (404), although its stateless "
+        "responses point Location/Content-Location at it; Tether serves it.",
+    ),
+    # -- Tether's deliberate choices -----------------------------------------------------------
+    Allowed(
+        "*",
+        "*.ids",
+        "choice",
+        "Tether sends an `id:` line with every event of every run, so any stream can be resumed; "
+        "the official server sends `id:` only for runs created with stream_resumable=true.",
+    ),
+    Allowed(
+        "join_replay_not_resumable",
+        "replay",
+        "choice",
+        "Every Tether run is resumable: a join with Last-Event-ID replays a run created without "
+        "stream_resumable; the official server sends nothing.",
+    ),
+    Allowed(
+        "errors_and_status_codes",
+        "create_*.body.detail",
+        "choice",
+        "422 detail texts: the official server returns jsonschema's error dump; Tether returns "
+        "its own one-line messages. Status codes are still compared.",
+    ),
+    Allowed(
+        "errors_and_status_codes",
+        "*_unknown.body.detail",
+        "choice",
+        "404 detail texts: the official 'Not Found' (route fallthrough) vs Tether naming what "
+        "was not found ('Run not found', 'Assistant <id> not found').",
+    ),
+    Allowed(
+        "response_headers",
+        "thread_wait.*",
+        "choice",
+        "Tether also sends `cache-control: no-store` and `x-accel-buffering: no` on /wait "
+        "responses (they stream padding like SSE); harmless for clients.",
+    ),
+    Allowed(
+        "cancel_interrupt",
+        "after.thread",
+        "quirk",
+        "The official server marks a cancelled run `interrupted` at once while its thread stays "
+        "`busy` until the worker notices; Tether changes the run and the thread together, once "
+        "the run has actually stopped.",
+        tether_is="interrupted",
+    ),
+    Allowed(
+        "run_and_thread_objects",
+        "*.kwargs.config.*",
+        "choice",
+        "A run's kwargs record what it was created with; the official server also writes its "
+        "worker's runtime keys there once it runs (__pregel_node_finished, langgraph_version, "
+        "run_attempt).",
+        tether_is="<missing>",
+    ),
+    Allowed(
+        "run_and_thread_objects",
+        "stateless_created.*metadata.graph_id",
+        "choice",
+        "Tether's run metadata always names the run's graph; the official stateless run omits "
+        "graph_id there (its threaded runs have it).",
+    ),
+]
+conftest.ALLOWANCES[:] = ALLOWED
+
+
+async def _transcript(url: str, name: str) -> dict[str, Any]:
+    sdk = get_client(url=url, api_key=None, timeout=SDK_TIMEOUT)
+    try:
+        probe = Probe(sdk)
+        await SCENARIOS[name](probe)
+        return probe.record
+    finally:
+        await sdk.aclose()
+
+
+@pytest.mark.parametrize("name", sorted(SCENARIOS))
+async def test_same_behaviour_as_the_official_server(
+    name: str, official_url: str, tether_url: str
+) -> None:
+    official, tether = await asyncio.gather(
+        _transcript(official_url, name), _transcript(tether_url, name)
+    )
+    found = differences(normalize(official), normalize(tether))
+    unexpected = []
+    for difference in found:
+        matched = [entry for entry in ALLOWED if entry.matches(name, difference)]
+        for entry in matched:
+            conftest.ALLOWANCES_USED[id(entry)] = conftest.ALLOWANCES_USED.get(id(entry), 0) + 1
+        if not matched:
+            unexpected.append(difference)
+    assert not unexpected, (
+        f"{len(unexpected)} difference(s) from the official server in {name}:\n"
+        + "\n".join(str(d) for d in unexpected)
+    )
