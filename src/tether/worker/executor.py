@@ -176,7 +176,9 @@ class RunExecutor:
             values = to_jsonable(snapshot.values)
             interrupts = snapshot_interrupts(snapshot)
             # `/wait` shows interrupts as the stream does (with `response_schema`).
-            streamed_interrupts = to_jsonable([i for task in snapshot.tasks for i in task.interrupts])
+            streamed_interrupts = to_jsonable(
+                [i for task in snapshot.tasks for i in task.interrupts]
+            )
             pending_next = bool(snapshot.next)
         except Exception:  # the state cannot be read: report the run's own outcome
             log.exception("reading the final state of run %s failed", run.run_id)

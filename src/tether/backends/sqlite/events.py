@@ -13,6 +13,7 @@ import bisect
 import contextlib
 import sqlite3
 import time
+from collections import OrderedDict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
@@ -22,6 +23,7 @@ from tether.records import SCOPE_CONTROL, SCOPE_RUN, SCOPE_THREAD, NewEvent, Str
 
 #: How long a finished run's events stay in memory for late joiners.
 LIVE_GRACE_SECONDS = 60.0
+_CLOCKS_KEPT = 10_000
 
 
 @dataclass
@@ -47,7 +49,8 @@ def _event_from_row(row: sqlite3.Row) -> StreamEvent:
 class SqliteEventLog:
     def __init__(self, db: Database) -> None:
         self._db = db
-        self._clocks: dict[str, EventIdClock] = {}
+        #: Event id clocks of recently active threads (the rest re-read their last id).
+        self._clocks: OrderedDict[str, EventIdClock] = OrderedDict()
         self._live: dict[str, _LiveRun] = {}
         self._committed: dict[str, EventId] = {}
         self._signals: dict[str, asyncio.Event] = {}
@@ -56,8 +59,11 @@ class SqliteEventLog:
     async def _clock(self, thread_id: str) -> EventIdClock:
         clock = self._clocks.get(thread_id)
         if clock is None:
-            last = await self.last_id(thread_id)
-            clock = self._clocks.setdefault(thread_id, EventIdClock(last))
+            clock = self._clocks[thread_id] = EventIdClock(await self.last_id(thread_id))
+            if len(self._clocks) > _CLOCKS_KEPT:
+                self._clocks.popitem(last=False)
+        else:
+            self._clocks.move_to_end(thread_id)
         return clock
 
     async def _live_run(self, run_id: str) -> _LiveRun:
@@ -104,7 +110,6 @@ class SqliteEventLog:
             if event.scope == SCOPE_CONTROL:
                 live.ended = True
                 self._schedule_eviction(run_id)
-                self._clocks.pop(thread_id, None)
         last = logged[-1].id
         self._committed[run_id] = last
         self._committed[f"thread:{thread_id}"] = last
