@@ -53,10 +53,14 @@ def receiver() -> Iterator[_Receiver]:
     r.server.shutdown()
 
 
-def test_webhook_receives_the_finished_run_with_its_values(tether_url: str, receiver: _Receiver) -> None:
+def test_webhook_receives_the_finished_run_with_its_values(
+    tether_url: str, receiver: _Receiver
+) -> None:
     client = get_sync_client(url=tether_url)
     thread = client.threads.create()
-    run = client.runs.create(thread["thread_id"], "trivial", input={"counter": 0}, webhook=f"{receiver.url}/hook?x=1")
+    run = client.runs.create(
+        thread["thread_id"], "trivial", input={"counter": 0}, webhook=f"{receiver.url}/hook?x=1"
+    )
     receiver.wait(1)
     body = receiver.bodies[0]
     assert receiver.paths == ["/hook?x=1"]
