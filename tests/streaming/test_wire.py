@@ -71,6 +71,18 @@ def test_wait_pads_with_newlines_until_the_result(fresh_server) -> None:  # type
     assert response.json()["counter"] == 2
 
 
+def test_a_quick_wait_is_one_plain_json_response(tether_url: str) -> None:
+    thread = httpx.post(f"{tether_url}/threads", json={}).json()
+    response = httpx.post(
+        f"{tether_url}/threads/{thread['thread_id']}/runs/wait",
+        json={"assistant_id": "trivial", "input": {"counter": 0}},
+    )
+    assert response.status_code == 200
+    assert response.headers["content-length"] == str(len(response.content))
+    assert response.headers["location"].endswith("/join")
+    assert response.json() == {"messages": [], "counter": 1}
+
+
 def test_a_slow_reader_never_slows_the_run(tether_url: str) -> None:
     client = get_sync_client(url=tether_url)
     thread = client.threads.create()

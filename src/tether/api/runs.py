@@ -67,15 +67,26 @@ def _stream_response(
     )
 
 
-def _wait_response(
+async def _wait_response(
     runtime: Runtime, run: RunRecord, *, stateless: bool, cancel_on_disconnect: bool
 ) -> Response:
+    path = f"/threads/{run.thread_id}/runs/{run.run_id}"
+    headers = {"Location": f"{path}/join", "Content-Location": _run_path(run, stateless)}
+    fresh = run.status == "pending" and run.attempt == 0
+    heartbeat = runtime.settings.heartbeat_seconds
+    if not cancel_on_disconnect:
+        # Most runs end before the first padding newline would be due: answer with a plain
+        # JSON response then (one write). Only a client that asked to cancel on disconnect
+        # needs to be watched from the start.
+        end = await runtime.runs.outcome(run, timeout=heartbeat, fresh=fresh)
+        if end is not None:
+            return json_response(_wait_result(end), headers=headers)
+        fresh = False
+
     async def body() -> AsyncIterator[bytes]:
-        fresh = run.status == "pending" and run.attempt == 0
+        nonlocal fresh
         while True:
-            end = await runtime.runs.outcome(
-                run, timeout=runtime.settings.heartbeat_seconds, fresh=fresh
-            )
+            end = await runtime.runs.outcome(run, timeout=heartbeat, fresh=fresh)
             fresh = False
             if end is None:
                 yield b"\n"  # keep the connection alive, as the official server does
@@ -83,10 +94,9 @@ def _wait_response(
             yield dumps(_wait_result(end))
             return
 
-    path = f"/threads/{run.thread_id}/runs/{run.run_id}"
     return EventStreamResponse(
         body(),
-        headers={"Location": f"{path}/join", "Content-Location": _run_path(run, stateless)},
+        headers=headers,
         on_disconnect=_cancel_on_disconnect(runtime, run) if cancel_on_disconnect else None,
         media_type="application/json",
     )
@@ -125,7 +135,7 @@ async def stream_run(thread_id: str, body: RunCreate, request: Request) -> Respo
 @router.post("/threads/{thread_id}/runs/wait")
 async def wait_run(thread_id: str, body: RunCreate, request: Request) -> Response:
     runtime, run = await _create(request, check_thread_id(thread_id), body)
-    return _wait_response(
+    return await _wait_response(
         runtime, run, stateless=False, cancel_on_disconnect=body.on_disconnect == "cancel"
     )
 
@@ -163,7 +173,7 @@ async def delete_run(thread_id: str, run_id: str, request: Request) -> Response:
 async def join_run(thread_id: str, run_id: str, request: Request) -> Response:
     runtime: Runtime = runtime_of(request)
     run = await runtime.runs.get(thread_id, run_id)
-    return _wait_response(
+    return await _wait_response(
         runtime,
         run,
         stateless=False,
@@ -225,7 +235,7 @@ async def stream_stateless_run(body: RunCreate, request: Request) -> Response:
 @router.post("/runs/wait")
 async def wait_stateless_run(body: RunCreate, request: Request) -> Response:
     runtime, run = await _create(request, None, body)
-    return _wait_response(
+    return await _wait_response(
         runtime, run, stateless=True, cancel_on_disconnect=body.on_disconnect == "cancel"
     )
 
