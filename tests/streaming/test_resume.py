@@ -165,3 +165,36 @@ def test_official_sdk_reconnects_through_location_after_a_drop(tether_url: str) 
     assert last_id is not None
     rest = list(client.runs.join_stream(thread["thread_id"], run["run_id"], last_event_id=last_id))
     assert [p.data["i"] for p in rest if p.event == "custom"] == list(range(25))
+
+
+def test_a_run_cannot_be_joined_through_another_thread(client: SyncLangGraphClient) -> None:
+    mine, other = client.threads.create(), client.threads.create()
+    run = client.runs.create(mine["thread_id"], "trivial", input={"counter": 0})
+    client.runs.join(mine["thread_id"], run["run_id"])
+    parts = list(client.runs.join_stream(other["thread_id"], run["run_id"], last_event_id="0"))
+    assert [(p.event, p.data) for p in parts] == [
+        ("error", {"error": "HTTPException", "message": "404: Run not found"})
+    ]
+
+
+def test_a_finished_stateless_run_replays_from_its_location(tether_url: str) -> None:
+    """The official server points stateless streams at /runs/{id}/stream but answers 404 there;
+    Tether keeps the log, so the official SDK's reconnect can resume it."""
+    import httpx
+
+    with httpx.stream(
+        "POST",
+        f"{tether_url}/runs/stream",
+        json={
+            "assistant_id": "ticker",
+            "input": {"n_events": 5, "delay": 0},
+            "stream_mode": ["custom"],
+        },
+    ) as response:
+        location = response.headers["location"]
+        body = response.read().decode()
+    assert location.startswith("/runs/") and location.endswith("/stream")
+    first_id = body.split("id: ", 1)[1].split("\r\n", 1)[0]
+    replay = httpx.get(f"{tether_url}{location}", headers={"Last-Event-ID": first_id}).text
+    assert replay.count("event: custom") == 5
+    assert body.endswith(replay)

@@ -11,7 +11,7 @@ from starlette.responses import Response
 
 from tether.api.responses import flag, json_response, no_content, runtime_of
 from tether.api.schemas import MAX_INT, RunCreate, RunsCancel
-from tether.api.sse import EventStreamResponse, encode
+from tether.api.sse import EventStreamResponse, encode_items, encode_stream
 from tether.errors import InvalidInput
 from tether.records import RunRecord
 from tether.runtime import Runtime
@@ -55,12 +55,8 @@ def _stream_response(
 ) -> Response:
     path = _run_path(run, stateless)
 
-    async def frames() -> AsyncIterator[bytes]:
-        async for item in runtime.streams.follow_run(run.run_id, after, modes, replay=replay):
-            yield encode(item)
-
     return EventStreamResponse(
-        frames(),
+        encode_stream(runtime.streams.follow_run(run.run_id, after, modes, replay=replay)),
         headers={"Location": f"{path}/stream", "Content-Location": path},
         on_disconnect=_cancel_on_disconnect(runtime, run) if cancel_on_disconnect else None,
         draining=runtime.draining,
@@ -262,40 +258,26 @@ async def _join_stream(request: Request, thread_id: str | None, run_id: str) -> 
     check_run_id(run_id)
     modes = [m for m in request.query_params.getlist("stream_mode") if m] or None
     last_event_id = request.headers.get("last-event-id")
-    cursor, over = await runtime.streams.join_cursor(run_id, last_event_id)
     run = await runtime.backend.runs.get_run(run_id)
     if run is not None and thread_id is not None and run.thread_id != thread_id:
         run = None
+    # A stateless run is deleted with its temporary thread, but its log outlives it.
+    replayable = run is None and thread_id is None and last_event_id is not None
+    if run is None and not (
+        replayable and (await runtime.backend.events.run_log_bounds(run_id))[1]
+    ):
+        return EventStreamResponse(encode_items(ErrorFrame("HTTPException", "404: Run not found")))
+    cursor, over = await runtime.streams.join_cursor(run_id, last_event_id)
     if run is None:
-        _, last, ended = await runtime.backend.events.run_log_bounds(run_id)
-        if last is None:  # never existed, or gone with its log
-
-            async def missing() -> AsyncIterator[bytes]:
-                yield encode(ErrorFrame("HTTPException", "404: Run not found"))
-
-            return EventStreamResponse(missing())
-        # A finished stateless run: its log outlives it, so it can still be replayed.
-        thread_path = thread_id
-
-        async def replay() -> AsyncIterator[bytes]:
-            if last_event_id is None:
-                return
-            async for item in runtime.streams.follow_run(run_id, cursor, modes, replay=True):
-                yield encode(item)
-
-        path = f"/threads/{thread_path}/runs/{run_id}" if thread_path else f"/runs/{run_id}"
+        path = f"/runs/{run_id}"
         return EventStreamResponse(
-            replay(), headers={"Location": f"{path}/stream", "Content-Location": path}
+            encode_stream(runtime.streams.follow_run(run_id, cursor, modes, replay=True)),
+            headers={"Location": f"{path}/stream", "Content-Location": path},
         )
     if over:
-
-        async def nothing() -> AsyncIterator[bytes]:
-            return
-            yield b""
-
         path = _run_path(run, thread_id is None)
         return EventStreamResponse(
-            nothing(), headers={"Location": f"{path}/stream", "Content-Location": path}
+            encode_items(), headers={"Location": f"{path}/stream", "Content-Location": path}
         )
     return _stream_response(
         runtime,

@@ -28,13 +28,13 @@ SSE_HEADERS = {
 }
 
 
-def encode(item: StreamItem, *, event_name: str | None = None) -> bytes:
+def encode(item: StreamItem) -> bytes:
     if isinstance(item, Heartbeat):
         return HEARTBEAT_FRAME
     if isinstance(item, ErrorFrame):
         return b"event: error\r\ndata: " + item.data + b"\r\n\r\n"
     assert isinstance(item, StreamEvent)
-    name = (event_name or item.event).encode()
+    name = item.event.encode()
     return (
         b"event: "
         + name
@@ -44,6 +44,16 @@ def encode(item: StreamItem, *, event_name: str | None = None) -> bytes:
         + str(item.id).encode()
         + b"\r\n\r\n"
     )
+
+
+async def encode_stream(items: AsyncIterator[StreamItem]) -> AsyncIterator[bytes]:
+    async for item in items:
+        yield encode(item)
+
+
+async def encode_items(*items: StreamItem) -> AsyncIterator[bytes]:
+    for item in items:
+        yield encode(item)
 
 
 class EventStreamResponse(Response):

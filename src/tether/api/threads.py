@@ -19,7 +19,7 @@ from tether.api.schemas import (
     ThreadStateCheckpoint,
     ThreadStateUpdate,
 )
-from tether.api.sse import EventStreamResponse, encode
+from tether.api.sse import EventStreamResponse, encode_stream
 from tether.errors import InvalidInput
 from tether.services.threads import check_thread_id
 
@@ -219,11 +219,10 @@ async def thread_feed(thread_id: str, request: Request) -> Response:
             )
     cursor = await runtime.streams.thread_cursor(thread_id, _last_event_id(request))
 
-    async def frames() -> Any:
-        async for item in runtime.streams.follow_thread(thread_id, cursor, modes):
-            yield encode(item)
-
-    return EventStreamResponse(frames(), draining=runtime.draining)
+    return EventStreamResponse(
+        encode_stream(runtime.streams.follow_thread(thread_id, cursor, modes)),
+        draining=runtime.draining,
+    )
 
 
 def _last_event_id(request: Request) -> str | None:
