@@ -54,6 +54,7 @@ class SqliteEventLog:
         self._live: dict[str, _LiveRun] = {}
         self._committed: dict[str, EventId] = {}
         self._signals: dict[str, asyncio.Event] = {}
+        self._waiting: dict[str, int] = {}
         self._evictions: set[asyncio.TimerHandle] = set()
 
     async def _clock(self, thread_id: str) -> EventIdClock:
@@ -61,7 +62,8 @@ class SqliteEventLog:
         if clock is None:
             clock = self._clocks[thread_id] = EventIdClock(await self.last_id(thread_id))
             if len(self._clocks) > _CLOCKS_KEPT:
-                self._clocks.popitem(last=False)
+                forgotten, _ = self._clocks.popitem(last=False)
+                self._committed.pop(f"thread:{forgotten}", None)
         else:
             self._clocks.move_to_end(thread_id)
         return clock
@@ -213,9 +215,17 @@ class SqliteEventLog:
         signal = self._signals.get(key)
         if signal is None:
             signal = self._signals[key] = asyncio.Event()
-        with contextlib.suppress(TimeoutError):
-            async with asyncio.timeout(timeout):
-                await signal.wait()
+        self._waiting[key] = self._waiting.get(key, 0) + 1
+        try:
+            with contextlib.suppress(TimeoutError):
+                async with asyncio.timeout(timeout):
+                    await signal.wait()
+        finally:
+            left = self._waiting.pop(key) - 1
+            if left:
+                self._waiting[key] = left
+            elif self._signals.get(key) is signal:
+                del self._signals[key]  # nobody waits: do not keep a signal per finished run
 
     async def purge_ended_before(self, cutoff: float, limit: int = 1000) -> int:
         cutoff_ms = int(cutoff * 1000)
@@ -247,6 +257,7 @@ class SqliteEventLog:
 
         await self._db.transaction(delete)
         self._clocks.pop(thread_id, None)
+        self._committed.pop(f"thread:{thread_id}", None)
 
     def close(self) -> None:
         for handle in self._evictions:
