@@ -178,6 +178,9 @@ class RunStore(Protocol):
         """Cancel matching pending/running runs: pending ones end at once, running
         ones are flagged for their worker."""
 
+    async def release_run(self, run: RunRecord) -> bool:
+        """Give a claimed run back to the queue (this worker is shutting down)."""
+
     async def requeue_expired(self) -> list[RunRecord]:
         """Put runs whose lease expired back in the queue (their worker died)."""
 

@@ -81,8 +81,10 @@ class RunExecutor:
                 await handle.run_graph(self._stream(run, assistant, config, writer))
         except asyncio.CancelledError:
             if handle.reason != StopReason.CANCEL:
-                # Shutdown or a lost claim: leave the run to be claimed again.
+                # Shutdown or a lost claim: the run will be claimed again (attempt + 1).
                 await writer.close()
+                if handle.reason == StopReason.SHUTDOWN:
+                    await self.backend.runs.release_run(run)
                 if handle.reason is None:
                     raise
                 return

@@ -294,6 +294,17 @@ class SqliteRunStore:
 
         return await self._db.transaction(cancel)
 
+    async def release_run(self, run: RunRecord) -> bool:
+        def release(conn: sqlite3.Connection) -> bool:
+            updated = conn.execute(
+                "UPDATE runs SET status = 'pending', lease_owner = NULL, lease_expires_at = NULL,"
+                " updated_at = ? WHERE run_id = ? AND attempt = ? AND status = 'running'",
+                (now_iso(), run.run_id, run.attempt),
+            ).rowcount
+            return bool(updated)
+
+        return await self._db.transaction(release)
+
     async def requeue_expired(self) -> list[RunRecord]:
         return await self._requeue("AND lease_expires_at < ?", (time.time(),))
 
