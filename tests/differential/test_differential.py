@@ -127,13 +127,6 @@ ALLOWED: list[Allowed] = [
         "was not found ('Run not found', 'Assistant <id> not found').",
     ),
     Allowed(
-        "response_headers",
-        "thread_wait.*",
-        "choice",
-        "Tether also sends `cache-control: no-store` and `x-accel-buffering: no` on /wait "
-        "responses (they stream padding like SSE); harmless for clients.",
-    ),
-    Allowed(
         "cancel_interrupt",
         "after.thread",
         "quirk",

@@ -4,6 +4,7 @@ and its thread's status in one transaction (refused if the claim was lost)."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import uuid
 from dataclasses import dataclass
@@ -122,12 +123,23 @@ class RunExecutor:
             }
             if kwargs.get("durability"):
                 options["durability"] = kwargs["durability"]
-            if translator.wants_events:
-                await self._stream_events(graph, graph_input, config, options, translator, writer)
-                return
-            async for chunk in graph.astream(graph_input, config, **options):
-                namespace, mode, data = chunk if subgraphs else ((), *chunk)
-                writer.put(translator.translate(namespace, mode, data))
+            try:
+                if translator.wants_events:
+                    await self._stream_events(
+                        graph, graph_input, config, options, translator, writer
+                    )
+                    return
+                async for chunk in graph.astream(graph_input, config, **options):
+                    namespace, mode, data = chunk if subgraphs else ((), *chunk)
+                    writer.put(translator.translate(namespace, mode, data))
+            except asyncio.CancelledError as exc:
+                # langgraph hands over its unfinished exit (pending checkpoint writes) with the
+                # cancellation; let it finish, so that nothing is written after a rollback.
+                for task in exc.args:
+                    if isinstance(task, asyncio.Task):
+                        with contextlib.suppress(BaseException):
+                            await task
+                raise
 
     async def _stream_events(
         self,
