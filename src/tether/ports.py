@@ -127,6 +127,40 @@ class ThreadStore(Protocol):
         """Threads not busy whose TTL (minutes since their last update) has passed."""
 
 
+class CronStore(Protocol):
+    async def create_cron(self, cron: dict[str, Any]) -> dict[str, Any]: ...
+
+    async def get_cron(self, cron_id: str) -> dict[str, Any] | None: ...
+
+    async def update_cron(self, cron_id: str, changes: dict[str, Any]) -> dict[str, Any] | None: ...
+
+    async def delete_cron(self, cron_id: str) -> bool: ...
+
+    async def search_crons(
+        self,
+        *,
+        assistant_id: str | None,
+        thread_id: str | None,
+        enabled: bool | None,
+        metadata: dict[str, Any] | None,
+        limit: int,
+        offset: int,
+        sort_by: str,
+        sort_order: str,
+    ) -> list[dict[str, Any]]: ...
+
+    async def count_crons(
+        self, *, assistant_id: str | None, thread_id: str | None, metadata: dict[str, Any] | None
+    ) -> int: ...
+
+    async def claim_due(
+        self, now_iso: str, next_run: Callable[[dict[str, Any]], str | None]
+    ) -> list[dict[str, Any]]:
+        """Crons due at `now_iso`, each moved on to its next run date in the same transaction."""
+
+    async def next_due(self) -> str | None: ...
+
+
 class RunStore(Protocol):
     """Runs and the run queue: admission, claims with leases, fencing by attempt."""
 
@@ -265,7 +299,7 @@ class Backend:
     assistants: AssistantStore
     threads: ThreadStore
     runs: RunStore
-    crons: Any
+    crons: CronStore
     events: EventLog
     signals: Signals
     checkpoints: CheckpointAdmin
