@@ -51,7 +51,6 @@ class AdmitResult:
 class QueueStats:
     pending: int
     running: int
-    oldest_pending_age: float | None
 
 
 class AssistantStore(Protocol):

@@ -43,6 +43,11 @@ def _cancel_on_disconnect(runtime: Runtime, run: RunRecord) -> Any:
     return cancel
 
 
+def _stream_headers(path: str) -> dict[str, str]:
+    """Where the official SDK reconnects (`Location`) and what the stream is about."""
+    return {"Location": f"{path}/stream", "Content-Location": path}
+
+
 def _stream_response(
     runtime: Runtime,
     run: RunRecord,
@@ -57,7 +62,7 @@ def _stream_response(
 
     return EventStreamResponse(
         encode_stream(runtime.streams.follow_run(run.run_id, after, modes, replay=replay)),
-        headers={"Location": f"{path}/stream", "Content-Location": path},
+        headers=_stream_headers(path),
         on_disconnect=_cancel_on_disconnect(runtime, run) if cancel_on_disconnect else None,
         draining=runtime.draining,
     )
@@ -272,13 +277,11 @@ async def _join_stream(request: Request, thread_id: str | None, run_id: str) -> 
         path = f"/runs/{run_id}"
         return EventStreamResponse(
             encode_stream(runtime.streams.follow_run(run_id, cursor, modes, replay=True)),
-            headers={"Location": f"{path}/stream", "Content-Location": path},
+            headers=_stream_headers(path),
         )
     if over:
         path = _run_path(run, thread_id is None)
-        return EventStreamResponse(
-            encode_items(), headers={"Location": f"{path}/stream", "Content-Location": path}
-        )
+        return EventStreamResponse(encode_items(), headers=_stream_headers(path))
     return _stream_response(
         runtime,
         run,

@@ -36,9 +36,7 @@ def thread_config(thread_id: str, checkpoint: dict[str, Any] | None = None) -> R
     return {"configurable": configurable}
 
 
-def run_config(
-    run: RunRecord, assistant: dict[str, Any] | None, *, with_checkpoint: bool = True
-) -> RunnableConfig:
+def run_config(run: RunRecord, assistant: dict[str, Any] | None) -> RunnableConfig:
     kwargs = run.kwargs
     config = merge_configs((assistant or {}).get("config"), kwargs.get("config"))
     configurable = dict(config.get("configurable") or {})
@@ -52,10 +50,9 @@ def run_config(
     checkpoint = dict(kwargs.get("checkpoint") or {})
     if kwargs.get("checkpoint_id"):
         checkpoint["checkpoint_id"] = kwargs["checkpoint_id"]
-    if with_checkpoint:
-        for key in ("checkpoint_id", "checkpoint_ns", "checkpoint_map"):
-            if checkpoint.get(key) is not None:
-                configurable[key] = checkpoint[key]
+    for key in ("checkpoint_id", "checkpoint_ns", "checkpoint_map"):
+        if checkpoint.get(key) is not None:
+            configurable[key] = checkpoint[key]
     config["configurable"] = configurable
     config["metadata"] = {
         **(config.get("metadata") or {}),

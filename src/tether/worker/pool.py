@@ -57,25 +57,12 @@ class WorkerPool:
             *self._tasks, *(a.task for a in self.active.values()), return_exceptions=True
         )
 
-    async def run_until_idle(self) -> None:
-        """Burst mode: claim and execute until nothing is left to claim (for tests and tools)."""
-        while True:
-            started = await self._claim_available()
-            if not started and not self.active:
-                return
-            await asyncio.gather(
-                *(a.task for a in list(self.active.values())), return_exceptions=True
-            )
-
-    async def _claim_available(self) -> int:
-        started = 0
+    async def _claim_available(self) -> None:
         while len(self.active) < self.capacity:
             run = await self.backend.runs.claim_run(self.worker_id, self.settings.lease_seconds)
             if run is None:
-                break
+                return
             self._start(run)
-            started += 1
-        return started
 
     def _start(self, run: RunRecord) -> None:
         handle = RunHandle()

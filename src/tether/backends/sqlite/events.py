@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 
 from tether.backends.sqlite.database import Database
 from tether.ids import EventId, EventIdClock
-from tether.records import SCOPE_CONTROL, SCOPE_RUN, SCOPE_THREAD, NewEvent, StreamEvent
+from tether.records import SCOPE_CONTROL, SCOPE_THREAD, NewEvent, StreamEvent
 
 #: How long a finished run's events stay in memory for late joiners.
 LIVE_GRACE_SECONDS = 60.0
@@ -263,6 +263,3 @@ class SqliteEventLog:
         for handle in self._evictions:
             handle.cancel()
         self._evictions.clear()
-
-
-__all__ = ["SCOPE_RUN", "SqliteEventLog"]

@@ -335,9 +335,8 @@ class SqliteRunStore:
     async def queue_stats(self) -> QueueStats:
         def stats(conn: sqlite3.Connection) -> QueueStats:
             row = conn.execute(
-                "SELECT SUM(status = 'pending'), SUM(status = 'running'),"
-                " MIN(CASE WHEN status = 'pending' THEN created_at END) FROM runs"
+                "SELECT SUM(status = 'pending'), SUM(status = 'running') FROM runs"
             ).fetchone()
-            return QueueStats(pending=row[0] or 0, running=row[1] or 0, oldest_pending_age=None)
+            return QueueStats(pending=row[0] or 0, running=row[1] or 0)
 
         return await self._db.run(stats)
