@@ -70,17 +70,10 @@ class EventId(NamedTuple):
         return cls(int(ms), int(seq) if sep else 0)
 
 
-class EventIdClock:
-    """Hands out strictly increasing event ids, continuing after a given last id."""
-
-    __slots__ = ("_last",)
-
-    def __init__(self, after: EventId | None = None) -> None:
-        self._last = after or EventId(0, 0)
-
-    def next(self) -> EventId:
-        ms = time.time_ns() // 1_000_000
-        last = self._last
-        nxt = EventId(ms, 0) if ms > last.ms else EventId(last.ms, last.seq + 1)
-        self._last = nxt
-        return nxt
+def next_event_id(last: EventId | None) -> EventId:
+    """The id after `last`: the current millisecond, or `last`'s with the next sequence
+    number when the clock has not moved past it (or went backwards)."""
+    ms = time.time_ns() // 1_000_000
+    if last is None or ms > last.ms:
+        return EventId(ms, 0)
+    return EventId(last.ms, last.seq + 1)

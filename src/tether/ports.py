@@ -1,50 +1,35 @@
 """The narrow waist between services and backends.
 
-Services hold the rules (validation, multitask admission, the run state machine);
-backends only store and move data. A backend is chosen by URL scheme and must pass
-the same conformance tests as every other.
+Services hold the rules (validation, multitask admission, the run and thread state
+machine: `tether.services.lifecycle`); backends only store and move data. A backend is
+chosen by URL scheme and passes the port conformance suite (`tests/ports/`) like every
+other. Each method's docstring is its whole contract: a backend that honours them, and
+nothing more, is correct.
+
+Ports:
+
+- `AssistantStore`, `CronStore`: records with search.
+- `ThreadStore`: threads, and `transaction(thread_id)`, the one atomic unit of work on a
+  thread and its runs (admission, finishing a run, cancelling) that the rules run inside.
+- `RunStore`: reading runs, and the run queue (claims with leases, fencing by attempt).
+- `EventLog`: append-only logs of run events with ids the log allocates; `tail` replays
+  then follows live with no gap and no duplicate.
+- `Signals`: wake-ups and cancel notices between processes.
+- `CheckpointAdmin`: thread-level operations on the checkpointer's storage.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from collections.abc import AsyncGenerator, Callable, Sequence
+from contextlib import AbstractAsyncContextManager
+from dataclasses import dataclass
 from typing import Any, Protocol
+
+from langgraph.checkpoint.base import BaseCheckpointSaver
+from langgraph.store.base import BaseStore
 
 from tether.ids import EventId
 from tether.records import NewEvent, RunRecord, StreamEvent, ThreadRecord
-
-
-@dataclass
-class Admission:
-    """What to do with a new run given the runs already in flight on its thread."""
-
-    #: Reject with 409 instead of creating the run.
-    reject: bool = False
-    #: In-flight runs to cancel, with this action ("interrupt" or "rollback").
-    cancel: list[str] = field(default_factory=list)
-    cancel_action: str = "interrupt"
-
-
-#: Decides admission inside the backend's transaction: (thread, its in-flight runs) -> Admission.
-AdmissionRule = Callable[[ThreadRecord, list[RunRecord]], Admission]
-
-
-@dataclass
-class CancelResult:
-    #: Pending runs that ended at once (interrupted, or deleted on rollback).
-    ended: list[RunRecord] = field(default_factory=list)
-    #: Running runs flagged for cancellation: their workers stop them.
-    flagged: list[RunRecord] = field(default_factory=list)
-
-
-@dataclass
-class AdmitResult:
-    #: The created run; None when the thread was missing or the run was rejected.
-    run: RunRecord | None
-    thread_found: bool = True
-    rejected: bool = False
-    cancelled: CancelResult = field(default_factory=CancelResult)
 
 
 @dataclass
@@ -53,20 +38,41 @@ class QueueStats:
     running: int
 
 
+@dataclass(frozen=True)
+class LogBounds:
+    """What a run's event log holds now."""
+
+    first: EventId | None
+    last: EventId | None
+    #: The log holds the run's end marker: nothing will be appended any more.
+    ended: bool
+    #: The log was deleted after its retention period (`first`/`last` are then None).
+    expired: bool
+
+
 class AssistantStore(Protocol):
+    """Assistants and their numbered versions. Records are plain dicts in the official
+    shape (`assistant_id`, `graph_id`, `name`, `description`, `config`, `context`,
+    `metadata`, `version`, `created_at`, `updated_at`)."""
+
     async def create_assistant(
         self, assistant: dict[str, Any], *, if_exists: str
     ) -> dict[str, Any] | None:
-        """Insert; on an existing id return it ("do_nothing") or None ("raise")."""
+        """Insert `assistant` as version 1. If its id exists: return the stored one when
+        `if_exists == "do_nothing"`, else None (nothing written)."""
 
-    async def get_assistant(self, assistant_id: str) -> dict[str, Any] | None: ...
+    async def get_assistant(self, assistant_id: str) -> dict[str, Any] | None:
+        """The assistant at its latest (current) version, or None."""
 
     async def update_assistant(
         self, assistant_id: str, patch: dict[str, Any]
     ) -> dict[str, Any] | None:
-        """Write a new version with the patch applied and make it the latest."""
+        """Write a new version (max version + 1) from the current one with the keys of
+        `patch` replaced (`metadata` merged key by key), make it current, and return it.
+        None when the assistant does not exist."""
 
-    async def delete_assistant(self, assistant_id: str) -> bool: ...
+    async def delete_assistant(self, assistant_id: str) -> bool:
+        """Delete the assistant and all its versions; False if it did not exist."""
 
     async def search_assistants(
         self,
@@ -78,32 +84,79 @@ class AssistantStore(Protocol):
         offset: int,
         sort_by: str,
         sort_order: str,
-    ) -> list[dict[str, Any]]: ...
+    ) -> list[dict[str, Any]]:
+        """Current versions whose metadata contains every key/value of `metadata`, of
+        `graph_id`, whose name contains `name` (case-insensitive), sorted by `sort_by`
+        (an unknown column sorts by `created_at`), then paged."""
 
     async def count_assistants(
         self, *, metadata: dict[str, Any] | None, graph_id: str | None, name: str | None
-    ) -> int: ...
+    ) -> int:
+        """How many assistants `search_assistants` would match without paging."""
 
     async def assistant_versions(
         self, assistant_id: str, *, metadata: dict[str, Any] | None, limit: int, offset: int
-    ) -> list[dict[str, Any]]: ...
+    ) -> list[dict[str, Any]]:
+        """Every version of the assistant (newest first) whose metadata matches."""
 
-    async def set_latest_version(
-        self, assistant_id: str, version: int
-    ) -> dict[str, Any] | None: ...
+    async def set_latest_version(self, assistant_id: str, version: int) -> dict[str, Any] | None:
+        """Make an existing version current; None when there is no such version."""
+
+
+class ThreadTransaction(Protocol):
+    """One atomic unit of work on one thread and its runs.
+
+    Everything done through it commits together when the `ThreadStore.transaction`
+    block ends, or not at all if the block raises. Transactions on the same thread
+    are serialised with each other and with `RunStore.claim_run` (a claim never sees
+    half of one). Reads see the transaction's own writes."""
+
+    thread_id: str
+
+    async def get_thread(self) -> ThreadRecord | None:
+        """The thread, or None if it does not exist."""
+
+    async def insert_thread(self, thread: ThreadRecord) -> None:
+        """Create the thread (its id is `thread_id`; it does not exist yet)."""
+
+    async def update_thread(self, changes: dict[str, Any]) -> None:
+        """Set the given `ThreadRecord` fields to exactly these values (no merging) and
+        `updated_at` to now unless given. Nothing happens if the thread is missing."""
+
+    async def delete_thread(self) -> bool:
+        """Delete the thread, its runs and its crons; False if it did not exist."""
+
+    async def inflight_runs(self) -> list[RunRecord]:
+        """The thread's runs whose status is `pending` or `running`, in queue order."""
+
+    async def get_run(self, run_id: str) -> RunRecord | None:
+        """A run of this thread (None if missing or on another thread)."""
+
+    async def insert_run(self, run: RunRecord) -> None:
+        """Add a run to the queue. It becomes claimable `run.delay_seconds` after now on
+        the backend's clock, and runs after every earlier-inserted run of its thread."""
+
+    async def update_run(self, run_id: str, changes: dict[str, Any]) -> None:
+        """Set the given `RunRecord` fields (`status`, `result`, `cancel_action`,
+        `cancel_reason`, ...) and `updated_at`. Setting a final status also sets
+        `ended_at` to now and drops the run's lease."""
+
+    async def delete_run(self, run_id: str) -> None:
+        """Delete the run (no-op when missing)."""
 
 
 class ThreadStore(Protocol):
+    """Threads (their record: metadata, status, values, interrupts, TTL)."""
+
+    def transaction(self, thread_id: str) -> AbstractAsyncContextManager[ThreadTransaction]:
+        """Open the atomic unit of work on `thread_id` (see `ThreadTransaction`)."""
+
     async def create_thread(self, thread: ThreadRecord, *, if_exists: str) -> ThreadRecord | None:
-        """Insert; on an existing id return it ("do_nothing") or None ("raise")."""
+        """Insert; if the id exists return the stored thread when `if_exists ==
+        "do_nothing"`, else None (nothing written)."""
 
-    async def get_thread(self, thread_id: str) -> ThreadRecord | None: ...
-
-    async def update_thread(self, thread_id: str, **changes: Any) -> ThreadRecord | None:
-        """Set fields; `metadata` is merged into the existing metadata."""
-
-    async def delete_thread(self, thread_id: str) -> bool:
-        """Delete the thread, its runs and its event log."""
+    async def get_thread(self, thread_id: str) -> ThreadRecord | None:
+        """The thread, or None."""
 
     async def search_threads(
         self,
@@ -116,24 +169,34 @@ class ThreadStore(Protocol):
         offset: int,
         sort_by: str,
         sort_order: str,
-    ) -> list[ThreadRecord]: ...
+    ) -> list[ThreadRecord]:
+        """Threads among `ids` whose metadata and values contain every given key/value
+        (JSON equality) with `status`, sorted by `sort_by` (unknown: `created_at`), paged."""
 
     async def count_threads(
         self, *, metadata: dict[str, Any] | None, values: dict[str, Any] | None, status: str | None
-    ) -> int: ...
+    ) -> int:
+        """How many threads `search_threads` would match without `ids` and paging."""
 
     async def expired_threads(self, limit: int = 100) -> list[ThreadRecord]:
-        """Threads not busy whose TTL (minutes since their last update) has passed."""
+        """Up to `limit` threads, not busy, with a TTL (`ttl["ttl"]` minutes) that has
+        passed since their `updated_at`."""
 
 
 class CronStore(Protocol):
-    async def create_cron(self, cron: dict[str, Any]) -> dict[str, Any]: ...
+    """Cron jobs. Records are dicts in the official shape plus `payload` (the run body)."""
 
-    async def get_cron(self, cron_id: str) -> dict[str, Any] | None: ...
+    async def create_cron(self, cron: dict[str, Any]) -> dict[str, Any]:
+        """Insert and return the stored cron."""
 
-    async def update_cron(self, cron_id: str, changes: dict[str, Any]) -> dict[str, Any] | None: ...
+    async def get_cron(self, cron_id: str) -> dict[str, Any] | None:
+        """The cron, or None."""
 
-    async def delete_cron(self, cron_id: str) -> bool: ...
+    async def update_cron(self, cron_id: str, changes: dict[str, Any]) -> dict[str, Any] | None:
+        """Set the given fields; return the updated cron, or None if it does not exist."""
+
+    async def delete_cron(self, cron_id: str) -> bool:
+        """Delete; False if it did not exist."""
 
     async def search_crons(
         self,
@@ -146,149 +209,183 @@ class CronStore(Protocol):
         offset: int,
         sort_by: str,
         sort_order: str,
-    ) -> list[dict[str, Any]]: ...
+    ) -> list[dict[str, Any]]:
+        """Crons matching every given filter, sorted (unknown column: `created_at`), paged."""
 
     async def count_crons(
         self, *, assistant_id: str | None, thread_id: str | None, metadata: dict[str, Any] | None
-    ) -> int: ...
+    ) -> int:
+        """How many crons `search_crons` would match without paging."""
 
     async def claim_due(
         self, now_iso: str, next_run: Callable[[dict[str, Any]], str | None]
     ) -> list[dict[str, Any]]:
-        """Crons due at `now_iso`, each moved on to its next run date in the same transaction."""
+        """Enabled crons whose `next_run_date` is at or before `now_iso`, each moved on to
+        `next_run(cron)` (None disables it) in the same transaction, so that one due tick
+        is returned to exactly one caller across every process."""
 
-    async def next_due(self) -> str | None: ...
+    async def next_due(self) -> str | None:
+        """The earliest `next_run_date` of an enabled cron, or None."""
 
 
 class RunStore(Protocol):
-    """Runs and the run queue: admission, claims with leases, fencing by attempt."""
+    """Reading runs, and the run queue: claims with leases, fencing by attempt.
 
-    async def admit_run(
-        self, run: RunRecord, rule: AdmissionRule, *, create_thread: ThreadRecord | None
-    ) -> AdmitResult:
-        """Atomically: create the thread if asked and missing, apply `rule` to the
-        thread's in-flight runs, insert `run` (unless rejected), mark the thread busy,
-        and cancel the runs the rule names."""
+    Runs are written through `ThreadStore.transaction`; the queue operations below
+    are the only writes outside one. Lease times are on the backend's clock."""
 
-    async def get_run(self, run_id: str) -> RunRecord | None: ...
+    async def get_run(self, run_id: str) -> RunRecord | None:
+        """The run, or None."""
 
     async def list_runs(
         self, thread_id: str, *, limit: int, offset: int, status: str | None
-    ) -> list[RunRecord]: ...
+    ) -> list[RunRecord]:
+        """The thread's runs with `status` (any if None), newest first, paged."""
 
-    async def delete_run(self, run_id: str) -> bool: ...
+    async def find_inflight(
+        self, *, thread_id: str | None, run_ids: Sequence[str] | None, status: str | None
+    ) -> list[RunRecord]:
+        """Pending and running runs on `thread_id` among `run_ids` with `status` (each
+        filter ignored when None). A snapshot: re-read inside a transaction to act."""
 
     async def claim_run(self, worker_id: str, lease_seconds: float) -> RunRecord | None:
-        """Take the oldest available pending run whose thread has nothing running."""
+        """Atomically take the next claimable run: `pending`, available (its delay has
+        passed), the first in queue order of its thread, on a thread with no `running`
+        run. It becomes `running` with `attempt + 1`, leased to `worker_id` for
+        `lease_seconds`. Two concurrent claims never take the same run, and a thread
+        never has two `running` runs. None when nothing is claimable."""
 
     async def renew_lease(
         self, run_id: str, attempt: int, lease_seconds: float
     ) -> RunRecord | None:
-        """Extend a claim. None when the claim was lost (fenced)."""
-
-    async def finish_run(
-        self,
-        run: RunRecord,
-        *,
-        status: str,
-        result: Any,
-        thread_changes: dict[str, Any],
-        delete_run: bool = False,
-        delete_thread: bool = False,
-    ) -> bool:
-        """End an attempt: run status and thread status in one transaction.
-        Refused (False) when `run.attempt` is no longer the current attempt."""
-
-    async def request_cancel(
-        self,
-        *,
-        thread_id: str | None,
-        run_ids: Sequence[str] | None,
-        status: str | None,
-        action: str,
-        reason: str,
-    ) -> CancelResult:
-        """Cancel matching pending/running runs: pending ones end at once, running
-        ones are flagged for their worker."""
+        """Extend the lease of a `running` run whose attempt is `attempt` and return the
+        run (with any `cancel_action` set since). None when the claim was lost: the run
+        ended, or another attempt owns it (fencing)."""
 
     async def release_run(self, run: RunRecord) -> bool:
-        """Give a claimed run back to the queue (this worker is shutting down)."""
+        """Put a claimed run back in the queue (`pending`, same attempt count) because
+        this worker is stopping. False when `run.attempt` no longer owns it."""
 
     async def requeue_expired(self) -> list[RunRecord]:
-        """Put runs whose lease expired back in the queue (their worker died)."""
+        """Put `running` runs whose lease expired back in the queue (their worker died)
+        and return them; their next claim is attempt + 1."""
 
     async def requeue_all_running(self) -> list[RunRecord]:
-        """On start of a single-process deployment: every running run lost its worker."""
+        """Put every `running` run back in the queue. Only for a backend opened with
+        `single_process` (no other process can be running them)."""
 
-    async def next_available_at(self) -> float | None:
-        """When the next delayed (`after_seconds`) run becomes available, if any is still ahead."""
+    async def seconds_until_available(self) -> float | None:
+        """Seconds (backend clock) until the next delayed pending run becomes
+        claimable, or None if no delayed run lies ahead."""
 
-    async def queue_stats(self) -> QueueStats: ...
+    async def queue_stats(self) -> QueueStats:
+        """How many runs are pending and running, across all threads."""
 
 
 class EventLog(Protocol):
-    """Append-only per-run event logs; ids increase strictly within a thread."""
+    """Append-only event logs, one per run, and a feed per thread.
+
+    The log allocates event ids: strictly increasing within a thread (and so within
+    each of its runs), in the official `<ms>-<seq>` shape, compared as integer pairs.
+    An event is visible to readers only once committed, and events become visible in
+    id order: a reader that has seen id N never later finds an event below N, whatever
+    the number of writers and processes."""
 
     async def append(
         self, thread_id: str, run_id: str, events: Sequence[NewEvent]
-    ) -> list[StreamEvent]: ...
-
-    async def read_run(
-        self, run_id: str, after: EventId | None, limit: int = 1000
     ) -> list[StreamEvent]:
-        """Events of the run (run scope and the control end marker) strictly after `after`."""
+        """Durably append `events` to the run's log, in order, and return them with
+        their ids. They show in the run's stream and in the thread feed (except
+        `SCOPE_THREAD` events: thread feed only; `SCOPE_CONTROL`: run stream only)."""
 
-    async def read_thread(
-        self, thread_id: str, after: EventId | None, limit: int = 1000
+    async def append_thread(
+        self, thread_id: str, events: Sequence[NewEvent], *, retain_seconds: float
     ) -> list[StreamEvent]:
-        """Run- and thread-scope events of every run on the thread after `after`."""
+        """Durably append thread events (no run: the thread feed only, e.g. state
+        updates), kept `retain_seconds`; return them with their ids."""
 
-    async def last_id(self, thread_id: str) -> EventId | None: ...
+    async def end_run(
+        self,
+        thread_id: str,
+        run_id: str,
+        events: Sequence[NewEvent],
+        *,
+        retain_seconds: float,
+    ) -> list[StreamEvent]:
+        """Append the run's last `events` (ending with its `SCOPE_CONTROL` end marker) as
+        `append` does, and set the log to expire `retain_seconds` from now."""
 
-    async def run_log_bounds(self, run_id: str) -> tuple[EventId | None, EventId | None, bool]:
-        """(first id, last id, ended) of the run's retained log."""
+    def tail_run(
+        self, run_id: str, after: EventId | None, *, idle: float
+    ) -> AsyncGenerator[StreamEvent | None, None]:
+        """Every event of the run's log with an id above `after` (None: from the start),
+        then each new one as it is committed: no gap and no duplicate, however appends
+        race the reader. Yields None after `idle` seconds without news, so the reader
+        can do other work; yields the end marker (`SCOPE_CONTROL`) last and stops. Past
+        events are read in bounded pages, yielding the event loop between pages, and
+        memory per reader stays bounded however far behind it is."""
 
-    async def is_purged(self, run_id: str) -> bool:
-        """True when the run's log was dropped after its retention period."""
+    def tail_thread(
+        self, thread_id: str, after: EventId | None, *, idle: float
+    ) -> AsyncGenerator[StreamEvent | None, None]:
+        """The thread feed as `tail_run` reads a run's log (every run and thread event
+        of the thread, no end markers); it never stops by itself."""
 
-    async def wait(self, key: str, after: EventId | None, timeout: float) -> None:
-        """Return once the log under `key` (a run id or `thread:<id>`) has an event
-        after `after`, or after `timeout` seconds."""
+    async def bounds(self, run_id: str) -> LogBounds:
+        """The run's log: first and last ids, ended, expired."""
 
-    async def purge_ended_before(self, cutoff: float, limit: int = 1000) -> int:
-        """Delete the logs of runs that ended before `cutoff` (unix time), remembering
-        that they did; returns how many runs' logs went."""
+    async def last_thread_id(self, thread_id: str) -> EventId | None:
+        """The highest id in the thread's feed, or None."""
 
-    async def delete_thread(self, thread_id: str) -> None: ...
+    async def purge_expired(self, limit: int = 1000) -> int:
+        """Delete up to `limit` logs (and thread events) whose expiry has passed,
+        remembering which runs' logs expired (`bounds(...).expired`). Returns how many."""
+
+    async def delete_thread(self, thread_id: str) -> None:
+        """Delete every event of the thread and of its runs."""
 
 
 class Signals(Protocol):
-    """Notifications between processes: work to claim, runs to cancel."""
+    """Best-effort notices between processes: a notice may be lost (pollers are the
+    guarantee behind each), never invented."""
 
-    def notify_work(self) -> None: ...
+    async def notify_work(self) -> None:
+        """Tell every worker that a run may have become claimable."""
 
-    async def wait_for_work(self, timeout: float) -> None: ...
+    async def wait_for_work(self, timeout: float) -> None:
+        """Return after a `notify_work` since the last call, or after `timeout` seconds."""
 
-    def notify_cancel(self, run_id: str) -> None: ...
+    async def notify_cancel(self, run_id: str) -> None:
+        """Tell every process that `run_id` was flagged for cancellation."""
 
-    def on_cancel(self, callback: Callable[[str], None]) -> None: ...
+    def on_cancel(self, callback: Callable[[str], None]) -> None:
+        """Call `callback(run_id)` (on the event loop) for each cancel notice."""
+
+    async def notify_crons(self) -> None:
+        """Tell every cron scheduler that the schedule changed."""
+
+    async def wait_for_crons(self, timeout: float) -> None:
+        """Return after a `notify_crons` since the last call, or after `timeout` seconds."""
 
 
 class CheckpointAdmin(Protocol):
     """Thread-level operations on the checkpointer's storage that langgraph has no API for."""
 
     async def rollback(self, thread_id: str, run_id: str) -> None:
-        """Drop every checkpoint the run wrote (and the pending writes on them)."""
+        """Drop every checkpoint the run wrote (langgraph records `run_id` in checkpoint
+        metadata) and the pending writes on them."""
 
-    async def copy_thread(self, source_thread_id: str, target_thread_id: str) -> None: ...
+    async def copy_thread(self, source_thread_id: str, target_thread_id: str) -> None:
+        """Copy every checkpoint and pending write of the source to the (empty) target."""
 
     async def storage(self, thread_id: str) -> dict[str, Any]:
         """The official ThreadStorage body: bytes the thread's checkpoints occupy."""
 
-    async def delete_thread(self, thread_id: str) -> None: ...
+    async def delete_thread(self, thread_id: str) -> None:
+        """Delete every checkpoint and write of the thread."""
 
     async def prune_to_latest(self, thread_id: str) -> None:
-        """Keep only the newest checkpoint of the thread."""
+        """Keep only the newest checkpoint of the thread (per namespace)."""
 
 
 @dataclass
@@ -303,6 +400,13 @@ class Backend:
     signals: Signals
     checkpoints: CheckpointAdmin
     #: The langgraph checkpointer and store the graphs run with.
-    checkpointer: Any
-    store: Any
+    checkpointer: BaseCheckpointSaver[Any]
+    store: BaseStore
     close: Callable[[], Any]
+    #: True when this process is the only one using the storage (SQLite: the data
+    #: folder is locked), so runs left `running` at start lost their worker.
+    single_process: bool = False
+
+    async def check(self) -> None:
+        """Raise if the storage cannot be read (health checks)."""
+        await self.runs.queue_stats()

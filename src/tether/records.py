@@ -62,8 +62,11 @@ class RunRecord:
     updated_at: str
     #: Number of times a worker claimed the run; 0 while it never started.
     attempt: int = 0
-    #: Unix time before which the run must not start (`after_seconds`).
+    #: Unix time (backend clock) before which the run must not start; set by the backend
+    #: from `delay_seconds` when the run is queued.
     available_at: float = 0.0
+    #: `after_seconds` of the request: the run waits this long after being queued.
+    delay_seconds: float = 0.0
     #: Stateless runs: "delete" or "keep" the temporary thread when done.
     on_completion: str | None = None
     #: Set by a cancel request: "interrupt" or "rollback".

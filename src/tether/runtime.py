@@ -15,6 +15,7 @@ from tether.ports import Backend
 from tether.services.assistants import AssistantService
 from tether.services.crons import CronService
 from tether.services.runs import RunService
+from tether.services.store import StoreService
 from tether.services.streams import StreamService
 from tether.services.threads import ThreadService
 from tether.services.webhooks import WebhookSender
@@ -35,6 +36,7 @@ class Runtime:
     runs: RunService
     streams: StreamService
     crons: CronService
+    store: StoreService
     pool: WorkerPool | None
     webhooks: WebhookSender
     started_at: float
@@ -55,16 +57,33 @@ class Runtime:
             registry = GraphRegistry(project, backend.checkpointer, backend.store)
             assistants = AssistantService(backend.assistants, registry)
             await assistants.ensure_graph_assistants()
-            runs = RunService(backend, assistants)
+            runs = RunService(
+                threads=backend.threads,
+                runs=backend.runs,
+                events=backend.events,
+                signals=backend.signals,
+                assistants=assistants,
+                retention_seconds=settings.event_retention_seconds,
+            )
+            threads = ThreadService(
+                threads=backend.threads,
+                events=backend.events,
+                checkpoints=backend.checkpoints,
+                runs=runs,
+                registry=registry,
+            )
             webhooks = WebhookSender(settings.webhook_retries)
             stack.push_async_callback(webhooks.close)
             pool = None
-            if recover:
+            if recover and backend.single_process:
+                # Nobody else uses this storage: runs left running lost their worker.
                 for run in await backend.runs.requeue_all_running():
                     log.warning(
                         "run %s was running when the server stopped: queued again", run.run_id
                     )
-            crons = CronService(backend, runs)
+            crons = CronService(
+                crons=backend.crons, threads=backend.threads, signals=backend.signals, runs=runs
+            )
             if workers:
                 executor = RunExecutor(backend, registry, settings)
                 executor.webhooks = webhooks
@@ -78,10 +97,16 @@ class Runtime:
                 backend=backend,
                 registry=registry,
                 assistants=assistants,
-                threads=ThreadService(backend, registry),
+                threads=threads,
                 runs=runs,
-                streams=StreamService(backend, settings.heartbeat_seconds),
+                streams=StreamService(
+                    runs=backend.runs,
+                    threads=backend.threads,
+                    events=backend.events,
+                    heartbeat_seconds=settings.heartbeat_seconds,
+                ),
                 crons=crons,
+                store=StoreService(backend.store),
                 pool=pool,
                 webhooks=webhooks,
                 started_at=time.time(),
@@ -107,16 +132,9 @@ class Runtime:
                 log.exception("retention sweep failed")
 
     async def purge_expired(self) -> None:
-        cutoff = time.time() - self.settings.event_retention_seconds
-        while await self.backend.events.purge_ended_before(cutoff):
+        while await self.backend.events.purge_expired():
             pass
-        for thread in await self.backend.threads.expired_threads():
-            ttl = thread.ttl or {}
-            if ttl.get("strategy") == "keep_latest":
-                await self.backend.checkpoints.prune_to_latest(thread.thread_id)
-                await self.backend.threads.update_thread(thread.thread_id, ttl=None)
-            else:
-                await self.threads.delete(thread.thread_id)
+        await self.threads.expire()
 
     async def stop(self) -> None:
         await self._stack.aclose()

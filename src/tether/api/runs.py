@@ -31,7 +31,7 @@ def _run_path(run: RunRecord, stateless: bool) -> str:
 
 def _cancel_on_disconnect(runtime: Runtime, run: RunRecord) -> Any:
     async def cancel() -> None:
-        current = await runtime.backend.runs.get_run(run.run_id)
+        current = await runtime.runs.find(run.run_id)
         if current is not None and not current.done:
             # Detached: the request is over, the cancel must still happen.
             task = asyncio.create_task(
@@ -263,14 +263,12 @@ async def _join_stream(request: Request, thread_id: str | None, run_id: str) -> 
     check_run_id(run_id)
     modes = [m for m in request.query_params.getlist("stream_mode") if m] or None
     last_event_id = request.headers.get("last-event-id")
-    run = await runtime.backend.runs.get_run(run_id)
+    run = await runtime.runs.find(run_id)
     if run is not None and thread_id is not None and run.thread_id != thread_id:
         run = None
     # A stateless run is deleted with its temporary thread, but its log outlives it.
     replayable = run is None and thread_id is None and last_event_id is not None
-    if run is None and not (
-        replayable and (await runtime.backend.events.run_log_bounds(run_id))[1]
-    ):
+    if run is None and not (replayable and await runtime.streams.replayable(run_id)):
         return EventStreamResponse(encode_items(ErrorFrame("HTTPException", "404: Run not found")))
     cursor, over = await runtime.streams.join_cursor(run_id, last_event_id)
     if run is None:

@@ -16,7 +16,7 @@ router = APIRouter(tags=["System"])
 async def ok(request: Request, check_db: int = 0) -> Response:
     if check_db:
         try:
-            await runtime_of(request).backend.runs.queue_stats()
+            await runtime_of(request).runs.queue_stats()
         except Exception as exc:
             return json_response({"ok": False, "error": f"database: {exc}"}, status_code=500)
     return json_response({"ok": True, "services": {}})
@@ -38,7 +38,7 @@ async def info() -> Response:
 @router.get("/metrics")
 async def metrics(request: Request, format: str = "prometheus") -> Response:
     runtime = runtime_of(request)
-    stats = await runtime.backend.runs.queue_stats()
+    stats = await runtime.runs.queue_stats()
     pool = runtime.pool
     active = len(pool.active) if pool else 0
     capacity = pool.capacity if pool else 0

@@ -48,7 +48,7 @@ async def create_thread(body: ThreadCreate, request: Request) -> Response:
 async def search_threads(body: ThreadSearch, request: Request) -> Response:
     for thread_id in body.ids or []:
         check_thread_id(thread_id)
-    found = await runtime_of(request).backend.threads.search_threads(
+    found = await runtime_of(request).threads.search(
         ids=body.ids,
         metadata=body.metadata,
         values=body.values,
@@ -83,7 +83,7 @@ def _extract(item: dict[str, Any], path: str) -> Any:
 @router.post("/threads/count")
 async def count_threads(body: ThreadCount, request: Request) -> Response:
     return json_response(
-        await runtime_of(request).backend.threads.count_threads(
+        await runtime_of(request).threads.count(
             metadata=body.metadata, values=body.values, status=body.status
         )
     )
@@ -106,9 +106,7 @@ async def get_thread(thread_id: str, request: Request, include: str | None = Non
 
 @router.get("/threads/{thread_id}/storage")
 async def get_thread_storage(thread_id: str, request: Request) -> Response:
-    runtime = runtime_of(request)
-    thread = await runtime.threads.get(thread_id)
-    return json_response(await runtime.backend.checkpoints.storage(thread.thread_id))
+    return json_response(await runtime_of(request).threads.storage(thread_id))
 
 
 @router.patch("/threads/{thread_id}")

@@ -1,10 +1,19 @@
-"""In-process signals for a single-process deployment."""
+"""In-process notices for a single-process deployment: signals between coroutines and
+news of committed events."""
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+
+
+async def _wait(event: asyncio.Event, timeout: float) -> bool:
+    with contextlib.suppress(TimeoutError):
+        async with asyncio.timeout(timeout):
+            await event.wait()
+            return True
+    return False
 
 
 class LocalSignals:
@@ -12,23 +21,68 @@ class LocalSignals:
 
     def __init__(self) -> None:
         self._work = asyncio.Event()
+        self._crons = asyncio.Event()
         self._cancel_callbacks: list[Callable[[str], None]] = []
 
-    def notify_work(self) -> None:
+    async def notify_work(self) -> None:
         self._work.set()
 
     async def wait_for_work(self, timeout: float) -> None:
-        with contextlib.suppress(TimeoutError):
-            async with asyncio.timeout(timeout):
-                await self._work.wait()
+        await _wait(self._work, timeout)
         self._work.clear()
 
-    def notify_cancel(self, run_id: str) -> None:
+    async def notify_cancel(self, run_id: str) -> None:
         for callback in self._cancel_callbacks:
             callback(run_id)
 
     def on_cancel(self, callback: Callable[[str], None]) -> None:
         self._cancel_callbacks.append(callback)
 
+    async def notify_crons(self) -> None:
+        self._crons.set()
+
+    async def wait_for_crons(self, timeout: float) -> None:
+        await _wait(self._crons, timeout)
+        self._crons.clear()
+
     async def close(self) -> None:
         self._cancel_callbacks.clear()
+
+
+class _Subscription:
+    def __init__(self, event: asyncio.Event) -> None:
+        self._event = event
+
+    async def wait(self, timeout: float) -> bool:
+        """True once news arrived since subscribing; False after `timeout` seconds."""
+        return await _wait(self._event, timeout)
+
+
+class News:
+    """ "Something was committed under this key": readers subscribe before they look, so
+    a commit between their look and their wait still wakes them. Holds an entry only
+    while someone waits on the key."""
+
+    def __init__(self) -> None:
+        self._events: dict[str, asyncio.Event] = {}
+        self._waiting: dict[str, int] = {}
+
+    def notify(self, key: str) -> None:
+        event = self._events.pop(key, None)
+        if event is not None:
+            event.set()
+
+    @contextlib.contextmanager
+    def subscription(self, key: str) -> Iterator[_Subscription]:
+        event = self._events.get(key)
+        if event is None:
+            event = self._events[key] = asyncio.Event()
+        self._waiting[key] = self._waiting.get(key, 0) + 1
+        try:
+            yield _Subscription(event)
+        finally:
+            left = self._waiting.pop(key) - 1
+            if left:
+                self._waiting[key] = left
+            elif self._events.get(key) is event:
+                del self._events[key]

@@ -13,7 +13,7 @@ from croniter import croniter
 
 from tether.errors import InvalidInput, NotFound
 from tether.ids import is_uuid, uuid7
-from tether.ports import Backend
+from tether.ports import CronStore, Signals, ThreadStore
 from tether.records import now_iso
 from tether.services.runs import RunService
 from tether.services.threads import check_thread_id
@@ -55,15 +55,19 @@ def next_run_date(
 
 
 class CronService:
-    def __init__(self, backend: Backend, runs: RunService) -> None:
-        self.backend = backend
+    def __init__(
+        self, *, crons: CronStore, threads: ThreadStore, signals: Signals, runs: RunService
+    ) -> None:
+        self.crons = crons
+        self.threads = threads
+        self.signals = signals
         self.runs = runs
         self._task: asyncio.Task[None] | None = None
 
     async def create(self, thread_id: str | None, body: dict[str, Any]) -> dict[str, Any]:
         if thread_id is not None:
             check_thread_id(thread_id)
-            if await self.backend.threads.get_thread(thread_id) is None:
+            if await self.threads.get_thread(thread_id) is None:
                 raise NotFound(f"Thread with ID {thread_id} not found")
         assistant = await self.runs.assistants.resolve(body["assistant_id"])
         cron_id = uuid7()
@@ -92,14 +96,14 @@ class CronService:
             "created_at": now,
             "updated_at": now,
         }
-        created: dict[str, Any] = await self.backend.crons.create_cron(cron)
-        self._wake()
+        created: dict[str, Any] = await self.crons.create_cron(cron)
+        await self.signals.notify_crons()
         return created
 
     async def get(self, cron_id: str) -> dict[str, Any]:
         if not is_uuid(cron_id):
             raise InvalidInput("Invalid cron ID: must be a UUID")
-        found = await self.backend.crons.get_cron(cron_id)
+        found = await self.crons.get_cron(cron_id)
         if found is None:
             raise NotFound(f"Cron with ID {cron_id} not found")
         return dict(found)
@@ -125,32 +129,26 @@ class CronService:
             merged["schedule"], merged["timezone"], end_time=merged["end_time"]
         )
         changes["updated_at"] = now_iso()
-        updated = await self.backend.crons.update_cron(cron_id, changes)
-        self._wake()
+        updated = await self.crons.update_cron(cron_id, changes)
+        await self.signals.notify_crons()
         return dict(updated or {})
 
     async def delete(self, cron_id: str) -> None:
         await self.get(cron_id)
-        await self.backend.crons.delete_cron(cron_id)
+        await self.crons.delete_cron(cron_id)
 
     async def search(self, **filters: Any) -> list[dict[str, Any]]:
-        result: list[dict[str, Any]] = await self.backend.crons.search_crons(**filters)
+        result: list[dict[str, Any]] = await self.crons.search_crons(**filters)
         return result
 
     async def count(self, **filters: Any) -> int:
-        result: int = await self.backend.crons.count_crons(**filters)
+        result: int = await self.crons.count_crons(**filters)
         return result
 
     # -- scheduler -----------------------------------------------------------------------
 
     async def start(self) -> None:
-        self._wakeup = asyncio.Event()
         self._task = asyncio.create_task(self._loop(), name="tether-crons")
-
-    def _wake(self) -> None:
-        wakeup = getattr(self, "_wakeup", None)
-        if wakeup is not None:
-            wakeup.set()
 
     async def stop(self) -> None:
         if self._task is not None:
@@ -162,7 +160,7 @@ class CronService:
         while True:
             try:
                 await self.fire_due()
-                upcoming = await self.backend.crons.next_due()
+                upcoming = await self.crons.next_due()
                 delay = 60.0
                 if upcoming:
                     delay = max(
@@ -177,16 +175,13 @@ class CronService:
             except Exception:
                 log.exception("cron scheduling failed")
                 delay = 5.0
-            self._wakeup.clear()
-            with contextlib.suppress(TimeoutError):
-                async with asyncio.timeout(delay):
-                    await self._wakeup.wait()
+            await self.signals.wait_for_crons(delay)
 
     async def fire_due(self) -> int:
         def advance(cron: dict[str, Any]) -> str | None:
             return next_run_date(cron["schedule"], cron["timezone"], end_time=cron["end_time"])
 
-        due = await self.backend.crons.claim_due(now_iso(), advance)
+        due = await self.crons.claim_due(now_iso(), advance)
         for cron in due:
             payload = dict(cron["payload"])
             try:

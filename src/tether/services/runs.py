@@ -1,44 +1,36 @@
 """Runs: admission under a multitask strategy, cancel, wait and join.
 
-Admission is decided atomically per thread inside the backend's transaction, by the
-rule below, so two concurrent creates (or two `Command(resume)`) can never both pass
-a `reject`.
+Admission is decided atomically per thread inside one `ThreadTransaction`, by the
+rules of `lifecycle`, so two concurrent creates (or two `Command(resume)`) can never
+both pass a `reject`.
 """
 
 from __future__ import annotations
 
+import contextlib
 import time
 from collections.abc import Sequence
 from typing import Any
 
 from tether.errors import Conflict, InvalidInput, NotFound
 from tether.ids import EventId, is_uuid, uuid7
-from tether.ports import Admission, AdmissionRule, Backend, CancelResult
-from tether.records import SCOPE_CONTROL, SCOPE_THREAD, NewEvent, RunRecord, ThreadRecord, now_iso
+from tether.ports import EventLog, QueueStats, RunStore, Signals, ThreadStore
+from tether.records import SCOPE_CONTROL, SCOPE_THREAD, NewEvent, RunRecord, now_iso
 from tether.serialization import dumps, loads
+from tether.services import lifecycle
 from tether.services.assistants import AssistantService
+from tether.services.lifecycle import Cancelled
 from tether.services.threads import check_thread_id, new_thread
 from tether.worker.stream_modes import STREAM_MODES
 
 BUSY = "Thread is already running a task. Wait for it to finish or choose a different multitask strategy."
-
-
 NOTHING_TO_RESUME = "Thread has no pending interrupt to resume (strict_resume)."
-
-
-def admission_rule(strategy: str, *, strict_resume: bool = False) -> AdmissionRule:
-    def decide(thread: ThreadRecord, inflight: list[RunRecord]) -> Admission:
-        if strict_resume and (inflight or not thread.interrupts):
-            # Another run is already on its way (perhaps resuming), or nothing waits for an answer.
-            return Admission(reject=True)
-        if not inflight or strategy == "enqueue":
-            return Admission()
-        if strategy == "reject":
-            return Admission(reject=True)
-        action = "rollback" if strategy == "rollback" else "interrupt"
-        return Admission(cancel=[r.run_id for r in inflight], cancel_action=action)
-
-    return decide
+#: How often a waiter double-checks the run row, in case the log's end never comes.
+_RUN_CHECK_SECONDS = 1.0
+NOTHING_TO_CANCEL = (
+    "No matching runs to cancel. Please verify the thread ID and run IDs are correct,"
+    " and the runs haven't been deleted or completed."
+)
 
 
 def normalize_modes(stream_mode: str | Sequence[str] | None) -> list[str]:
@@ -52,9 +44,22 @@ def normalize_modes(stream_mode: str | Sequence[str] | None) -> list[str]:
 
 
 class RunService:
-    def __init__(self, backend: Backend, assistants: AssistantService) -> None:
-        self.backend = backend
+    def __init__(
+        self,
+        *,
+        threads: ThreadStore,
+        runs: RunStore,
+        events: EventLog,
+        signals: Signals,
+        assistants: AssistantService,
+        retention_seconds: float,
+    ) -> None:
+        self.threads = threads
+        self.runs = runs
+        self.events = events
+        self.signals = signals
         self.assistants = assistants
+        self.retention_seconds = retention_seconds
 
     async def create(
         self, thread_id: str | None, payload: dict[str, Any], *, stateless: bool = False
@@ -92,7 +97,7 @@ class RunService:
         )
         config["configurable"] = configurable
         # A run carries its thread's metadata, then its own (as the official server's do).
-        thread = None if stateless else await self.backend.threads.get_thread(thread_id)
+        thread = None if stateless else await self.threads.get_thread(thread_id)
         run_metadata = {
             **(thread.metadata if thread is not None else {}),
             "created_by": "system",
@@ -133,7 +138,7 @@ class RunService:
             multitask_strategy=strategy,
             created_at=now,
             updated_at=now,
-            available_at=time.time() + float(after_seconds) if after_seconds > 0 else 0.0,
+            delay_seconds=float(after_seconds) if after_seconds > 0 else 0.0,
             on_completion=(payload.get("on_completion") or "delete") if stateless else None,
             assistant={
                 "config": assistant.get("config") or {},
@@ -141,26 +146,54 @@ class RunService:
             },
         )
         strict = bool(payload.get("strict_resume")) and "resume" in (payload.get("command") or {})
-        rule = admission_rule(strategy, strict_resume=strict)
-        admitted = await self.backend.runs.admit_run(run, rule, create_thread=create_thread)
+        async with self.threads.transaction(thread_id) as tx:
+            admitted = await lifecycle.admit(
+                tx, run, strict_resume=strict, create_thread=create_thread
+            )
         if not admitted.thread_found:
             raise NotFound("Thread or assistant not found.")
         if admitted.rejected:
             raise Conflict(NOTHING_TO_RESUME if strict else BUSY)
-        await self._after_cancel(admitted.cancelled)
-        self.backend.signals.notify_work()
+        await self.announce(admitted.cancelled)
+        await self.signals.notify_work()
         assert admitted.run is not None
         return admitted.run
 
-    async def _after_cancel(self, cancelled: CancelResult) -> None:
+    async def cancel_where(
+        self,
+        *,
+        thread_id: str | None,
+        run_ids: Sequence[str] | None,
+        status: str | None,
+        action: str,
+        reason: str,
+    ) -> Cancelled:
+        """Cancel the in-flight runs that match, thread by thread, and announce it."""
+        found = await self.runs.find_inflight(
+            thread_id=thread_id,
+            run_ids=run_ids,
+            status=status if status in lifecycle.INFLIGHT else None,
+        )
+        by_thread: dict[str, list[RunRecord]] = {}
+        for run in found:
+            by_thread.setdefault(run.thread_id, []).append(run)
+        cancelled = Cancelled()
+        for on_thread, runs in by_thread.items():
+            async with self.threads.transaction(on_thread) as tx:
+                cancelled.extend(await lifecycle.cancel(tx, runs, action, reason))
+        await self.announce(cancelled)
+        return cancelled
+
+    async def announce(self, cancelled: Cancelled) -> None:
+        """Tell the workers of flagged runs to stop them; close the logs of ended ones."""
         for run in cancelled.flagged:
-            self.backend.signals.notify_cancel(run.run_id)
+            await self.signals.notify_cancel(run.run_id)
         for run in cancelled.ended:
             await self.end_log(run, {"status": "interrupted", "result": None})
 
     async def end_log(self, run: RunRecord, end: dict[str, Any]) -> None:
-        """Close the event log of a run that ended without a worker (cancelled while pending)."""
-        await self.backend.events.append(
+        """Close a run's event log with its end record (`{"status", "result"}`)."""
+        await self.events.end_run(
             run.thread_id,
             run.run_id,
             [
@@ -172,14 +205,15 @@ class RunService:
                     SCOPE_THREAD,
                 ),
             ],
+            retain_seconds=self.retention_seconds,
         )
 
     async def get(self, thread_id: str | None, run_id: str) -> RunRecord:
         if thread_id is not None:
             check_thread_id(thread_id)
-            if await self.backend.threads.get_thread(thread_id) is None:
+            if await self.threads.get_thread(thread_id) is None:
                 raise NotFound(f"Thread with ID {thread_id} not found")
-        run = await self.backend.runs.get_run(check_run_id(run_id))
+        run = await self.runs.get_run(check_run_id(run_id))
         if run is None or (thread_id is not None and run.thread_id != thread_id):
             raise NotFound("Run not found")
         return run
@@ -188,32 +222,28 @@ class RunService:
         self, thread_id: str, *, limit: int, offset: int, status: str | None
     ) -> list[RunRecord]:
         check_thread_id(thread_id)
-        if await self.backend.threads.get_thread(thread_id) is None:
+        if await self.threads.get_thread(thread_id) is None:
             raise NotFound(f"Thread with ID {thread_id} not found")
-        return await self.backend.runs.list_runs(
-            thread_id, limit=limit, offset=offset, status=status
-        )
+        return await self.runs.list_runs(thread_id, limit=limit, offset=offset, status=status)
 
     async def delete(self, thread_id: str, run_id: str) -> None:
         run = await self.get(thread_id, run_id)
-        if not run.done:
-            raise Conflict("Run is still in progress: cancel it before deleting it")
-        await self.backend.runs.delete_run(run.run_id)
+        async with self.threads.transaction(run.thread_id) as tx:
+            current = await tx.get_run(run.run_id)
+            if current is not None and not current.done:
+                raise Conflict("Run is still in progress: cancel it before deleting it")
+            await tx.delete_run(run.run_id)
 
     async def cancel(self, thread_id: str, run_id: str, *, action: str) -> RunRecord:
         check_thread_id(thread_id)
-        run = await self.backend.runs.get_run(check_run_id(run_id))
+        run = await self.runs.get_run(check_run_id(run_id))
         if run is None or run.thread_id != thread_id:
             raise NotFound("No runs found to cancel.")
-        cancelled = await self.backend.runs.request_cancel(
+        cancelled = await self.cancel_where(
             thread_id=thread_id, run_ids=[run_id], status=None, action=action, reason="user"
         )
-        if not cancelled.ended and not cancelled.flagged:
-            raise NotFound(
-                "No matching runs to cancel. Please verify the thread ID and run IDs are correct,"
-                " and the runs haven't been deleted or completed."
-            )
-        await self._after_cancel(cancelled)
+        if not cancelled:
+            raise NotFound(NOTHING_TO_CANCEL)
         return run
 
     async def cancel_many(
@@ -225,19 +255,22 @@ class RunService:
             check_run_id(run_id)
         if status is None and not run_ids and thread_id is None:
             raise InvalidInput("Provide either status, or thread_id and run_ids")
-        cancelled = await self.backend.runs.request_cancel(
+        cancelled = await self.cancel_where(
             thread_id=thread_id,
             run_ids=run_ids,
             status=status if status != "all" else None,
             action=action,
             reason="user",
         )
-        if not cancelled.ended and not cancelled.flagged:
-            raise NotFound(
-                "No matching runs to cancel. Please verify the thread ID and run IDs are correct,"
-                " and the runs haven't been deleted or completed."
-            )
-        await self._after_cancel(cancelled)
+        if not cancelled:
+            raise NotFound(NOTHING_TO_CANCEL)
+
+    async def find(self, run_id: str) -> RunRecord | None:
+        """The run by id, wherever it is (None if unknown)."""
+        return await self.runs.get_run(run_id)
+
+    async def queue_stats(self) -> QueueStats:
+        return await self.runs.queue_stats()
 
     async def outcome(
         self, run: RunRecord, timeout: float, *, fresh: bool = False
@@ -250,15 +283,15 @@ class RunService:
         deadline = time.monotonic() + timeout
         if fresh:
             return await self._follow_to_end(run, None, deadline)
-        current = await self.backend.runs.get_run(run.run_id)
+        current = await self.runs.get_run(run.run_id)
         if current is not None and current.done:
             return {"status": current.status, "result": current.result}
-        _, cursor, _ = await self.backend.events.run_log_bounds(run.run_id)
+        cursor = (await self.events.bounds(run.run_id)).last
         if current is None:
             cursor = None  # deleted (stateless or rolled back): its end is in the log
         else:
             # The run may have ended between the two reads: its end marker is then before the cursor.
-            current = await self.backend.runs.get_run(run.run_id)
+            current = await self.runs.get_run(run.run_id)
             if current is not None and current.done:
                 return {"status": current.status, "result": current.result}
         return await self._follow_to_end(run, cursor, deadline)
@@ -266,28 +299,27 @@ class RunService:
     async def _follow_to_end(
         self, run: RunRecord, cursor: EventId | None, deadline: float
     ) -> dict[str, Any] | None:
-        next_check = time.monotonic() + 1.0
-        while True:
-            batch = await self.backend.events.read_run(run.run_id, cursor, limit=5000)
-            for event in batch:
-                if event.scope == SCOPE_CONTROL:
+        next_check = time.monotonic() + _RUN_CHECK_SECONDS
+        idle = max(0.0, min(deadline - time.monotonic(), _RUN_CHECK_SECONDS))
+        tail = self.events.tail_run(run.run_id, cursor, idle=idle)
+        async with contextlib.aclosing(tail):
+            async for event in tail:
+                if event is not None and event.scope == SCOPE_CONTROL:
                     end: dict[str, Any] = loads(event.data)
                     return end
-                cursor = event.id
-            if batch:
-                continue
-            now = time.monotonic()
-            if now >= deadline:
-                return None
-            if now >= next_check:  # a guarantee behind the log: the run row itself
-                next_check = now + 1.0
-                current = await self.backend.runs.get_run(run.run_id)
-                if current is None or current.done:
-                    return {
-                        "status": current.status if current else "interrupted",
-                        "result": current.result if current else None,
-                    }
-            await self.backend.events.wait(run.run_id, cursor, min(deadline, next_check) - now)
+                now = time.monotonic()
+                if now >= deadline:
+                    return None
+                if event is None and now >= next_check:
+                    # A guarantee behind the log: the run row itself.
+                    next_check = now + _RUN_CHECK_SECONDS
+                    current = await self.runs.get_run(run.run_id)
+                    if current is None or current.done:
+                        return {
+                            "status": current.status if current else "interrupted",
+                            "result": current.result if current else None,
+                        }
+        return None
 
 
 def check_run_id(run_id: str) -> str:

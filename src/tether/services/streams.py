@@ -6,13 +6,14 @@ so there is no switch-over where an event could be lost or repeated.
 
 from __future__ import annotations
 
+import contextlib
 import time
 from collections.abc import AsyncIterator, Collection
 from dataclasses import dataclass
 
 from tether.errors import InvalidInput
 from tether.ids import EventId
-from tether.ports import Backend
+from tether.ports import EventLog, RunStore, ThreadStore
 from tether.records import SCOPE_CONTROL, SCOPE_RUN, StreamEvent
 from tether.serialization import dumps
 
@@ -43,8 +44,12 @@ _RUN_CHECK_SECONDS = 2.0
 
 
 class StreamService:
-    def __init__(self, backend: Backend, heartbeat_seconds: float) -> None:
-        self.backend = backend
+    def __init__(
+        self, *, runs: RunStore, threads: ThreadStore, events: EventLog, heartbeat_seconds: float
+    ) -> None:
+        self.runs = runs
+        self.threads = threads
+        self.events = events
         self.heartbeat_seconds = heartbeat_seconds
 
     async def join_cursor(
@@ -56,11 +61,15 @@ class StreamService:
         events from now on, or everything if the run has not started yet."""
         if last_event_id is not None:
             return parse_last_event_id(last_event_id), False
-        run = await self.backend.runs.get_run(run_id)
+        run = await self.runs.get_run(run_id)
         if run is not None and run.status == "pending" and run.attempt == 0:
             return None, False
-        _, last, ended = await self.backend.events.run_log_bounds(run_id)
-        return last, ended or (run is not None and run.done)
+        bounds = await self.events.bounds(run_id)
+        return bounds.last, bounds.ended or (run is not None and run.done)
+
+    async def replayable(self, run_id: str) -> bool:
+        """A deleted run (stateless, its thread gone) still has a log to replay."""
+        return (await self.events.bounds(run_id)).last is not None
 
     async def follow_run(
         self,
@@ -75,72 +84,63 @@ class StreamService:
         `replay` marks a request for past events (a Last-Event-ID): if they were
         deleted after the retention period, the reader is told so instead of getting a
         silent partial replay."""
-        if replay and await self.backend.events.is_purged(run_id):
+        if replay and (await self.events.bounds(run_id)).expired:
             yield ErrorFrame(
                 "EventLogExpired",
                 f"The events of run {run_id} are older than the retention period and were deleted.",
             )
             return
         cursor = after
-        events = self.backend.events
         next_heartbeat = time.monotonic() + self.heartbeat_seconds
         next_check = time.monotonic() + _RUN_CHECK_SECONDS
-        while True:
-            batch = await events.read_run(run_id, cursor)
-            for event in batch:
-                cursor = event.id
-                if event.scope == SCOPE_CONTROL:
-                    return
-                if modes and event.mode not in modes and event.mode != "error":
-                    continue
-                yield event
-            now = time.monotonic()
-            if now >= next_heartbeat:
-                next_heartbeat = now + self.heartbeat_seconds
-                yield HEARTBEAT
-            if batch:
-                continue
-            if now >= next_check:
-                next_check = now + _RUN_CHECK_SECONDS
-                if await self._run_over_without_end(run_id, cursor):
-                    return
-            await events.wait(run_id, cursor, min(next_heartbeat, next_check) - now)
+        idle = min(self.heartbeat_seconds, _RUN_CHECK_SECONDS)
+        tail = self.events.tail_run(run_id, after, idle=idle)
+        async with contextlib.aclosing(tail):
+            async for event in tail:
+                if event is not None:
+                    cursor = event.id
+                    if event.scope == SCOPE_CONTROL:
+                        return
+                    if not modes or event.mode in modes or event.mode == "error":
+                        yield event
+                now = time.monotonic()
+                if now >= next_heartbeat:
+                    next_heartbeat = now + self.heartbeat_seconds
+                    yield HEARTBEAT
+                if event is None and now >= next_check:
+                    next_check = now + _RUN_CHECK_SECONDS
+                    if await self._run_over_without_end(run_id, cursor):
+                        return
 
     async def _run_over_without_end(self, run_id: str, cursor: EventId | None) -> bool:
-        run = await self.backend.runs.get_run(run_id)
+        run = await self.runs.get_run(run_id)
         if run is not None and not run.done:
             return False
         # Ended (or gone): read once more so that nothing logged before the end is lost.
-        _, last, ended = await self.backend.events.run_log_bounds(run_id)
-        return not ended and (last is None or cursor is None or last <= cursor)
+        bounds = await self.events.bounds(run_id)
+        return not bounds.ended and (bounds.last is None or cursor is None or bounds.last <= cursor)
 
     async def follow_thread(
         self, thread_id: str, after: EventId | None, modes: Collection[str]
     ) -> AsyncIterator[StreamItem]:
         """The thread feed: every run's events plus lifecycle and state updates."""
-        cursor = after
-        key = f"thread:{thread_id}"
-        events = self.backend.events
         next_heartbeat = time.monotonic() + self.heartbeat_seconds
-        while True:
-            batch = await events.read_thread(thread_id, cursor)
-            for event in batch:
-                cursor = event.id
-                if _thread_feed_wants(event, modes):
+        tail = self.events.tail_thread(thread_id, after, idle=self.heartbeat_seconds)
+        async with contextlib.aclosing(tail):
+            async for event in tail:
+                if event is not None and _thread_feed_wants(event, modes):
                     yield event
-            now = time.monotonic()
-            if now >= next_heartbeat:
-                next_heartbeat = now + self.heartbeat_seconds
-                if await self.backend.threads.get_thread(thread_id) is None:
-                    return  # the thread was deleted: its feed is over
-                yield HEARTBEAT
-            if not batch:
-                await events.wait(key, cursor, next_heartbeat - now)
+                now = time.monotonic()
+                if now >= next_heartbeat:
+                    next_heartbeat = now + self.heartbeat_seconds
+                    if await self.threads.get_thread(thread_id) is None:
+                        return  # the thread was deleted: its feed is over
+                    yield HEARTBEAT
 
     async def thread_cursor(self, thread_id: str, last_event_id: str | None) -> EventId | None:
         if last_event_id is not None:
             return parse_last_event_id(last_event_id)
-        return await self.backend.events.last_id(thread_id)
+        return await self.events.last_thread_id(thread_id)
 
 
 def parse_last_event_id(raw: str) -> EventId | None:

@@ -5,18 +5,22 @@ from __future__ import annotations
 import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from langgraph.errors import InvalidUpdateError
 
 from tether.errors import BadRequest, Conflict, InvalidInput, NotFound
 from tether.graphs import Graph, GraphRegistry
 from tether.ids import is_uuid, uuid7
-from tether.ports import Backend
+from tether.ports import CheckpointAdmin, EventLog, ThreadStore
 from tether.records import SCOPE_THREAD, NewEvent, ThreadRecord, now_iso
 from tether.serialization import dumps, to_jsonable
+from tether.services.lifecycle import merge_metadata
 from tether.services.run_config import thread_config
 from tether.services.state import EMPTY_STATE, snapshot_interrupts, state_to_api
+
+if TYPE_CHECKING:
+    from tether.services.runs import RunService
 
 
 def check_thread_id(thread_id: str) -> str:
@@ -42,8 +46,19 @@ def new_thread(
 
 
 class ThreadService:
-    def __init__(self, backend: Backend, registry: GraphRegistry) -> None:
-        self.backend = backend
+    def __init__(
+        self,
+        *,
+        threads: ThreadStore,
+        events: EventLog,
+        checkpoints: CheckpointAdmin,
+        runs: RunService,
+        registry: GraphRegistry,
+    ) -> None:
+        self.threads = threads
+        self.events = events
+        self.checkpoints = checkpoints
+        self.runs = runs
         self.registry = registry
 
     async def create(
@@ -58,7 +73,7 @@ class ThreadService:
         if thread_id is not None:
             check_thread_id(thread_id)
         record = new_thread(thread_id, metadata, ttl)
-        created = await self.backend.threads.create_thread(record, if_exists=if_exists or "raise")
+        created = await self.threads.create_thread(record, if_exists=if_exists or "raise")
         if created is None:
             raise Conflict(f"Thread with ID {record.thread_id} already exists")
         if supersteps and created is record:
@@ -79,7 +94,7 @@ class ThreadService:
         await self._refresh(thread.thread_id)
 
     async def get(self, thread_id: str) -> ThreadRecord:
-        found = await self.backend.threads.get_thread(check_thread_id(thread_id))
+        found = await self.threads.get_thread(check_thread_id(thread_id))
         if found is None:
             raise NotFound(f"Thread with ID {thread_id} not found")
         return found
@@ -87,33 +102,41 @@ class ThreadService:
     async def update(
         self, thread_id: str, metadata: dict[str, Any] | None, ttl: dict[str, Any] | None
     ) -> ThreadRecord:
-        changes: dict[str, Any] = {"metadata": metadata or {}}
-        if ttl is not None:
-            changes["ttl"] = ttl
-        updated = await self.backend.threads.update_thread(check_thread_id(thread_id), **changes)
-        if updated is None:
-            raise NotFound(f"Thread with ID {thread_id} not found")
+        async with self.threads.transaction(check_thread_id(thread_id)) as tx:
+            thread = await tx.get_thread()
+            if thread is None:
+                raise NotFound(f"Thread with ID {thread_id} not found")
+            changes: dict[str, Any] = {"metadata": merge_metadata(thread.metadata, metadata)}
+            if ttl is not None:
+                changes["ttl"] = ttl
+            await tx.update_thread(changes)
+            updated = await tx.get_thread()
+        assert updated is not None
         return updated
+
+    async def set_fields(self, thread_id: str, **changes: Any) -> None:
+        """Set thread record fields (no merging) if the thread still exists."""
+        async with self.threads.transaction(thread_id) as tx:
+            await tx.update_thread(changes)
 
     async def delete(self, thread_id: str) -> None:
         thread = await self.get(thread_id)
-        cancelled = await self.backend.runs.request_cancel(
+        await self.runs.cancel_where(
             thread_id=thread.thread_id,
             run_ids=None,
             status=None,
             action="interrupt",
             reason="thread deleted",
         )
-        for run in cancelled.flagged:
-            self.backend.signals.notify_cancel(run.run_id)
-        await self.backend.threads.delete_thread(thread.thread_id)
-        await self.backend.checkpoints.delete_thread(thread.thread_id)
-        await self.backend.events.delete_thread(thread.thread_id)
+        async with self.threads.transaction(thread.thread_id) as tx:
+            await tx.delete_thread()
+        await self.checkpoints.delete_thread(thread.thread_id)
+        await self.events.delete_thread(thread.thread_id)
 
     async def delete_where(self, *, metadata: dict[str, Any]) -> int:
         """Delete every thread whose metadata matches (e.g. an assistant's threads)."""
         deleted = 0
-        while batch := await self.backend.threads.search_threads(
+        while batch := await self.threads.search_threads(
             ids=None,
             metadata=metadata,
             values=None,
@@ -132,17 +155,17 @@ class ThreadService:
         source = await self.get(thread_id)
         copy = new_thread(str(uuid.uuid4()), dict(source.metadata))
         copy.values, copy.interrupts, copy.config = source.values, source.interrupts, source.config
-        await self.backend.threads.create_thread(copy, if_exists="raise")
-        await self.backend.checkpoints.copy_thread(source.thread_id, copy.thread_id)
+        await self.threads.create_thread(copy, if_exists="raise")
+        await self.checkpoints.copy_thread(source.thread_id, copy.thread_id)
         return copy
 
     async def prune(self, thread_ids: list[str], strategy: str) -> int:
         pruned = 0
         for thread_id in thread_ids:
-            if await self.backend.threads.get_thread(check_thread_id(thread_id)) is None:
+            if await self.threads.get_thread(check_thread_id(thread_id)) is None:
                 continue
             if strategy == "keep_latest":
-                await self.backend.checkpoints.prune_to_latest(thread_id)
+                await self.checkpoints.prune_to_latest(thread_id)
             else:
                 await self.delete(thread_id)
             pruned += 1
@@ -218,9 +241,8 @@ class ThreadService:
             except (ValueError, KeyError, TypeError) as exc:
                 raise BadRequest(f"{type(exc).__name__}: {exc}") from exc
         await self._refresh(thread.thread_id)
-        await self.backend.events.append(
+        await self.events.append_thread(
             thread.thread_id,
-            f"state:{thread.thread_id}",
             [
                 NewEvent(
                     "state_update",
@@ -229,6 +251,7 @@ class ThreadService:
                     SCOPE_THREAD,
                 )
             ],
+            retain_seconds=self.runs.retention_seconds,
         )
         configurable = to_jsonable(config["configurable"])
         return {
@@ -243,10 +266,34 @@ class ThreadService:
         async with self._graph(thread) as graph:
             snapshot = await graph.aget_state(thread_config(thread_id))
         interrupts = snapshot_interrupts(snapshot)
-        await self.backend.threads.update_thread(
+        await self.set_fields(
             thread_id,
             values=to_jsonable(snapshot.values),
             interrupts=interrupts,
             status="interrupted" if (interrupts or snapshot.next) else "idle",
             state_updated_at=now_iso(),
         )
+
+    async def storage(self, thread_id: str) -> dict[str, Any]:
+        """The official ThreadStorage body."""
+        thread = await self.get(thread_id)
+        return await self.checkpoints.storage(thread.thread_id)
+
+    async def search(self, **filters: Any) -> list[ThreadRecord]:
+        return await self.threads.search_threads(**filters)
+
+    async def count(self, **filters: Any) -> int:
+        return await self.threads.count_threads(**filters)
+
+    async def expire(self) -> int:
+        """Apply the TTL of threads whose time is up: delete them, or keep only their
+        latest checkpoint. Returns how many were handled."""
+        expired = await self.threads.expired_threads()
+        for thread in expired:
+            ttl = thread.ttl or {}
+            if ttl.get("strategy") == "keep_latest":
+                await self.checkpoints.prune_to_latest(thread.thread_id)
+                await self.set_fields(thread.thread_id, ttl=None)
+            else:
+                await self.delete(thread.thread_id)
+        return len(expired)

@@ -14,6 +14,7 @@ from tether.graphs import GraphRegistry
 from tether.ports import Backend
 from tether.records import SCOPE_CONTROL, SCOPE_THREAD, NewEvent, RunRecord, now_iso
 from tether.serialization import dumps, to_jsonable
+from tether.services import lifecycle
 from tether.services.run_config import run_config, run_context, run_input, thread_config
 from tether.services.state import snapshot_interrupts
 from tether.settings import Settings
@@ -66,6 +67,7 @@ class RunExecutor:
 
     async def execute(self, run: RunRecord, handle: RunHandle) -> None:
         """Run to an end, unless `handle` stops it for shutdown or a lost claim."""
+        await self._started(run)
         writer = EventWriter(self.backend.events, run.thread_id, run.run_id)
         writer.put(
             [
@@ -97,12 +99,28 @@ class RunExecutor:
                 "timeout", {"error": "TimeoutError", "message": "Run exceeded its timeout"}
             )
         except Exception as exc:  # the graph failed: that is the run's result, not ours
-            log.info("run %s failed: %r", run.run_id, exc)
+            log.warning(
+                "run %s failed (thread %s, assistant %s, graph %s, attempt %s)",
+                run.run_id,
+                run.thread_id,
+                run.assistant_id,
+                run.graph_id,
+                run.attempt,
+                exc_info=exc,
+            )
             outcome = Outcome("error", {"error": type(exc).__name__, "message": str(exc)})
         if outcome.error is not None:
             writer.put([NewEvent("error", dumps(outcome.error), "error")])
         await writer.close()
         await self._finish(run, config, outcome)
+
+    async def _started(self, run: RunRecord) -> None:
+        async with self.backend.threads.transaction(run.thread_id) as tx:
+            thread = await tx.get_thread()
+            if thread is not None:
+                changes = lifecycle.thread_changes_on_start(thread, run)
+                if changes["metadata"] != thread.metadata:
+                    await tx.update_thread(changes)
 
     async def _stream(
         self, run: RunRecord, assistant: dict[str, Any] | None, config: Any, writer: EventWriter
@@ -211,20 +229,25 @@ class RunExecutor:
             else:
                 thread_status = "interrupted" if (interrupts or pending_next) else "idle"
         delete_thread = run.on_completion == "delete"
-        finished = await backend.runs.finish_run(
-            run,
-            status="interrupted" if status == "rollback" else status,
-            result=result,
-            thread_changes={
-                "status": thread_status,
-                "values": values,
-                "interrupts": interrupts,
-                "error": outcome.error,
-                "state_updated_at": now_iso(),
-            },
-            delete_run=status == "rollback",
-            delete_thread=delete_thread,
-        )
+        end_status = "interrupted" if status == "rollback" else status
+        async with backend.threads.transaction(run.thread_id) as tx:
+            finished = await lifecycle.finish(
+                tx,
+                run,
+                lifecycle.RunEnd(
+                    status=end_status,
+                    result=result,
+                    thread_status=thread_status,
+                    thread_state={
+                        "values": values,
+                        "interrupts": interrupts,
+                        "error": outcome.error,
+                        "state_updated_at": now_iso(),
+                    },
+                    delete_run=status == "rollback",
+                    delete_thread=delete_thread,
+                ),
+            )
         if not finished:
             log.warning(
                 "run %s attempt %s lost its claim; its result is discarded", run.run_id, run.attempt
@@ -232,8 +255,8 @@ class RunExecutor:
             return
         if delete_thread:
             await backend.checkpoints.delete_thread(run.thread_id)
-        end = dumps({"status": "interrupted" if status == "rollback" else status, "result": result})
-        await backend.events.append(
+        end = dumps({"status": end_status, "result": result})
+        await backend.events.end_run(
             run.thread_id,
             run.run_id,
             [
@@ -245,7 +268,8 @@ class RunExecutor:
                     scope=SCOPE_THREAD,
                 ),
             ],
+            retain_seconds=self.settings.event_retention_seconds,
         )
-        backend.signals.notify_work()
+        await backend.signals.notify_work()
         if run.kwargs.get("webhook") and self.webhooks is not None:
             self.webhooks(run, status, result, values)

@@ -7,7 +7,6 @@ import asyncio
 import contextlib
 import logging
 import os
-import time
 import uuid
 from dataclasses import dataclass
 
@@ -78,17 +77,18 @@ class WorkerPool:
             log.exception("run %s crashed in the worker", run.run_id)
         finally:
             self.active.pop(run.run_id, None)
-            self.backend.signals.notify_work()
+            with contextlib.suppress(Exception):
+                await self.backend.signals.notify_work()
 
     async def _claim_loop(self) -> None:
         while not self._stopping:
             try:
                 await self._claim_available()
                 timeout = self.settings.poll_seconds
-                next_at = await self.backend.runs.next_available_at()
-                if next_at is not None:
+                delay = await self.backend.runs.seconds_until_available()
+                if delay is not None:
                     # A timer may fire a little early: then this is ~0 and the claim is retried.
-                    timeout = min(timeout, max(0.0, next_at - time.time()))
+                    timeout = min(timeout, delay)
             except asyncio.CancelledError:
                 raise
             except Exception:
@@ -108,7 +108,7 @@ class WorkerPool:
                         run.run_id,
                         run.attempt + 1,
                     )
-                    self.backend.signals.notify_work()
+                    await self.backend.signals.notify_work()
 
     async def _renew_leases(self) -> None:
         for run_id, active in list(self.active.items()):

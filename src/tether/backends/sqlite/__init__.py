@@ -9,6 +9,8 @@
 from __future__ import annotations
 
 import contextlib
+import fcntl
+import os
 from pathlib import Path
 
 import aiosqlite
@@ -26,12 +28,33 @@ from tether.backends.sqlite.threads import SqliteThreadStore
 from tether.ports import Backend
 
 
+class DataFolderInUse(RuntimeError):
+    """Another process has the data folder open."""
+
+
+def _lock_folder(folder: Path) -> int:
+    """One process per data folder: the event log allocates ids and windows in memory,
+    and runs left `running` at start are known to have lost their worker."""
+    fd = os.open(folder / "tether.lock", os.O_RDWR | os.O_CREAT, 0o644)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        os.close(fd)
+        raise DataFolderInUse(
+            f"another tether process is using the data folder {folder.resolve()}: stop it, or"
+            " choose another folder with --data-dir (several processes share PostgreSQL)"
+        ) from None
+    return fd
+
+
 async def open_sqlite_backend(main_path: Path) -> Backend:
     """Open (and migrate) the SQLite files; `main_path` names the main database file."""
     folder = main_path.parent
     folder.mkdir(parents=True, exist_ok=True)
     stack = contextlib.AsyncExitStack()
     try:
+        lock = _lock_folder(folder)
+        stack.callback(os.close, lock)
         db = Database(main_path)
         await db.open()
         stack.push_async_callback(db.close)
@@ -69,4 +92,5 @@ async def open_sqlite_backend(main_path: Path) -> Backend:
         checkpointer=checkpointer,
         store=store,
         close=stack.aclose,
+        single_process=True,
     )

@@ -3,12 +3,21 @@
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Sequence
+from collections.abc import AsyncIterator, Sequence
+from contextlib import asynccontextmanager
 from typing import Any
 
 from tether.backends.sqlite.database import Database
 from tether.backends.sqlite.queries import from_json, json_filter, to_json, where
-from tether.records import ThreadRecord, now_iso
+from tether.backends.sqlite.runs import (
+    delete_run,
+    insert_run,
+    select_inflight,
+    select_run,
+    update_run,
+)
+from tether.ports import ThreadTransaction
+from tether.records import RunRecord, ThreadRecord, now_iso
 
 _SORTABLE = {"thread_id", "status", "created_at", "updated_at", "state_updated_at"}
 _JSON_FIELDS = {"metadata", "config", "values", "interrupts", "error", "ttl"}
@@ -56,17 +65,10 @@ def select_thread(conn: sqlite3.Connection, thread_id: str) -> ThreadRecord | No
 
 
 def write_thread_changes(conn: sqlite3.Connection, thread_id: str, changes: dict[str, Any]) -> None:
-    """Set thread columns; `metadata` is merged; `updated_at` is always refreshed."""
+    """Set thread columns as given; `updated_at` is refreshed unless given."""
     if not changes:
         return
-    changes = dict(changes)
-    if "metadata" in changes:
-        current = conn.execute(
-            "SELECT metadata FROM threads WHERE thread_id = ?", (thread_id,)
-        ).fetchone()
-        if current is not None:
-            changes["metadata"] = {**from_json(current[0]), **(changes["metadata"] or {})}
-    changes.setdefault("updated_at", now_iso())
+    changes = {"updated_at": now_iso(), **changes}
     columns = ", ".join(f'"{name}" = ?' for name in changes)
     params = [
         (None if value is None else to_json(value)) if name in _JSON_FIELDS else value
@@ -75,9 +77,53 @@ def write_thread_changes(conn: sqlite3.Connection, thread_id: str, changes: dict
     conn.execute(f"UPDATE threads SET {columns} WHERE thread_id = ?", (*params, thread_id))
 
 
+class SqliteThreadTransaction:
+    """Statements on one connection inside `Database.unit()`: nothing else runs meanwhile."""
+
+    def __init__(self, conn: sqlite3.Connection, thread_id: str) -> None:
+        self._conn = conn
+        self.thread_id = thread_id
+
+    async def get_thread(self) -> ThreadRecord | None:
+        return select_thread(self._conn, self.thread_id)
+
+    async def insert_thread(self, thread: ThreadRecord) -> None:
+        insert_thread(self._conn, thread)
+
+    async def update_thread(self, changes: dict[str, Any]) -> None:
+        write_thread_changes(self._conn, self.thread_id, changes)
+
+    async def delete_thread(self) -> bool:
+        conn, thread_id = self._conn, self.thread_id
+        conn.execute("DELETE FROM runs WHERE thread_id = ?", (thread_id,))
+        conn.execute("DELETE FROM crons WHERE thread_id = ?", (thread_id,))
+        return conn.execute("DELETE FROM threads WHERE thread_id = ?", (thread_id,)).rowcount > 0
+
+    async def inflight_runs(self) -> list[RunRecord]:
+        return select_inflight(self._conn, self.thread_id)
+
+    async def get_run(self, run_id: str) -> RunRecord | None:
+        run = select_run(self._conn, run_id)
+        return run if run is not None and run.thread_id == self.thread_id else None
+
+    async def insert_run(self, run: RunRecord) -> None:
+        insert_run(self._conn, run)
+
+    async def update_run(self, run_id: str, changes: dict[str, Any]) -> None:
+        update_run(self._conn, run_id, changes)
+
+    async def delete_run(self, run_id: str) -> None:
+        delete_run(self._conn, run_id)
+
+
 class SqliteThreadStore:
     def __init__(self, db: Database) -> None:
         self._db = db
+
+    @asynccontextmanager
+    async def transaction(self, thread_id: str) -> AsyncIterator[ThreadTransaction]:
+        async with self._db.unit() as conn:
+            yield SqliteThreadTransaction(conn, thread_id)
 
     async def create_thread(self, thread: ThreadRecord, *, if_exists: str) -> ThreadRecord | None:
         def create(conn: sqlite3.Connection) -> ThreadRecord | None:
@@ -91,25 +137,6 @@ class SqliteThreadStore:
 
     async def get_thread(self, thread_id: str) -> ThreadRecord | None:
         return await self._db.run(lambda conn: select_thread(conn, thread_id))
-
-    async def update_thread(self, thread_id: str, **changes: Any) -> ThreadRecord | None:
-        def update(conn: sqlite3.Connection) -> ThreadRecord | None:
-            if select_thread(conn, thread_id) is None:
-                return None
-            write_thread_changes(conn, thread_id, changes)
-            return select_thread(conn, thread_id)
-
-        return await self._db.transaction(update)
-
-    async def delete_thread(self, thread_id: str) -> bool:
-        def delete(conn: sqlite3.Connection) -> bool:
-            conn.execute("DELETE FROM runs WHERE thread_id = ?", (thread_id,))
-            conn.execute("DELETE FROM crons WHERE thread_id = ?", (thread_id,))
-            return (
-                conn.execute("DELETE FROM threads WHERE thread_id = ?", (thread_id,)).rowcount > 0
-            )
-
-        return await self._db.transaction(delete)
 
     def _filters(
         self,
