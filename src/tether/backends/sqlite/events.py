@@ -320,7 +320,7 @@ class SqliteEventLog:
                 row[0]
                 for row in conn.execute(
                     "SELECT run_id FROM run_logs WHERE expired = 0 AND expires_at IS NOT NULL"
-                    f" AND expires_at < {SQL_NOW} LIMIT ?",
+                    f" AND expires_at <= {SQL_NOW} LIMIT ?",
                     (limit,),
                 )
             ]
@@ -331,7 +331,7 @@ class SqliteEventLog:
             )
             deleted = conn.execute(
                 "DELETE FROM events WHERE (thread_id, ms, seq) IN (SELECT thread_id, ms, seq"
-                f" FROM events WHERE expires_at IS NOT NULL AND expires_at < {SQL_NOW} LIMIT ?)",
+                f" FROM events WHERE expires_at IS NOT NULL AND expires_at <= {SQL_NOW} LIMIT ?)",
                 (limit,),
             ).rowcount
             return run_ids + [""] * deleted

@@ -186,7 +186,7 @@ class SqliteRunStore:
         return await self._db.transaction(release)
 
     async def requeue_expired(self) -> list[RunRecord]:
-        return await self._requeue(f"AND lease_expires_at < {SQL_NOW}")
+        return await self._requeue(f"AND lease_expires_at <= {SQL_NOW}")
 
     async def requeue_all_running(self) -> list[RunRecord]:
         return await self._requeue("")

@@ -1,0 +1,177 @@
+"""The EventLog: ids the log allocates, tails with no gap and no duplicate, expiry."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import random
+
+from tether.ids import EventId, uuid7
+from tether.ports import Backend, EventLog
+from tether.records import SCOPE_CONTROL, SCOPE_THREAD, NewEvent, StreamEvent
+
+
+def _events(count: int, start: int = 0, size: int = 16) -> list[NewEvent]:
+    return [
+        NewEvent("custom", b'{"i":%d,"pad":"%s"}' % (i, b"x" * size), "custom")
+        for i in range(start, start + count)
+    ]
+
+
+def _end() -> list[NewEvent]:
+    return [
+        NewEvent("end", b'{"status":"success"}', "end", scope=SCOPE_CONTROL),
+        NewEvent("metadata", b'{"status":"run_done"}', "lifecycle", scope=SCOPE_THREAD),
+    ]
+
+
+async def _collect(
+    log: EventLog, run_id: str, after: EventId | None, idle: float = 5.0
+) -> list[StreamEvent]:
+    seen = []
+    tail = log.tail_run(run_id, after, idle=idle)
+    async with contextlib.aclosing(tail):
+        async for event in tail:
+            assert event is not None, "the tail went idle before the run's end"
+            seen.append(event)
+    return seen
+
+
+async def test_ids_strictly_increase_across_runs_and_thread_events(backend: Backend) -> None:
+    thread_id, run_a, run_b = uuid7(), uuid7(), uuid7()
+    log = backend.events
+    written = await asyncio.gather(
+        *(log.append(thread_id, run_a, _events(3, i * 3)) for i in range(10)),
+        *(log.append(thread_id, run_b, _events(2, i * 2)) for i in range(10)),
+        *(log.append_thread(thread_id, _events(1, i), retain_seconds=60) for i in range(10)),
+    )
+    ids = sorted(e.id for batch in written for e in batch)
+    assert len(ids) == len(set(ids)) == 10 * 3 + 10 * 2 + 10
+    for batch in written:
+        assert [e.id for e in batch] == sorted(e.id for e in batch)
+
+    feed = []
+    tail = log.tail_thread(thread_id, None, idle=0.05)
+    async with contextlib.aclosing(tail):
+        async for event in tail:
+            if event is None:
+                break
+            feed.append(event.id)
+    assert feed == ids  # the feed shows every event once, in id order
+
+
+async def test_tail_from_any_cursor_has_no_gap_or_duplicate_while_the_writer_races(
+    backend: Backend,
+) -> None:
+    thread_id, run_id = uuid7(), uuid7()
+    log = backend.events
+    rng = random.Random(7)
+    written: list[StreamEvent] = []
+    first_batch = asyncio.Event()
+
+    async def writer() -> None:
+        sent = 0
+        for _ in range(60):
+            size = rng.randint(1, 40)
+            written.extend(await log.append(thread_id, run_id, _events(size, sent)))
+            sent += size
+            first_batch.set()
+            if rng.random() < 0.3:
+                await asyncio.sleep(0)
+        written.extend(await log.end_run(thread_id, run_id, _end(), retain_seconds=60))
+
+    async def reader(delay_batches: int) -> tuple[EventId | None, list[StreamEvent]]:
+        await first_batch.wait()
+        for _ in range(delay_batches):
+            await asyncio.sleep(0)
+        cursor = written[rng.randrange(len(written))].id if rng.random() < 0.7 else None
+        return cursor, await _collect(log, run_id, cursor)
+
+    results = await asyncio.gather(writer(), *(reader(i) for i in range(12)))
+    run_events = [e for e in written if e.scope != SCOPE_THREAD]
+    for cursor, seen in results[1:]:  # type: ignore[misc]
+        expected = [e.id for e in run_events if cursor is None or e.id > cursor]
+        assert [e.id for e in seen] == expected
+        assert seen[-1].scope == SCOPE_CONTROL
+
+
+async def test_a_long_replay_is_paged_and_never_holds_the_loop(backend: Backend) -> None:
+    thread_id, run_id = uuid7(), uuid7()
+    log = backend.events
+    for start in range(0, 6000, 1000):
+        await log.append(thread_id, run_id, _events(1000, start, size=200))
+    await log.end_run(thread_id, run_id, _end(), retain_seconds=60)
+
+    ticks = 0
+    replaying = True
+
+    async def ticker() -> None:
+        nonlocal ticks
+        while replaying:
+            ticks += 1
+            await asyncio.sleep(0)
+
+    task = asyncio.create_task(ticker())
+    seen = await _collect(log, run_id, None)
+    replaying = False
+    await task
+    assert len(seen) == 6001
+    assert [e.data for e in seen[:3]] == [e.data for e in _events(3, size=200)]
+    assert ticks >= 5, "the replay did not let other coroutines run"
+
+
+async def test_an_idle_tail_says_so(backend: Backend) -> None:
+    thread_id, run_id = uuid7(), uuid7()
+    await backend.events.append(thread_id, run_id, _events(2))
+    tail = backend.events.tail_run(run_id, None, idle=0.05)
+    async with contextlib.aclosing(tail):
+        got = [await anext(tail), await anext(tail), await anext(tail)]
+    assert [e is None for e in got] == [False, False, True]
+
+
+async def test_bounds_follow_the_log_to_its_end_and_expiry(backend: Backend) -> None:
+    thread_id, run_id = uuid7(), uuid7()
+    log = backend.events
+    empty = await log.bounds(run_id)
+    assert (empty.first, empty.last, empty.ended, empty.expired) == (None, None, False, False)
+
+    first = await log.append(thread_id, run_id, _events(3))
+    live = await log.bounds(run_id)
+    assert (live.first, live.last, live.ended) == (first[0].id, first[-1].id, False)
+
+    end = await log.end_run(thread_id, run_id, _end(), retain_seconds=0)
+    ended = await log.bounds(run_id)
+    assert ended.ended and ended.last == end[0].id  # the end marker, not the thread event
+    assert await log.last_thread_id(thread_id) == end[-1].id
+
+    assert await log.purge_expired() >= 1
+    gone = await log.bounds(run_id)
+    assert gone.expired and gone.last is None
+    tail = log.tail_run(run_id, None, idle=0.05)
+    async with contextlib.aclosing(tail):
+        assert await anext(tail) is None  # nothing left to replay
+
+
+async def test_expired_thread_events_are_purged(backend: Backend) -> None:
+    thread_id = uuid7()
+    await backend.events.append_thread(thread_id, _events(2), retain_seconds=0)
+    kept = await backend.events.append_thread(thread_id, _events(1), retain_seconds=3600)
+    await backend.events.purge_expired()
+    assert await backend.events.last_thread_id(thread_id) == kept[-1].id
+    feed = []
+    tail = backend.events.tail_thread(thread_id, None, idle=0.05)
+    async with contextlib.aclosing(tail):
+        async for event in tail:
+            if event is None:
+                break
+            feed.append(event.id)
+    assert feed == [kept[-1].id]
+
+
+async def test_deleting_a_thread_deletes_its_logs(backend: Backend) -> None:
+    thread_id, run_id = uuid7(), uuid7()
+    await backend.events.append(thread_id, run_id, _events(5))
+    await backend.events.end_run(thread_id, run_id, _end(), retain_seconds=60)
+    await backend.events.delete_thread(thread_id)
+    assert (await backend.events.bounds(run_id)).last is None
+    assert await backend.events.last_thread_id(thread_id) is None

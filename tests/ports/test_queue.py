@@ -1,0 +1,187 @@
+"""ThreadStore transactions and the RunStore queue: admission, claims, leases, fencing."""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+
+from tether.ports import Backend
+from tether.records import RunRecord
+from tether.services import lifecycle
+
+from .support import run, thread
+
+
+async def _admit(backend: Backend, new: RunRecord) -> lifecycle.Admitted:
+    async with backend.threads.transaction(new.thread_id) as tx:
+        return await lifecycle.admit(tx, new, strict_resume=False, create_thread=None)
+
+
+async def _finish(backend: Backend, claimed: RunRecord, status: str = "success") -> bool:
+    end = lifecycle.RunEnd(status=status, result={}, thread_status="idle", thread_state={})
+    async with backend.threads.transaction(claimed.thread_id) as tx:
+        return await lifecycle.finish(tx, claimed, end)
+
+
+async def test_concurrent_admissions_with_reject_accept_exactly_one(backend: Backend) -> None:
+    t = thread()
+    await backend.threads.create_thread(t, if_exists="raise")
+    results = await asyncio.gather(
+        *(_admit(backend, run(t.thread_id, strategy="reject")) for _ in range(20))
+    )
+    assert sum(r.run is not None for r in results) == 1
+    assert sum(r.rejected for r in results) == 19
+    inflight = await backend.runs.find_inflight(thread_id=t.thread_id, run_ids=None, status=None)
+    assert len(inflight) == 1
+    stored = await backend.threads.get_thread(t.thread_id)
+    assert stored is not None and stored.status == "busy"
+
+
+async def test_admission_into_a_missing_thread_writes_nothing(backend: Backend) -> None:
+    missing = run(thread().thread_id)
+    admitted = await _admit(backend, missing)
+    assert not admitted.thread_found
+    assert await backend.runs.get_run(missing.run_id) is None
+
+
+async def test_a_transaction_that_raises_writes_nothing(backend: Backend) -> None:
+    t = thread()
+    await backend.threads.create_thread(t, if_exists="raise")
+    doomed = run(t.thread_id)
+    with pytest.raises(RuntimeError):
+        async with backend.threads.transaction(t.thread_id) as tx:
+            await tx.insert_run(doomed)
+            await tx.update_thread({"status": "busy"})
+            raise RuntimeError("changed my mind")
+    assert await backend.runs.get_run(doomed.run_id) is None
+    stored = await backend.threads.get_thread(t.thread_id)
+    assert stored is not None and stored.status == "idle"
+
+
+async def test_a_thread_runs_one_run_at_a_time_in_queue_order(backend: Backend) -> None:
+    t = thread()
+    await backend.threads.create_thread(t, if_exists="raise")
+    first, second = run(t.thread_id), run(t.thread_id)
+    await _admit(backend, first)
+    await _admit(backend, second)
+
+    claimed = await backend.runs.claim_run("w1", 30)
+    assert claimed is not None and claimed.run_id == first.run_id
+    assert claimed.status == "running" and claimed.attempt == 1
+    assert await backend.runs.claim_run("w2", 30) is None  # the thread is busy
+
+    assert await _finish(backend, claimed)
+    after = await backend.runs.claim_run("w2", 30)
+    assert after is not None and after.run_id == second.run_id
+    stats = await backend.runs.queue_stats()
+    assert (stats.pending, stats.running) == (0, 1)
+
+
+async def test_concurrent_claims_take_each_run_once(backend: Backend) -> None:
+    queued = []
+    for _ in range(30):
+        t = thread()
+        await backend.threads.create_thread(t, if_exists="raise")
+        queued.append(run(t.thread_id))
+        await _admit(backend, queued[-1])
+
+    async def claimer(name: str) -> list[str]:
+        taken = []
+        while (claimed := await backend.runs.claim_run(name, 30)) is not None:
+            taken.append(claimed.run_id)
+            await asyncio.sleep(0)
+        return taken
+
+    taken = await asyncio.gather(*(claimer(f"w{i}") for i in range(4)))
+    flat = [run_id for part in taken for run_id in part]
+    assert sorted(flat) == sorted(r.run_id for r in queued)
+
+
+async def test_a_delayed_run_waits_for_its_time(backend: Backend) -> None:
+    t = thread()
+    await backend.threads.create_thread(t, if_exists="raise")
+    await _admit(backend, run(t.thread_id, delay=30))
+    assert await backend.runs.claim_run("w1", 30) is None
+    wait = await backend.runs.seconds_until_available()
+    assert wait is not None and 25 < wait <= 30
+
+
+async def test_a_stale_attempt_is_refused_everywhere(backend: Backend) -> None:
+    t = thread()
+    await backend.threads.create_thread(t, if_exists="raise")
+    await _admit(backend, run(t.thread_id))
+    first = await backend.runs.claim_run("w1", 0)  # a lease that has already run out
+    assert first is not None
+    requeued = await backend.runs.requeue_expired()
+    assert [r.run_id for r in requeued] == [first.run_id]
+    second = await backend.runs.claim_run("w2", 30)
+    assert second is not None and second.run_id == first.run_id and second.attempt == 2
+
+    assert await backend.runs.renew_lease(first.run_id, first.attempt, 30) is None
+    assert not await backend.runs.release_run(first)
+    assert not await _finish(backend, first, "error")
+    current = await backend.runs.get_run(first.run_id)
+    assert current is not None and current.status == "running" and current.attempt == 2
+
+    renewed = await backend.runs.renew_lease(second.run_id, second.attempt, 30)
+    assert renewed is not None and renewed.attempt == 2
+    assert await _finish(backend, second)
+    done = await backend.runs.get_run(second.run_id)
+    assert done is not None and done.status == "success" and done.ended_at is not None
+
+
+async def test_a_released_run_is_claimed_again_as_the_next_attempt(backend: Backend) -> None:
+    t = thread()
+    await backend.threads.create_thread(t, if_exists="raise")
+    await _admit(backend, run(t.thread_id))
+    claimed = await backend.runs.claim_run("w1", 30)
+    assert claimed is not None
+    assert await backend.runs.release_run(claimed)
+    again = await backend.runs.claim_run("w2", 30)
+    assert again is not None and again.attempt == 2
+
+
+async def test_cancel_ends_pending_runs_and_flags_running_ones(backend: Backend) -> None:
+    t = thread()
+    await backend.threads.create_thread(t, if_exists="raise")
+    running, pending = run(t.thread_id), run(t.thread_id)
+    await _admit(backend, running)
+    await _admit(backend, pending)
+    assert await backend.runs.claim_run("w1", 30) is not None
+
+    async with backend.threads.transaction(t.thread_id) as tx:
+        cancelled = await lifecycle.cancel(tx, [running, pending], "interrupt", "user")
+    assert [r.run_id for r in cancelled.ended] == [pending.run_id]
+    assert [r.run_id for r in cancelled.flagged] == [running.run_id]
+    stored = await backend.runs.get_run(pending.run_id)
+    assert stored is not None and stored.status == "interrupted"
+    flagged = await backend.runs.renew_lease(running.run_id, 1, 30)
+    assert flagged is not None and flagged.cancel_action == "interrupt"
+    thread_now = await backend.threads.get_thread(t.thread_id)
+    assert thread_now is not None and thread_now.status == "busy"  # one run still running
+
+
+async def test_rollback_of_a_pending_run_deletes_it(backend: Backend) -> None:
+    t = thread()
+    await backend.threads.create_thread(t, if_exists="raise")
+    pending = run(t.thread_id)
+    await _admit(backend, pending)
+    async with backend.threads.transaction(t.thread_id) as tx:
+        cancelled = await lifecycle.cancel(tx, [pending], "rollback", "user")
+    assert [r.run_id for r in cancelled.ended] == [pending.run_id]
+    assert await backend.runs.get_run(pending.run_id) is None
+    thread_now = await backend.threads.get_thread(t.thread_id)
+    assert thread_now is not None and thread_now.status == "idle"
+
+
+async def test_deleting_a_thread_deletes_its_runs(backend: Backend) -> None:
+    t = thread()
+    await backend.threads.create_thread(t, if_exists="raise")
+    queued = run(t.thread_id)
+    await _admit(backend, queued)
+    async with backend.threads.transaction(t.thread_id) as tx:
+        assert await tx.delete_thread()
+    assert await backend.threads.get_thread(t.thread_id) is None
+    assert await backend.runs.get_run(queued.run_id) is None
+    assert await backend.runs.claim_run("w1", 30) is None
