@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import re
 import socket
 import subprocess
 import sys
+from urllib.parse import urljoin, urlsplit
 
 import httpx
+import pytest
 from conftest import EXAMPLES
 
 
@@ -22,6 +25,35 @@ def test_ok_info_metrics_openapi_docs(tether_url: str) -> None:
     spec = httpx.get(f"{tether_url}/openapi.json").json()
     assert "/threads/{thread_id}/runs/{run_id}/stream" in spec["paths"]
     assert httpx.get(f"{tether_url}/docs").status_code == 200
+
+
+#: The content types an asset of a docs page must be served with, by file extension.
+ASSET_TYPES = {
+    ".js": ("text/javascript", "application/javascript"),
+    ".css": ("text/css",),
+    ".png": ("image/png",),
+    ".json": ("application/json",),
+}
+
+
+@pytest.mark.parametrize("page", ["/docs", "/redoc"])
+def test_docs_pages_load_every_asset_from_the_server_itself(tether_url: str, page: str) -> None:
+    response = httpx.get(f"{tether_url}{page}")
+    assert response.status_code == 200
+    assert response.headers["content-type"].startswith("text/html")
+    html = response.text
+
+    absolute = re.findall(r"(?:https?:)?//[^\s\"'<>]+", html)
+    assert [url for url in absolute if urlsplit(url).netloc != urlsplit(tether_url).netloc] == []
+    assets = re.findall(r'(?:src|href|spec-url)="([^"]+)"', html)
+    assets += re.findall(r"url: '([^']+)'", html)  # Swagger UI's spec URL
+    assert {url.rsplit(".", 1)[-1] for url in assets} >= {"js", "json", "png"}
+    for url in assets:
+        asset = httpx.get(urljoin(f"{tether_url}{page}", url))
+        assert asset.status_code == 200, url
+        extension = "." + urlsplit(url).path.rsplit(".", 1)[-1]
+        assert asset.headers["content-type"].startswith(ASSET_TYPES[extension]), url
+        assert asset.content, url
 
 
 def test_cors_preflight_is_open(tether_url: str) -> None:
