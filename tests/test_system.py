@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 import re
+import signal
 import socket
 import subprocess
 import sys
+import time
+from pathlib import Path
 from urllib.parse import urljoin, urlsplit
 
 import httpx
 import pytest
-from conftest import EXAMPLES
+from conftest import EXAMPLES, free_port
 
 
 def test_ok_info_metrics_openapi_docs(tether_url: str) -> None:
@@ -134,3 +137,69 @@ def test_missing_config_is_a_clear_error(tmp_path) -> None:  # type: ignore[no-u
     )
     assert result.returncode != 0
     assert "Config file not found" in result.stderr
+
+
+def _wait_until(condition, what: str, within: float = 30.0) -> None:  # type: ignore[no-untyped-def]
+    deadline = time.monotonic() + within
+    while not condition():
+        assert time.monotonic() < deadline, f"timed out waiting for {what}"
+        time.sleep(0.05)
+
+
+def _answers(url: str) -> bool:
+    try:
+        return httpx.get(f"{url}/ok", timeout=1.0).status_code == 200
+    except httpx.HTTPError:
+        return False
+
+
+@pytest.mark.parametrize("command", ["serve", "dev"])
+def test_ctrl_c_stops_the_server_cleanly_with_a_run_in_flight(tmp_path: Path, command: str) -> None:
+    port = free_port()
+    url = f"http://127.0.0.1:{port}"
+    log_path = tmp_path / "out.log"
+    with log_path.open("wb") as log:
+        process = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "tether",
+                command,
+                "--config",
+                str(EXAMPLES),
+                "--port",
+                str(port),
+                "--data-dir",
+                str(tmp_path / "data"),
+            ],
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+    try:
+        _wait_until(lambda: process.poll() is not None or _answers(url), "the server")
+        assert process.poll() is None, log_path.read_text()
+        thread_id = httpx.post(f"{url}/threads", json={}).json()["thread_id"]
+        run = httpx.post(
+            f"{url}/threads/{thread_id}/runs",
+            json={"assistant_id": "ticker", "input": {"n_events": 1000, "delay": 0.05}},
+        ).json()
+        run_url = f"{url}/threads/{thread_id}/runs/{run['run_id']}"
+        _wait_until(lambda: httpx.get(run_url).json()["status"] == "running", "a running run")
+
+        process.send_signal(signal.SIGINT)
+        returncode = process.wait(timeout=30)
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait()
+
+    output = log_path.read_text()
+    assert returncode == 0, output
+    assert "Traceback" not in output and "KeyboardInterrupt" not in output, output
+    listening = [line for line in output.splitlines() if line.startswith("tether: listening on")]
+    if command == "serve":
+        assert listening == [f"tether: listening on {url}"], output
+        assert "API:" not in output
+    else:
+        assert listening == [], output
+        assert f"  API:    {url}" in output.splitlines(), output
