@@ -44,7 +44,7 @@ PACKAGES = [
     "langgraph-sdk==0.4.14",
     "langchain-core==1.8.3",
 ]
-GRAPH_NAMES = ["agent", "chat", "hitl", "nested", "trivial", "firehose", "ticker"]
+GRAPH_NAMES = ["agent", "chat", "hitl", "nested", "trivial", "firehose", "ticker", "context"]
 QUIET_ENV = {
     "LANGSMITH_TRACING": "false",
     "LANGCHAIN_TRACING_V2": "false",

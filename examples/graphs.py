@@ -8,11 +8,14 @@
 - trivial:  one node adding one to `counter` (for benchmarks).
 - firehose: a sync node emitting `n_events` custom events as fast as it can.
 - ticker:   emits `n_events` custom events `delay` seconds apart.
+- context:  has a dataclass `context_schema` (every field with a default, as the ReAct
+            template's) and returns the context it was given in `seen_context`.
 """
 
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import operator
 import time
 from typing import Annotated, Any, TypedDict
@@ -22,6 +25,7 @@ from langchain_core.messages import AIMessage, AnyMessage
 from langgraph.config import get_stream_writer
 from langgraph.graph import END, START, StateGraph
 from langgraph.graph.message import add_messages
+from langgraph.runtime import Runtime
 from langgraph.types import interrupt
 
 
@@ -179,3 +183,29 @@ _ticker.add_node(tick)
 _ticker.add_edge(START, "tick")
 _ticker.add_edge("tick", END)
 ticker = _ticker.compile()
+
+# -- context -------------------------------------------------------------------------------
+
+
+@dataclasses.dataclass
+class Context:
+    model: str = "fake/model"
+    system_prompt: str = "You are a helpful assistant."
+
+
+class ContextState(TypedDict, total=False):
+    #: What the node found in `runtime.context`: its type's name and its fields.
+    seen_context: dict[str, Any]
+
+
+def read_context(state: ContextState, runtime: Runtime[Context]) -> ContextState:
+    context = runtime.context
+    fields = dataclasses.asdict(context) if dataclasses.is_dataclass(context) else context
+    return {"seen_context": {"type": type(context).__name__, "fields": fields}}
+
+
+_context = StateGraph(ContextState, context_schema=Context)
+_context.add_node(read_context)
+_context.add_edge(START, "read_context")
+_context.add_edge("read_context", END)
+context = _context.compile()

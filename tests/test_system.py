@@ -2,12 +2,18 @@
 
 from __future__ import annotations
 
+import re
+import signal
 import socket
 import subprocess
 import sys
+import time
+from pathlib import Path
+from urllib.parse import urljoin, urlsplit
 
 import httpx
-from conftest import EXAMPLES
+import pytest
+from conftest import EXAMPLES, free_port
 
 
 def test_ok_info_metrics_openapi_docs(tether_url: str) -> None:
@@ -22,6 +28,35 @@ def test_ok_info_metrics_openapi_docs(tether_url: str) -> None:
     spec = httpx.get(f"{tether_url}/openapi.json").json()
     assert "/threads/{thread_id}/runs/{run_id}/stream" in spec["paths"]
     assert httpx.get(f"{tether_url}/docs").status_code == 200
+
+
+#: The content types an asset of a docs page must be served with, by file extension.
+ASSET_TYPES = {
+    ".js": ("text/javascript", "application/javascript"),
+    ".css": ("text/css",),
+    ".png": ("image/png",),
+    ".json": ("application/json",),
+}
+
+
+@pytest.mark.parametrize("page", ["/docs", "/redoc"])
+def test_docs_pages_load_every_asset_from_the_server_itself(tether_url: str, page: str) -> None:
+    response = httpx.get(f"{tether_url}{page}")
+    assert response.status_code == 200
+    assert response.headers["content-type"].startswith("text/html")
+    html = response.text
+
+    absolute = re.findall(r"(?:https?:)?//[^\s\"'<>]+", html)
+    assert [url for url in absolute if urlsplit(url).netloc != urlsplit(tether_url).netloc] == []
+    assets = re.findall(r'(?:src|href|spec-url)="([^"]+)"', html)
+    assets += re.findall(r"url: '([^']+)'", html)  # Swagger UI's spec URL
+    assert {url.rsplit(".", 1)[-1] for url in assets} >= {"js", "json", "png"}
+    for url in assets:
+        asset = httpx.get(urljoin(f"{tether_url}{page}", url))
+        assert asset.status_code == 200, url
+        extension = "." + urlsplit(url).path.rsplit(".", 1)[-1]
+        assert asset.headers["content-type"].startswith(ASSET_TYPES[extension]), url
+        assert asset.content, url
 
 
 def test_cors_preflight_is_open(tether_url: str) -> None:
@@ -102,3 +137,69 @@ def test_missing_config_is_a_clear_error(tmp_path) -> None:  # type: ignore[no-u
     )
     assert result.returncode != 0
     assert "Config file not found" in result.stderr
+
+
+def _wait_until(condition, what: str, within: float = 30.0) -> None:  # type: ignore[no-untyped-def]
+    deadline = time.monotonic() + within
+    while not condition():
+        assert time.monotonic() < deadline, f"timed out waiting for {what}"
+        time.sleep(0.05)
+
+
+def _answers(url: str) -> bool:
+    try:
+        return httpx.get(f"{url}/ok", timeout=1.0).status_code == 200
+    except httpx.HTTPError:
+        return False
+
+
+@pytest.mark.parametrize("command", ["serve", "dev"])
+def test_ctrl_c_stops_the_server_cleanly_with_a_run_in_flight(tmp_path: Path, command: str) -> None:
+    port = free_port()
+    url = f"http://127.0.0.1:{port}"
+    log_path = tmp_path / "out.log"
+    with log_path.open("wb") as log:
+        process = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "tether",
+                command,
+                "--config",
+                str(EXAMPLES),
+                "--port",
+                str(port),
+                "--data-dir",
+                str(tmp_path / "data"),
+            ],
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+    try:
+        _wait_until(lambda: process.poll() is not None or _answers(url), "the server")
+        assert process.poll() is None, log_path.read_text()
+        thread_id = httpx.post(f"{url}/threads", json={}).json()["thread_id"]
+        run = httpx.post(
+            f"{url}/threads/{thread_id}/runs",
+            json={"assistant_id": "ticker", "input": {"n_events": 1000, "delay": 0.05}},
+        ).json()
+        run_url = f"{url}/threads/{thread_id}/runs/{run['run_id']}"
+        _wait_until(lambda: httpx.get(run_url).json()["status"] == "running", "a running run")
+
+        process.send_signal(signal.SIGINT)
+        returncode = process.wait(timeout=30)
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait()
+
+    output = log_path.read_text()
+    assert returncode == 0, output
+    assert "Traceback" not in output and "KeyboardInterrupt" not in output, output
+    listening = [line for line in output.splitlines() if line.startswith("tether: listening on")]
+    if command == "serve":
+        assert listening == [f"tether: listening on {url}"], output
+        assert "API:" not in output
+    else:
+        assert listening == [], output
+        assert f"  API:    {url}" in output.splitlines(), output

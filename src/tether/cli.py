@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import errno
 import logging
 import socket
@@ -38,7 +39,7 @@ def build_parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", required=True)
     for name, text in (
         ("dev", "serve the API and run the graphs in one process (SQLite; nothing else to start)"),
-        ("serve", "serve the API and run the graphs (same as dev, without the banner)"),
+        ("serve", "serve the API and run the graphs (as dev, with one line instead of the banner)"),
     ):
         sub = commands.add_parser(name, help=text, description=text)
         _common(sub)
@@ -91,7 +92,8 @@ def _serve(settings: Settings, banner: bool) -> None:
         raise SystemExit(f"tether: {exc}") from None
     sock = _bind(settings.host, settings.port)
     port = sock.getsockname()[1]
-    url = f"http://{settings.host}:{port}"
+    host = f"[{settings.host}]" if ":" in settings.host else settings.host  # IPv6
+    url = f"http://{host}:{port}"
     if banner:
         print(
             f"Tether {__version__}\n"
@@ -116,6 +118,11 @@ def _serve(settings: Settings, banner: bool) -> None:
             if runtime is not None:
                 runtime.draining.set()
             super().handle_exit(sig, frame)
+
+        async def startup(self, sockets: list[socket.socket] | None = None) -> None:
+            await super().startup(sockets)
+            if self.started and not banner:  # `dev` has said where in its banner
+                print(f"tether: listening on {url}", flush=True)
 
     Server(config).run(sockets=[sock])
 
@@ -144,7 +151,10 @@ def main(argv: list[str] | None = None) -> None:
         asyncio.run(migrate())
         print("tether: database is up to date")
         return
-    _serve(settings, banner=args.command == "dev")
+    # Ctrl-C is how a developer stops the server: uvicorn shuts down gracefully, then raises the
+    # signal again for its caller. Stopping as asked is a success (exit 0, no traceback).
+    with contextlib.suppress(KeyboardInterrupt):
+        _serve(settings, banner=args.command == "dev")
 
 
 if __name__ == "__main__":

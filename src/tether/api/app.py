@@ -7,6 +7,7 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
+from fastapi_offline import FastAPIOffline
 from starlette.exceptions import HTTPException
 from starlette.middleware.cors import CORSMiddleware
 from starlette.responses import Response
@@ -17,6 +18,9 @@ from tether.api.responses import json_response
 from tether.errors import TetherError
 from tether.runtime import Runtime
 from tether.settings import Settings
+
+#: Where the scripts, styles and icon of `/docs` and `/redoc` are served.
+DOCS_ASSETS_URL = "/static/docs"
 
 
 def _validation_detail(exc: RequestValidationError) -> str:
@@ -44,7 +48,12 @@ def create_app(settings: Settings | None = None, *, workers: bool = True) -> Fas
         finally:
             await runtime.stop()
 
-    app = FastAPI(
+    # `/docs` (Swagger UI) and `/redoc` load their scripts, styles and icon from this server
+    # (fastapi-offline ships them), not from a CDN, so they work without internet; Swagger UI
+    # is told not to send the spec to its online validator either.
+    app = FastAPIOffline(
+        static_url=DOCS_ASSETS_URL,
+        swagger_ui_parameters={"validatorUrl": None},
         title="Tether",
         version=__version__,
         description="A self-hosted LangGraph Agent Server: durable runs you can join, resume and cancel.",

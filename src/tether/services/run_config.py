@@ -9,6 +9,7 @@ from langchain_core.runnables import RunnableConfig
 from langgraph.types import Command, Send
 
 from tether import __version__
+from tether.graphs import Graph
 from tether.records import RunRecord
 
 LANGGRAPH_VERSION = version("langgraph")
@@ -69,9 +70,33 @@ def run_config(run: RunRecord, assistant: dict[str, Any] | None) -> RunnableConf
     return cast(RunnableConfig, config)
 
 
-def run_context(run: RunRecord, assistant: dict[str, Any] | None) -> dict[str, Any] | None:
+def run_context(
+    run: RunRecord, assistant: dict[str, Any] | None, graph: Graph
+) -> dict[str, Any] | None:
+    """The `context` a run passes to `graph`: the assistant's, overlaid by the run's.
+
+    A graph with a `context_schema` always gets a dict, even an empty one, and langgraph builds
+    the schema from it (a dataclass or pydantic model with its defaults; a TypedDict stays a
+    dict). Keys the schema's JSON schema does not declare are dropped, so a context meant for
+    another graph does not fail the run. Both as the official server does. Only a graph without
+    a schema, given nothing, gets `None`.
+    """
     context = {**((assistant or {}).get("context") or {}), **(run.kwargs.get("context") or {})}
-    return context or None
+    if graph.context_schema is None:
+        return context or None
+    if context and (declared := _declared_context_keys(graph)):
+        context = {key: value for key, value in context.items() if key in declared}
+    return context
+
+
+def _declared_context_keys(graph: Graph) -> set[str]:
+    """The keys of the graph's context JSON schema; none when it has none or pydantic cannot
+    build one (a `typing.TypedDict` on Python < 3.12): the context is then kept whole."""
+    try:
+        schema = graph.get_context_jsonschema() or {}
+    except Exception:
+        return set()
+    return set(schema.get("properties") or ())
 
 
 def run_input(kwargs: dict[str, Any]) -> Any:

@@ -133,7 +133,7 @@ class RunExecutor:
             if run.attempt > 1:
                 graph_input, config = await self._resume_point(graph, run, config, graph_input)
             options: dict[str, Any] = {
-                "context": run_context(run, assistant),
+                "context": run_context(run, assistant, graph),
                 "stream_mode": translator.langgraph_modes(),
                 "subgraphs": subgraphs,
                 "interrupt_before": kwargs.get("interrupt_before"),
