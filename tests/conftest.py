@@ -3,17 +3,20 @@ SQLite folder) serving the bundled example graphs."""
 
 from __future__ import annotations
 
+import concurrent.futures
 import os
 import signal
 import socket
 import subprocess
 import sys
 import time
+import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import httpx
+import psycopg
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -120,3 +123,73 @@ def fresh_server(tmp_path: Path) -> Iterator[ServerProcess]:
     server = ServerProcess(tmp_path / "data")
     yield server
     server.stop()
+
+
+# -- PostgreSQL + Redis -------------------------------------------------------------------
+
+#: The machine's PostgreSQL and Redis (`.ci/run` starts them); tests make their own
+#: databases and key prefixes, so runs never collide.
+POSTGRES_ADMIN_URL = os.environ.get(
+    "TETHER_TEST_POSTGRES", "postgresql://postgres@127.0.0.1:5432/postgres"
+)
+REDIS_URL = os.environ.get("TETHER_TEST_REDIS", "redis://127.0.0.1:6379/0")
+
+
+def postgres_url(database: str) -> str:
+    base, _, _ = POSTGRES_ADMIN_URL.rpartition("/")
+    return f"{base}/{database}"
+
+
+def _admin(statement: str) -> None:
+    with psycopg.connect(POSTGRES_ADMIN_URL, autocommit=True) as conn:
+        conn.execute(statement)  # type: ignore[arg-type]
+
+
+@pytest.fixture(scope="session")
+def postgres_template() -> Iterator[str]:
+    """A database migrated once per test session, copied for each test that needs one."""
+    import asyncio
+
+    from tether.backends.postgres import migrate_all
+    from tether.backends.postgres.database import open_pool
+
+    name = f"tether_template_{uuid.uuid4().hex[:10]}"
+    _admin(f"CREATE DATABASE {name}")
+
+    async def build() -> None:
+        pool = await open_pool(postgres_url(name), min_size=1, max_size=2)
+        try:
+            await migrate_all(pool)
+        finally:
+            await pool.close()
+
+    # In a thread of its own: the first test to need it may already run an event loop.
+    with concurrent.futures.ThreadPoolExecutor(1) as executor:
+        executor.submit(asyncio.run, build()).result()
+    yield name
+    _admin(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+
+
+@dataclass
+class PostgresDatabase:
+    """A database of one test's own, and a Redis key prefix of its own."""
+
+    url: str
+    redis_prefix: str
+    redis_url: str = REDIS_URL
+
+    @property
+    def env(self) -> dict[str, str]:
+        return {
+            "TETHER_DATABASE_URL": self.url,
+            "TETHER_REDIS_URL": self.redis_url,
+            "TETHER_REDIS_PREFIX": self.redis_prefix,
+        }
+
+
+@pytest.fixture
+def postgres_database(postgres_template: str) -> Iterator[PostgresDatabase]:
+    name = f"tether_test_{uuid.uuid4().hex[:12]}"
+    _admin(f"CREATE DATABASE {name} TEMPLATE {postgres_template}")
+    yield PostgresDatabase(postgres_url(name), f"tether-test-{uuid.uuid4().hex[:8]}")
+    _admin(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")

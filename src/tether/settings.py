@@ -26,6 +26,14 @@ class Settings:
     port: int = 2024
     data_dir: Path = Path(".tether")
     database_url: str = ""  # default: sqlite in data_dir
+    #: Redis for notices between processes (with a `postgresql://` database).
+    redis_url: str = ""
+    #: Every Redis key and channel starts with this (several deployments, one Redis).
+    redis_prefix: str = "tether"
+    #: Apply database migrations at start (PostgreSQL; SQLite always migrates).
+    migrate: bool = False
+    #: Connections in this process's PostgreSQL pool at most.
+    database_pool_size: int = 20
     #: How many runs execute at once in this process.
     workers: int = 16
     #: Seconds between SSE heartbeat comments (and `/wait` padding newlines).
@@ -49,6 +57,10 @@ class Settings:
             port=int(_env("PORT", "2024")),
             data_dir=Path(_env("DATA_DIR", ".tether")),
             database_url=_env("DATABASE_URL", ""),
+            redis_url=_env("REDIS_URL", ""),
+            redis_prefix=_env("REDIS_PREFIX", "tether"),
+            migrate=_env("MIGRATE", "false").strip().lower() in ("1", "true", "yes", "on"),
+            database_pool_size=int(_env("DATABASE_POOL_SIZE", "20")),
             workers=int(_env("WORKERS", "16")),
             heartbeat_seconds=float(_env("HEARTBEAT_SECONDS", "5")),
             event_retention_seconds=float(_env("EVENT_RETENTION_SECONDS", str(7 * 24 * 3600))),

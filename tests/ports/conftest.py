@@ -16,10 +16,19 @@ from tether.settings import Settings
 OpenBackend = Callable[[], Awaitable[Backend]]
 
 
-@pytest.fixture(params=["sqlite"])
+@pytest.fixture(params=["sqlite", "postgres"])
 async def open_same(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[OpenBackend]:
     opened: list[Backend] = []
-    settings = Settings(data_dir=tmp_path / request.param)
+    if request.param == "postgres":
+        database = request.getfixturevalue("postgres_database")
+        settings = Settings(
+            database_url=database.url,
+            redis_url=database.redis_url,
+            redis_prefix=database.redis_prefix,
+            poll_seconds=0.5,
+        )
+    else:
+        settings = Settings(data_dir=tmp_path / request.param)
 
     async def open_one() -> Backend:
         backend = await open_backend(settings)

@@ -11,10 +11,23 @@ class UnsupportedBackend(ValueError):
 
 
 async def open_backend(settings: Settings) -> Backend:
+    """Open the storage `settings.database_url` names: `sqlite:///path` (or nothing: SQLite
+    files in the data folder), or `postgresql://...` with `settings.redis_url`."""
     url = settings.database_url
     if not url or url.startswith("sqlite:///"):
         from tether.backends.sqlite import open_sqlite_backend
 
         return await open_sqlite_backend(settings.sqlite_path)
     scheme = url.split(":", 1)[0]
-    raise UnsupportedBackend(f"Unsupported database URL scheme {scheme!r}: use sqlite:///path")
+    if scheme in ("postgresql", "postgres"):
+        if not settings.redis_url.startswith(("redis://", "rediss://", "unix://")):
+            raise UnsupportedBackend(
+                "A PostgreSQL database needs Redis for notices between processes:"
+                " set TETHER_REDIS_URL=redis://host:6379/0 (or --redis-url)"
+            )
+        from tether.backends.postgres import open_postgres_backend
+
+        return await open_postgres_backend(settings)
+    raise UnsupportedBackend(
+        f"Unsupported database URL scheme {scheme!r}: use sqlite:///path or postgresql://..."
+    )

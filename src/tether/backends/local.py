@@ -8,7 +8,8 @@ import contextlib
 from collections.abc import Callable, Iterator
 
 
-async def _wait(event: asyncio.Event, timeout: float) -> bool:
+async def wait_for(event: asyncio.Event, timeout: float) -> bool:
+    """True once `event` is set; False after `timeout` seconds."""
     with contextlib.suppress(TimeoutError):
         async with asyncio.timeout(timeout):
             await event.wait()
@@ -28,7 +29,7 @@ class LocalSignals:
         self._work.set()
 
     async def wait_for_work(self, timeout: float) -> None:
-        await _wait(self._work, timeout)
+        await wait_for(self._work, timeout)
         self._work.clear()
 
     async def notify_cancel(self, run_id: str) -> None:
@@ -42,7 +43,7 @@ class LocalSignals:
         self._crons.set()
 
     async def wait_for_crons(self, timeout: float) -> None:
-        await _wait(self._crons, timeout)
+        await wait_for(self._crons, timeout)
         self._crons.clear()
 
     async def close(self) -> None:
@@ -55,7 +56,7 @@ class _Subscription:
 
     async def wait(self, timeout: float) -> bool:
         """True once news arrived since subscribing; False after `timeout` seconds."""
-        return await _wait(self._event, timeout)
+        return await wait_for(self._event, timeout)
 
 
 class News:
@@ -70,6 +71,12 @@ class News:
     def notify(self, key: str) -> None:
         event = self._events.pop(key, None)
         if event is not None:
+            event.set()
+
+    def notify_all(self) -> None:
+        """Wake every waiter (news may have been lost)."""
+        events, self._events = self._events, {}
+        for event in events.values():
             event.set()
 
     @contextlib.contextmanager

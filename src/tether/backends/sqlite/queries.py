@@ -29,7 +29,13 @@ def json_filter(column: str, filters: dict[str, Any] | None) -> tuple[list[str],
         elif isinstance(value, bool):
             clauses.append(f"json_type({column}, ?) = ?")
             params.extend([path, "true" if value else "false"])
-        elif isinstance(value, int | float | str):
+        elif isinstance(value, int | float):
+            # json_extract reads `true` as 1: the type tells a number from a boolean.
+            clauses.append(
+                f"json_type({column}, ?) IN ('integer', 'real') AND json_extract({column}, ?) = ?"
+            )
+            params.extend([path, path, value])
+        elif isinstance(value, str):
             clauses.append(f"json_extract({column}, ?) = ?")
             params.extend([path, value])
         else:

@@ -1,0 +1,90 @@
+"""The scale-out backend: PostgreSQL for everything durable, Redis for notices.
+
+- Tether's tables (migrations in `migrations/`, applied by `tether migrate`)
+- langgraph-checkpoint-postgres's checkpointer and store, on the same pool
+- `RedisBus`: news of committed events, wake-ups, cancels, cron changes
+
+Any number of processes share one database: every rule that needs atomicity runs in
+one transaction (`ThreadTransaction` under a per-thread advisory lock; claims with
+`FOR UPDATE SKIP LOCKED`), and times come from the database's clock.
+"""
+
+from __future__ import annotations
+
+import contextlib
+
+from langgraph.checkpoint.postgres.aio import AsyncPostgresSaver
+from langgraph.store.postgres.aio import AsyncPostgresStore
+
+from tether.backends.postgres.assistants import PostgresAssistantStore
+from tether.backends.postgres.checkpoints import PostgresCheckpoints
+from tether.backends.postgres.crons import PostgresCronStore
+from tether.backends.postgres.database import (
+    Pool,
+    SchemaOutOfDate,
+    check_schema,
+    migrate,
+    open_pool,
+)
+from tether.backends.postgres.events import PostgresEventLog
+from tether.backends.postgres.runs import PostgresRunStore
+from tether.backends.postgres.threads import PostgresThreadStore
+from tether.backends.redis.bus import RedisBus
+from tether.backends.redis.keys import Keys
+from tether.ports import Backend
+from tether.settings import Settings
+
+
+async def migrate_all(pool: Pool) -> list[int]:
+    """Tether's migrations, then langgraph's checkpointer and store tables."""
+    applied = await migrate(pool)
+    await AsyncPostgresSaver(pool).setup()
+    await AsyncPostgresStore(pool).setup()
+    return applied
+
+
+async def _check_langgraph_tables(pool: Pool) -> None:
+    async with pool.connection() as conn:
+        cur = await conn.execute(
+            "SELECT to_regclass('checkpoints') IS NOT NULL AND to_regclass('store') IS NOT NULL"
+            " AS ok"
+        )
+        row = await cur.fetchone()
+    if not row or not row["ok"]:
+        raise SchemaOutOfDate(
+            "langgraph's checkpoint and store tables are missing: run `tether migrate`"
+            " (or start with --migrate)"
+        )
+
+
+async def open_postgres_backend(settings: Settings) -> Backend:
+    stack = contextlib.AsyncExitStack()
+    try:
+        pool = await open_pool(settings.database_url, max_size=settings.database_pool_size)
+        stack.push_async_callback(pool.close)
+        if settings.migrate:
+            await migrate_all(pool)
+        else:
+            await check_schema(pool)
+            await _check_langgraph_tables(pool)
+        bus = RedisBus(settings.redis_url, Keys(settings.redis_prefix))
+        await bus.start()
+        stack.push_async_callback(bus.close)
+        checkpointer = AsyncPostgresSaver(pool)
+        store = AsyncPostgresStore(pool)
+    except BaseException:
+        await stack.aclose()
+        raise
+    return Backend(
+        assistants=PostgresAssistantStore(pool),
+        threads=PostgresThreadStore(pool),
+        runs=PostgresRunStore(pool),
+        crons=PostgresCronStore(pool),
+        events=PostgresEventLog(pool, bus, settings.poll_seconds),
+        signals=bus,
+        checkpoints=PostgresCheckpoints(checkpointer, pool),
+        checkpointer=checkpointer,
+        store=store,
+        close=stack.aclose,
+        single_process=False,
+    )

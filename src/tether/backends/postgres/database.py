@@ -1,0 +1,115 @@
+"""The PostgreSQL connection pool and Tether's schema migrations.
+
+Migrations are the numbered `.sql` files of `tether.backends.postgres.migrations`,
+append-only, applied in order by `migrate()` under an advisory lock (so that several
+processes starting at once apply each exactly once) and recorded in `tether_migrations`.
+"""
+
+from __future__ import annotations
+
+from importlib import resources
+from typing import Any
+
+import orjson
+from psycopg import AsyncConnection, sql
+from psycopg.rows import DictRow, dict_row
+from psycopg.types.json import set_json_dumps, set_json_loads
+from psycopg_pool import AsyncConnectionPool
+
+#: A pool of connections returning rows as dicts.
+Pool = AsyncConnectionPool[AsyncConnection[DictRow]]
+
+#: The current unix time on the database's clock, as an SQL expression.
+SQL_NOW = "extract(epoch from clock_timestamp())::double precision"
+#: A lock id of Tether's own (`pg_advisory_xact_lock`) for migrations.
+_MIGRATION_LOCK = 0x7E7E_0001
+
+
+class SchemaOutOfDate(RuntimeError):
+    """The database's schema is older (or newer) than this version of Tether expects."""
+
+
+def _configure(conn: AsyncConnection[Any]) -> None:
+    # JSON columns are read and written with orjson (the stdlib json is several times slower).
+    set_json_loads(orjson.loads, conn)
+    set_json_dumps(lambda value: orjson.dumps(value).decode(), conn)
+
+
+async def _configure_async(conn: AsyncConnection[Any]) -> None:
+    _configure(conn)
+
+
+async def open_pool(url: str, *, min_size: int = 2, max_size: int = 20) -> Pool:
+    """A pool of autocommit connections returning dict rows (what langgraph's Postgres
+    checkpointer and store expect too); transactions are explicit `conn.transaction()`."""
+    pool: Pool = AsyncConnectionPool(
+        url,
+        connection_class=AsyncConnection[DictRow],
+        min_size=min_size,
+        max_size=max_size,
+        kwargs={"autocommit": True, "prepare_threshold": 0, "row_factory": dict_row},
+        configure=_configure_async,
+        open=False,
+        name="tether",
+    )
+    await pool.open(wait=True, timeout=30)
+    return pool
+
+
+def _scripts() -> list[tuple[int, str]]:
+    return sorted(
+        (int(entry.name.split("_", 1)[0]), entry.read_text())
+        for entry in resources.files("tether.backends.postgres.migrations").iterdir()
+        if entry.name.endswith(".sql")
+    )
+
+
+def latest_version() -> int:
+    return _scripts()[-1][0]
+
+
+async def schema_version(pool: Pool) -> int:
+    """The highest applied migration, 0 for a database Tether never touched."""
+    async with pool.connection() as conn:
+        cur = await conn.execute("SELECT to_regclass('tether_migrations') IS NOT NULL AS ok")
+        row = await cur.fetchone()
+        if not row or not row["ok"]:
+            return 0
+        cur = await conn.execute("SELECT COALESCE(MAX(version), 0) AS v FROM tether_migrations")
+        row = await cur.fetchone()
+        return int(row["v"]) if row else 0
+
+
+async def migrate(pool: Pool) -> list[int]:
+    """Apply the migrations this database lacks; return their numbers."""
+    applied: list[int] = []
+    async with pool.connection() as conn, conn.transaction():
+        await conn.execute("SELECT pg_advisory_xact_lock(%s)", (_MIGRATION_LOCK,))
+        await conn.execute(
+            "CREATE TABLE IF NOT EXISTS tether_migrations"
+            " (version INTEGER PRIMARY KEY, applied_at TIMESTAMPTZ NOT NULL DEFAULT now())"
+        )
+        cur = await conn.execute("SELECT version FROM tether_migrations")
+        done = {row["version"] for row in await cur.fetchall()}
+        for version, script in _scripts():
+            if version in done:
+                continue
+            await conn.execute(sql.SQL(script), prepare=False)
+            await conn.execute("INSERT INTO tether_migrations (version) VALUES (%s)", (version,))
+            applied.append(version)
+    return applied
+
+
+async def check_schema(pool: Pool) -> None:
+    """Refuse to start on a database whose schema is not the one this Tether expects."""
+    current, wanted = await schema_version(pool), latest_version()
+    if current < wanted:
+        raise SchemaOutOfDate(
+            f"the database schema is at version {current}, this Tether needs {wanted}:"
+            " run `tether migrate` (or start with --migrate)"
+        )
+    if current > wanted:
+        raise SchemaOutOfDate(
+            f"the database schema is at version {current}, newer than this Tether knows"
+            f" ({wanted}): upgrade Tether"
+        )

@@ -1,0 +1,236 @@
+"""Runs and the run queue in PostgreSQL: claims with `FOR UPDATE SKIP LOCKED`, leases on
+the database's clock, queue order by an identity column, fencing by attempt, and a
+partial unique index so a thread never has two running runs."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import psycopg
+from psycopg import AsyncConnection
+
+from tether.backends.postgres.database import SQL_NOW, Pool
+from tether.backends.postgres.queries import json_param
+from tether.ports import QueueStats
+from tether.records import RunRecord, now_iso
+
+_FINAL = ("success", "error", "timeout", "interrupted")
+_JSON_FIELDS = {"metadata", "kwargs", "result", "assistant"}
+_WRITABLE = {"status", "result", "cancel_action", "cancel_reason", "metadata", "kwargs"}
+
+
+def run_from_row(row: dict[str, Any]) -> RunRecord:
+    return RunRecord(
+        run_id=row["run_id"],
+        thread_id=row["thread_id"],
+        assistant_id=row["assistant_id"],
+        graph_id=row["graph_id"],
+        status=row["status"],
+        metadata=row["metadata"],
+        kwargs=row["kwargs"],
+        multitask_strategy=row["multitask_strategy"],
+        created_at=row["created_at"],
+        updated_at=row["updated_at"],
+        attempt=row["attempt"],
+        available_at=row["available_at"],
+        on_completion=row["on_completion"],
+        cancel_action=row["cancel_action"],
+        cancel_reason=row["cancel_reason"],
+        result=row["result"],
+        ended_at=row["ended_at"],
+        assistant=row["assistant"],
+    )
+
+
+async def select_inflight(conn: AsyncConnection[Any], thread_id: str) -> list[RunRecord]:
+    cur = await conn.execute(
+        "SELECT * FROM runs WHERE thread_id = %s AND status IN ('pending', 'running')"
+        " ORDER BY queue_seq",
+        (thread_id,),
+    )
+    return [run_from_row(r) for r in await cur.fetchall()]
+
+
+async def insert_run(conn: AsyncConnection[Any], run: RunRecord) -> None:
+    available = f"{SQL_NOW} + %s" if run.delay_seconds > 0 else "%s"
+    await conn.execute(
+        "INSERT INTO runs (run_id, thread_id, assistant_id, graph_id, status, metadata, kwargs,"
+        " multitask_strategy, created_at, updated_at, attempt, on_completion, assistant,"
+        f" available_at) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, {available})",
+        (
+            run.run_id,
+            run.thread_id,
+            run.assistant_id,
+            run.graph_id,
+            run.status,
+            json_param(run.metadata),
+            json_param(run.kwargs),
+            run.multitask_strategy,
+            run.created_at,
+            run.updated_at,
+            run.attempt,
+            run.on_completion,
+            json_param(run.assistant),
+            run.delay_seconds if run.delay_seconds > 0 else 0.0,
+        ),
+    )
+
+
+async def update_run(conn: AsyncConnection[Any], run_id: str, changes: dict[str, Any]) -> None:
+    unknown = set(changes) - _WRITABLE
+    if unknown:
+        raise ValueError(f"run fields that cannot be updated: {sorted(unknown)}")
+    columns = [f"{name} = %s" for name in changes]
+    params: list[Any] = [
+        (None if v is None else json_param(v)) if k in _JSON_FIELDS else v
+        for k, v in changes.items()
+    ]
+    columns.append("updated_at = %s")
+    params.append(now_iso())
+    if changes.get("status") in _FINAL:
+        columns.append(f"ended_at = {SQL_NOW}, lease_owner = NULL, lease_expires_at = NULL")
+    await conn.execute(
+        f"UPDATE runs SET {', '.join(columns)} WHERE run_id = %s",
+        (*params, run_id),
+    )
+
+
+async def delete_run(conn: AsyncConnection[Any], run_id: str) -> None:
+    await conn.execute("DELETE FROM runs WHERE run_id = %s", (run_id,))
+
+
+_CLAIM = f"""
+WITH candidate AS (
+    SELECT r.run_id FROM runs AS r
+    WHERE r.status = 'pending' AND r.available_at <= {SQL_NOW}
+      AND NOT EXISTS (
+          SELECT 1 FROM runs AS o WHERE o.thread_id = r.thread_id AND o.status = 'running')
+      AND NOT EXISTS (
+          SELECT 1 FROM runs AS p
+          WHERE p.thread_id = r.thread_id AND p.status = 'pending' AND p.queue_seq < r.queue_seq)
+    ORDER BY r.available_at, r.queue_seq
+    LIMIT 1
+    FOR UPDATE SKIP LOCKED
+)
+UPDATE runs SET status = 'running', attempt = attempt + 1, lease_owner = %s,
+    lease_expires_at = {SQL_NOW} + %s, updated_at = %s
+FROM candidate WHERE runs.run_id = candidate.run_id AND runs.status = 'pending'
+RETURNING runs.*
+"""
+
+
+class PostgresRunStore:
+    def __init__(self, pool: Pool) -> None:
+        self._pool = pool
+
+    async def get_run(self, run_id: str) -> RunRecord | None:
+        async with self._pool.connection() as conn:
+            cur = await conn.execute("SELECT * FROM runs WHERE run_id = %s", (run_id,))
+            row = await cur.fetchone()
+            return None if row is None else run_from_row(row)
+
+    async def list_runs(
+        self, thread_id: str, *, limit: int, offset: int, status: str | None
+    ) -> list[RunRecord]:
+        query = "SELECT * FROM runs WHERE thread_id = %s"
+        params: list[Any] = [thread_id]
+        if status:
+            query += " AND status = %s"
+            params.append(status)
+        query += " ORDER BY created_at DESC, run_id DESC LIMIT %s OFFSET %s"
+        async with self._pool.connection() as conn:
+            cur = await conn.execute(query, (*params, limit, offset))
+            return [run_from_row(r) for r in await cur.fetchall()]
+
+    async def find_inflight(
+        self, *, thread_id: str | None, run_ids: Sequence[str] | None, status: str | None
+    ) -> list[RunRecord]:
+        query = "SELECT * FROM runs WHERE status IN ('pending', 'running')"
+        params: list[Any] = []
+        if thread_id is not None:
+            query += " AND thread_id = %s"
+            params.append(thread_id)
+        if run_ids is not None:
+            query += " AND run_id = ANY(%s)"
+            params.append(list(run_ids))
+        if status is not None:
+            query += " AND status = %s"
+            params.append(status)
+        async with self._pool.connection() as conn:
+            cur = await conn.execute(query + " ORDER BY queue_seq", params)
+            return [run_from_row(r) for r in await cur.fetchall()]
+
+    async def claim_run(self, worker_id: str, lease_seconds: float) -> RunRecord | None:
+        for _ in range(3):
+            try:
+                async with self._pool.connection() as conn:
+                    cur = await conn.execute(
+                        _CLAIM,
+                        (worker_id, lease_seconds, now_iso()),
+                    )
+                    row = await cur.fetchone()
+                    return None if row is None else run_from_row(row)
+            except psycopg.errors.UniqueViolation:
+                # Another claim started this thread's run an instant before: look again.
+                continue
+        return None
+
+    async def renew_lease(
+        self, run_id: str, attempt: int, lease_seconds: float
+    ) -> RunRecord | None:
+        async with self._pool.connection() as conn:
+            cur = await conn.execute(
+                f"UPDATE runs SET lease_expires_at = {SQL_NOW} + %s"
+                " WHERE run_id = %s AND attempt = %s AND status = 'running' RETURNING *",
+                (lease_seconds, run_id, attempt),
+            )
+            row = await cur.fetchone()
+            return None if row is None else run_from_row(row)
+
+    async def release_run(self, run: RunRecord) -> bool:
+        async with self._pool.connection() as conn:
+            cur = await conn.execute(
+                "UPDATE runs SET status = 'pending', lease_owner = NULL, lease_expires_at = NULL,"
+                " updated_at = %s WHERE run_id = %s AND attempt = %s AND status = 'running'",
+                (now_iso(), run.run_id, run.attempt),
+            )
+            return cur.rowcount > 0
+
+    async def requeue_expired(self) -> list[RunRecord]:
+        return await self._requeue(f"AND lease_expires_at <= {SQL_NOW}")
+
+    async def requeue_all_running(self) -> list[RunRecord]:
+        return await self._requeue("")
+
+    async def _requeue(self, condition: str) -> list[RunRecord]:
+        async with self._pool.connection() as conn:
+            cur = await conn.execute(
+                "UPDATE runs SET status = 'pending', lease_owner = NULL, lease_expires_at = NULL,"
+                f" updated_at = %s WHERE status = 'running' {condition} RETURNING *",
+                (now_iso(),),
+            )
+            return [run_from_row(r) for r in await cur.fetchall()]
+
+    async def seconds_until_available(self) -> float | None:
+        async with self._pool.connection() as conn:
+            cur = await conn.execute(
+                f"SELECT MIN(available_at) - {SQL_NOW} AS wait FROM runs"
+                f" WHERE status = 'pending' AND available_at > {SQL_NOW}"
+            )
+            row = await cur.fetchone()
+            wait = None if row is None else row["wait"]
+            return None if wait is None else max(0.0, float(wait))
+
+    async def queue_stats(self) -> QueueStats:
+        async with self._pool.connection() as conn:
+            cur = await conn.execute(
+                "SELECT COUNT(*) FILTER (WHERE status = 'pending') AS pending,"
+                " COUNT(*) FILTER (WHERE status = 'running') AS running"
+                " FROM runs WHERE status IN ('pending', 'running')"
+            )
+            row = await cur.fetchone()
+            return QueueStats(
+                pending=int(row["pending"]) if row else 0,
+                running=int(row["running"]) if row else 0,
+            )

@@ -1,0 +1,222 @@
+"""Threads in PostgreSQL, and the thread transaction: an advisory lock per thread
+serialises every unit of work on one thread across processes (even while the thread
+row does not exist yet), and run rows are locked as they are read."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Sequence
+from contextlib import asynccontextmanager
+from typing import Any
+
+from psycopg import AsyncConnection
+
+from tether.backends.postgres.database import Pool
+from tether.backends.postgres.queries import json_filter, json_param, where
+from tether.backends.postgres.runs import (
+    delete_run,
+    insert_run,
+    run_from_row,
+    select_inflight,
+    update_run,
+)
+from tether.ports import ThreadTransaction
+from tether.records import RunRecord, ThreadRecord, now_iso
+
+_SORTABLE = {"thread_id", "status", "created_at", "updated_at", "state_updated_at"}
+_JSON_FIELDS = {"metadata", "config", "values", "interrupts", "error", "ttl"}
+_FIELDS = {"created_at", "updated_at", "state_updated_at", "status", *_JSON_FIELDS}
+
+
+def thread_from_row(row: dict[str, Any]) -> ThreadRecord:
+    return ThreadRecord(
+        thread_id=row["thread_id"],
+        created_at=row["created_at"],
+        updated_at=row["updated_at"],
+        state_updated_at=row["state_updated_at"],
+        metadata=row["metadata"],
+        status=row["status"],
+        config=row["config"],
+        values=row["values"],
+        interrupts=row["interrupts"],
+        error=row["error"],
+        ttl=row["ttl"],
+    )
+
+
+async def insert_thread(conn: AsyncConnection[Any], thread: ThreadRecord) -> None:
+    await conn.execute(
+        "INSERT INTO threads (thread_id, created_at, updated_at, state_updated_at, metadata,"
+        ' status, config, "values", interrupts, error, ttl)'
+        " VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)",
+        (
+            thread.thread_id,
+            thread.created_at,
+            thread.updated_at,
+            thread.state_updated_at,
+            json_param(thread.metadata),
+            thread.status,
+            json_param(thread.config),
+            None if thread.values is None else json_param(thread.values),
+            json_param(thread.interrupts),
+            None if thread.error is None else json_param(thread.error),
+            None if thread.ttl is None else json_param(thread.ttl),
+        ),
+    )
+
+
+async def select_thread(
+    conn: AsyncConnection[Any], thread_id: str, *, lock: bool = False
+) -> ThreadRecord | None:
+    cur = await conn.execute(
+        "SELECT * FROM threads WHERE thread_id = %s" + (" FOR UPDATE" if lock else ""),
+        (thread_id,),
+    )
+    row = await cur.fetchone()
+    return None if row is None else thread_from_row(row)
+
+
+class PostgresThreadTransaction:
+    def __init__(self, conn: AsyncConnection[Any], thread_id: str) -> None:
+        self._conn = conn
+        self.thread_id = thread_id
+
+    async def get_thread(self) -> ThreadRecord | None:
+        return await select_thread(self._conn, self.thread_id)
+
+    async def insert_thread(self, thread: ThreadRecord) -> None:
+        await insert_thread(self._conn, thread)
+
+    async def update_thread(self, changes: dict[str, Any]) -> None:
+        if not changes:
+            return
+        unknown = set(changes) - _FIELDS
+        if unknown:
+            raise ValueError(f"thread fields that cannot be updated: {sorted(unknown)}")
+        changes = {"updated_at": now_iso(), **changes}
+        columns = ", ".join(f'"{name}" = %s' for name in changes)
+        params = [
+            (None if value is None else json_param(value)) if name in _JSON_FIELDS else value
+            for name, value in changes.items()
+        ]
+        await self._conn.execute(
+            f"UPDATE threads SET {columns} WHERE thread_id = %s", (*params, self.thread_id)
+        )
+
+    async def delete_thread(self) -> bool:
+        conn, thread_id = self._conn, self.thread_id
+        await conn.execute("DELETE FROM runs WHERE thread_id = %s", (thread_id,))
+        await conn.execute("DELETE FROM crons WHERE thread_id = %s", (thread_id,))
+        cur = await conn.execute("DELETE FROM threads WHERE thread_id = %s", (thread_id,))
+        return cur.rowcount > 0
+
+    async def inflight_runs(self) -> list[RunRecord]:
+        return await select_inflight(self._conn, self.thread_id)
+
+    async def get_run(self, run_id: str) -> RunRecord | None:
+        # Locked: a claim of this run finishes before, or waits until we commit.
+        cur = await self._conn.execute(
+            "SELECT * FROM runs WHERE run_id = %s AND thread_id = %s FOR UPDATE",
+            (run_id, self.thread_id),
+        )
+        row = await cur.fetchone()
+        return None if row is None else run_from_row(row)
+
+    async def insert_run(self, run: RunRecord) -> None:
+        await insert_run(self._conn, run)
+
+    async def update_run(self, run_id: str, changes: dict[str, Any]) -> None:
+        await update_run(self._conn, run_id, changes)
+
+    async def delete_run(self, run_id: str) -> None:
+        await delete_run(self._conn, run_id)
+
+
+class PostgresThreadStore:
+    def __init__(self, pool: Pool) -> None:
+        self._pool = pool
+
+    @asynccontextmanager
+    async def transaction(self, thread_id: str) -> AsyncIterator[ThreadTransaction]:
+        async with self._pool.connection() as conn, conn.transaction():
+            await conn.execute(
+                "SELECT pg_advisory_xact_lock(hashtextextended(%s, 7))", (thread_id,)
+            )
+            yield PostgresThreadTransaction(conn, thread_id)
+
+    async def create_thread(self, thread: ThreadRecord, *, if_exists: str) -> ThreadRecord | None:
+        async with self.transaction(thread.thread_id) as tx:
+            found = await tx.get_thread()
+            if found is not None:
+                return found if if_exists == "do_nothing" else None
+            await tx.insert_thread(thread)
+            return thread
+
+    async def get_thread(self, thread_id: str) -> ThreadRecord | None:
+        async with self._pool.connection() as conn:
+            return await select_thread(conn, thread_id)
+
+    def _filters(
+        self,
+        ids: Sequence[str] | None,
+        metadata: dict[str, Any] | None,
+        values: dict[str, Any] | None,
+        status: str | None,
+    ) -> tuple[list[str], list[Any]]:
+        clauses, params = json_filter("metadata", metadata)
+        value_clauses, value_params = json_filter('"values"', values)
+        clauses += value_clauses
+        params += value_params
+        if ids:
+            clauses.append("thread_id = ANY(%s)")
+            params.append(list(ids))
+        if status:
+            clauses.append("status = %s")
+            params.append(status)
+        return clauses, params
+
+    async def search_threads(
+        self,
+        *,
+        ids: Sequence[str] | None,
+        metadata: dict[str, Any] | None,
+        values: dict[str, Any] | None,
+        status: str | None,
+        limit: int,
+        offset: int,
+        sort_by: str,
+        sort_order: str,
+    ) -> list[ThreadRecord]:
+        clauses, params = self._filters(ids, metadata, values, status)
+        column = sort_by if sort_by in _SORTABLE else "created_at"
+        order = "ASC" if sort_order.lower() == "asc" else "DESC"
+        query = (
+            f"SELECT * FROM threads{where(clauses)}"
+            f" ORDER BY {column} {order}, thread_id {order} LIMIT %s OFFSET %s"
+        )
+        async with self._pool.connection() as conn:
+            cur = await conn.execute(query, (*params, limit, offset))
+            return [thread_from_row(r) for r in await cur.fetchall()]
+
+    async def count_threads(
+        self, *, metadata: dict[str, Any] | None, values: dict[str, Any] | None, status: str | None
+    ) -> int:
+        clauses, params = self._filters(None, metadata, values, status)
+        async with self._pool.connection() as conn:
+            cur = await conn.execute(
+                f"SELECT COUNT(*) AS n FROM threads{where(clauses)}",
+                params,
+            )
+            row = await cur.fetchone()
+            return int(row["n"]) if row else 0
+
+    async def expired_threads(self, limit: int = 100) -> list[ThreadRecord]:
+        async with self._pool.connection() as conn:
+            cur = await conn.execute(
+                "SELECT * FROM threads WHERE ttl IS NOT NULL AND status <> 'busy'"
+                " AND (ttl::jsonb ->> 'ttl') IS NOT NULL"
+                " AND extract(epoch from (clock_timestamp() - updated_at::timestamptz)) / 60.0"
+                "     > (ttl::jsonb ->> 'ttl')::double precision"
+                " LIMIT %s",
+                (limit,),
+            )
+            return [thread_from_row(r) for r in await cur.fetchall()]

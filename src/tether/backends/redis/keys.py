@@ -1,0 +1,33 @@
+"""Every Redis key and channel name Tether uses, under one prefix (`TETHER_REDIS_PREFIX`)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Keys:
+    prefix: str = "tether"
+
+    @property
+    def news(self) -> str:
+        """Channel: "the log under <key> has new events" (the key is the message)."""
+        return f"{self.prefix}:news"
+
+    @property
+    def work(self) -> str:
+        """Channel: a run may have become claimable."""
+        return f"{self.prefix}:work"
+
+    @property
+    def cancel(self) -> str:
+        """Channel: the run whose id is the message was flagged for cancellation."""
+        return f"{self.prefix}:cancel"
+
+    @property
+    def crons(self) -> str:
+        """Channel: the cron schedule changed."""
+        return f"{self.prefix}:crons"
+
+    def channels(self) -> tuple[str, ...]:
+        return (self.news, self.work, self.cancel, self.crons)
