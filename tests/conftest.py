@@ -4,7 +4,9 @@ SQLite folder) serving the bundled example graphs."""
 from __future__ import annotations
 
 import concurrent.futures
+import contextlib
 import os
+import sqlite3
 import signal
 import socket
 import subprocess
@@ -95,6 +97,19 @@ class ServerProcess:
                 self.process.wait()
         self.process = None
 
+    def stored_run_status(self, run_id: str) -> str | None:
+        """The run's status as its storage holds it (read directly, not via the API)."""
+        url = self.env.get("TETHER_DATABASE_URL")
+        if url:
+            with psycopg.connect(url) as conn:
+                row = conn.execute(
+                    "SELECT status FROM runs WHERE run_id = %s", (run_id,)
+                ).fetchone()
+        else:
+            with contextlib.closing(sqlite3.connect(self.data_dir / "tether.sqlite")) as db:
+                row = db.execute("SELECT status FROM runs WHERE run_id = ?", (run_id,)).fetchone()
+        return None if row is None else str(row[0])
+
     def kill(self) -> None:
         """SIGKILL: no shutdown code runs, as in a crash."""
         assert self.process is not None
@@ -103,12 +118,31 @@ class ServerProcess:
         self.process = None
 
 
+#: The storage backends every server test runs against.
+BACKENDS = ["sqlite", "postgres"]
+
+
+@pytest.fixture(scope="session", params=BACKENDS)
+def backend_name(request: pytest.FixtureRequest) -> str:
+    """Which backend the server fixtures use (each server test runs once per backend)."""
+    return str(request.param)
+
+
 @pytest.fixture(scope="session")
-def tether_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProcess]:
+def tether_server(
+    tmp_path_factory: pytest.TempPathFactory, backend_name: str, request: pytest.FixtureRequest
+) -> Iterator[ServerProcess]:
     server = ServerProcess(tmp_path_factory.mktemp("tether-data"))
+    database = None
+    if backend_name == "postgres":
+        template = request.getfixturevalue("postgres_template")
+        database = _new_database(template)
+        server.env.update(database.env)
     server.start()
     yield server
     server.stop()
+    if database is not None:
+        _admin(f"DROP DATABASE IF EXISTS {database.name} WITH (FORCE)")
 
 
 @pytest.fixture(scope="session")
@@ -118,9 +152,14 @@ def tether_url(tether_server: ServerProcess) -> str:
 
 
 @pytest.fixture
-def fresh_server(tmp_path: Path) -> Iterator[ServerProcess]:
-    """A server of this test's own (for crash, restart and settings tests)."""
+def fresh_server(
+    tmp_path: Path, backend_name: str, request: pytest.FixtureRequest
+) -> Iterator[ServerProcess]:
+    """A server of this test's own (for crash, restart and settings tests), on a
+    database of its own."""
     server = ServerProcess(tmp_path / "data")
+    if backend_name == "postgres":
+        server.env.update(request.getfixturevalue("postgres_database").env)
     yield server
     server.stop()
 
@@ -174,6 +213,7 @@ def postgres_template() -> Iterator[str]:
 class PostgresDatabase:
     """A database of one test's own, and a Redis key prefix of its own."""
 
+    name: str
     url: str
     redis_prefix: str
     redis_url: str = REDIS_URL
@@ -187,9 +227,14 @@ class PostgresDatabase:
         }
 
 
+def _new_database(template: str) -> PostgresDatabase:
+    name = f"tether_test_{uuid.uuid4().hex[:12]}"
+    _admin(f"CREATE DATABASE {name} TEMPLATE {template}")
+    return PostgresDatabase(name, postgres_url(name), f"tether-test-{uuid.uuid4().hex[:8]}")
+
+
 @pytest.fixture
 def postgres_database(postgres_template: str) -> Iterator[PostgresDatabase]:
-    name = f"tether_test_{uuid.uuid4().hex[:12]}"
-    _admin(f"CREATE DATABASE {name} TEMPLATE {postgres_template}")
-    yield PostgresDatabase(postgres_url(name), f"tether-test-{uuid.uuid4().hex[:8]}")
-    _admin(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+    database = _new_database(postgres_template)
+    yield database
+    _admin(f"DROP DATABASE IF EXISTS {database.name} WITH (FORCE)")

@@ -1,4 +1,4 @@
-"""The `tether` command: `tether dev`, `tether serve`, `tether migrate`."""
+"""The `tether` command: `tether dev`, `tether serve`, `tether worker`, `tether migrate`."""
 
 from __future__ import annotations
 
@@ -7,7 +7,9 @@ import asyncio
 import contextlib
 import errno
 import logging
+import signal
 import socket
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -26,7 +28,31 @@ def _common(parser: argparse.ArgumentParser) -> None:
         type=Path,
         help="where the SQLite files live (env TETHER_DATA_DIR; default ./.tether)",
     )
-    parser.add_argument("--database-url", help="sqlite:///path (env TETHER_DATABASE_URL)")
+    parser.add_argument(
+        "--database-url",
+        help="sqlite:///path, or postgresql://user@host/db to share storage between processes"
+        " (env TETHER_DATABASE_URL; default: SQLite in the data folder)",
+    )
+    parser.add_argument(
+        "--redis-url",
+        help="redis://host:6379/0, needed with PostgreSQL (env TETHER_REDIS_URL)",
+    )
+    parser.add_argument(
+        "--redis-prefix",
+        help="prefix of every Redis key and channel (env TETHER_REDIS_PREFIX; default tether)",
+    )
+
+
+def _runs(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--migrate",
+        action="store_true",
+        default=None,
+        help="apply PostgreSQL migrations at start (env TETHER_MIGRATE; SQLite always migrates)",
+    )
+    parser.add_argument(
+        "--log-level", help="debug, info, warning, error (env TETHER_LOG_LEVEL; default info)"
+    )
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -50,11 +76,21 @@ def build_parser() -> argparse.ArgumentParser:
             "--port", type=int, help="port to listen on (env TETHER_PORT; default 2024)"
         )
         sub.add_argument(
-            "--workers", type=int, help="runs executed at once (env TETHER_WORKERS; default 16)"
+            "--workers",
+            type=int,
+            help="runs this process executes at once; 0 serves the API only"
+            " (env TETHER_WORKERS; default 16)",
         )
-        sub.add_argument(
-            "--log-level", help="debug, info, warning, error (env TETHER_LOG_LEVEL; default info)"
-        )
+        _runs(sub)
+    text = "run the graphs without serving HTTP (scale-out: PostgreSQL + Redis)"
+    worker = commands.add_parser("worker", help=text, description=text)
+    _common(worker)
+    worker.add_argument(
+        "--concurrency",
+        type=int,
+        help="runs this process executes at once (env TETHER_WORKERS; default 16)",
+    )
+    _runs(worker)
     migrate = commands.add_parser(
         "migrate", help="create or upgrade the database schema, then exit"
     )
@@ -104,7 +140,7 @@ def _serve(settings: Settings, banner: bool) -> None:
             flush=True,
         )
     config = uvicorn.Config(
-        create_app(settings),
+        create_app(settings, workers=settings.workers > 0),
         log_level=settings.log_level,
         lifespan="on",
         timeout_graceful_shutdown=5,
@@ -127,30 +163,70 @@ def _serve(settings: Settings, banner: bool) -> None:
     Server(config).run(sockets=[sock])
 
 
+async def _work(settings: Settings) -> None:
+    """`tether worker`: claim and execute runs until SIGTERM or SIGINT, then stop claiming,
+    give running runs `shutdown_grace_seconds` to finish and hand the rest back."""
+    from tether.runtime import Runtime
+
+    runtime = await Runtime.start(settings, workers=True)
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(sig, stop.set)
+    print(
+        f"tether: worker running up to {settings.workers} runs at once"
+        f" (graphs: {', '.join(runtime.registry.graph_ids)})",
+        flush=True,
+    )
+    try:
+        await stop.wait()
+    finally:
+        await runtime.stop()
+
+
+async def _open_and_close(settings: Settings) -> None:
+    """Open the storage once (migrating it when asked): a clear message now beats a
+    traceback from the server's startup."""
+    from tether.backends import open_backend
+
+    backend = await open_backend(settings)
+    await backend.close()
+
+
 def main(argv: list[str] | None = None) -> None:
     args = build_parser().parse_args(argv)
     settings = Settings.from_env(
         config=args.config,
         data_dir=args.data_dir,
         database_url=args.database_url,
+        redis_url=args.redis_url,
+        redis_prefix=args.redis_prefix,
+        migrate=True if args.command == "migrate" else getattr(args, "migrate", None),
         host=getattr(args, "host", None),
         port=getattr(args, "port", None),
-        workers=getattr(args, "workers", None),
+        workers=args.concurrency if args.command == "worker" else getattr(args, "workers", None),
         log_level=getattr(args, "log_level", None),
     )
+    if args.command == "dev":
+        settings = replace(settings, shutdown_grace_seconds=0.0)  # a restart resumes them
     logging.basicConfig(
         level=settings.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
-    if args.command == "migrate":
-        from tether.backends import open_backend
+    from tether.backends import StorageUnavailable
 
-        async def migrate() -> None:
-            backend = await open_backend(settings)
-            await backend.close()
-
-        asyncio.run(migrate())
-        print("tether: database is up to date")
-        return
+    try:
+        asyncio.run(_open_and_close(settings))
+        if args.command == "migrate":
+            print("tether: database is up to date")
+        elif args.command == "worker":
+            asyncio.run(_work(settings))
+        else:
+            # Ctrl-C is how a developer stops the server: uvicorn shuts down gracefully, then
+            # raises the signal again for its caller. Stopping as asked is a success (exit 0).
+            with contextlib.suppress(KeyboardInterrupt):
+                _serve(settings, banner=args.command == "dev")
+    except StorageUnavailable as exc:
+        raise SystemExit(f"tether: {exc}") from None
     # Ctrl-C is how a developer stops the server: uvicorn shuts down gracefully, then raises the
     # signal again for its caller. Stopping as asked is a success (exit 0, no traceback).
     with contextlib.suppress(KeyboardInterrupt):

@@ -46,6 +46,9 @@ class Settings:
     lease_seconds: float = 30.0
     #: The queue is polled at least this often, as a guarantee behind wake-up signals.
     poll_seconds: float = 1.0
+    #: On SIGTERM, running runs get this long to finish before they are handed back to the
+    #: queue (another worker resumes them from their last checkpoint).
+    shutdown_grace_seconds: float = 10.0
     webhook_retries: int = 3
     log_level: str = "info"
 
@@ -68,6 +71,7 @@ class Settings:
             lease_seconds=float(_env("LEASE_SECONDS", "30")),
             poll_seconds=float(_env("POLL_SECONDS", "1")),
             webhook_retries=int(_env("WEBHOOK_RETRIES", "3")),
+            shutdown_grace_seconds=float(_env("SHUTDOWN_GRACE_SECONDS", "10")),
             log_level=_env("LOG_LEVEL", "info"),
         )
         known = {f.name for f in fields(cls)}

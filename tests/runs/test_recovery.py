@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import sqlite3
 import time
 
 from langgraph_sdk import get_sync_client
@@ -88,9 +87,7 @@ def test_graceful_shutdown_gives_running_runs_back_and_restart_resumes_them(fres
     fresh_server.stop()  # SIGTERM
     assert time.monotonic() - started < 5  # open work does not hold the shutdown
     # A clean stop hands the run back to the queue at once (another process could take it).
-    with sqlite3.connect(fresh_server.data_dir / "tether.sqlite") as db:
-        status = db.execute("SELECT status FROM runs WHERE run_id = ?", (run["run_id"],)).fetchone()
-    assert status == ("pending",)
+    assert fresh_server.stored_run_status(run["run_id"]) == "pending"
 
     fresh_server.start()
     client = get_sync_client(url=fresh_server.url)

@@ -6,8 +6,20 @@ from tether.ports import Backend
 from tether.settings import Settings
 
 
-class UnsupportedBackend(ValueError):
-    pass
+class StorageUnavailable(RuntimeError):
+    """The storage cannot be opened as configured; the message says what to do."""
+
+
+class UnsupportedBackend(StorageUnavailable):
+    """The database URL names no backend Tether has, or lacks what it needs."""
+
+
+class SchemaOutOfDate(StorageUnavailable):
+    """The database's schema is older (or newer) than this version of Tether expects."""
+
+
+class DataFolderInUse(StorageUnavailable):
+    """Another process has the SQLite data folder open."""
 
 
 async def open_backend(settings: Settings) -> Backend:

@@ -25,6 +25,12 @@ def check_namespace(labels: Sequence[str], *, prefix: bool = False) -> tuple[str
     return tuple(labels)
 
 
+def check_key(key: str) -> str:
+    if "\x00" in key:
+        raise InvalidInput("Key must not contain NUL characters")
+    return key
+
+
 @contextlib.contextmanager
 def _bad_input_is_422() -> Iterator[None]:
     """langgraph's store raises ValueError for input it refuses (filter keys, operators...)."""
@@ -61,18 +67,22 @@ class StoreService:
         ttl: float | None,
     ) -> None:
         with _bad_input_is_422():
-            await self.store.aput(check_namespace(namespace), key, value, index=index, ttl=ttl)
+            await self.store.aput(
+                check_namespace(namespace), check_key(key), value, index=index, ttl=ttl
+            )
 
     async def get(
         self, namespace: Sequence[str], key: str, *, refresh_ttl: bool
     ) -> dict[str, Any] | None:
         with _bad_input_is_422():
-            item = await self.store.aget(check_namespace(namespace), key, refresh_ttl=refresh_ttl)
+            item = await self.store.aget(
+                check_namespace(namespace), check_key(key), refresh_ttl=refresh_ttl
+            )
         return None if item is None else item_to_api(item)
 
     async def delete(self, namespace: Sequence[str], key: str) -> None:
         with _bad_input_is_422():
-            await self.store.adelete(check_namespace(namespace), key)
+            await self.store.adelete(check_namespace(namespace), check_key(key))
 
     async def search(
         self,

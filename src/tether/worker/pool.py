@@ -47,9 +47,20 @@ class WorkerPool:
         ]
 
     async def stop(self) -> None:
+        """Stop claiming; give running runs `shutdown_grace_seconds` to finish (their
+        leases still renewed), then hand the rest back to the queue."""
         self._stopping = True
-        for task in self._tasks:
-            task.cancel()
+        claim, lease = self._tasks
+        claim.cancel()
+        running = [a.task for a in self.active.values()]
+        if running and self.settings.shutdown_grace_seconds > 0:
+            log.info(
+                "waiting up to %ss for %s running runs to finish",
+                self.settings.shutdown_grace_seconds,
+                len(running),
+            )
+            await asyncio.wait(running, timeout=self.settings.shutdown_grace_seconds)
+        lease.cancel()
         for active in list(self.active.values()):
             active.handle.stop(StopReason.SHUTDOWN)
         await asyncio.gather(
@@ -98,7 +109,7 @@ class WorkerPool:
 
     async def _lease_loop(self) -> None:
         interval = max(0.05, self.settings.lease_seconds / 3)
-        while not self._stopping:
+        while True:
             await asyncio.sleep(interval)
             with contextlib.suppress(Exception):
                 await self._renew_leases()

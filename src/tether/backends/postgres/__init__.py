@@ -16,16 +16,12 @@ import contextlib
 from langgraph.checkpoint.postgres.aio import AsyncPostgresSaver
 from langgraph.store.postgres.aio import AsyncPostgresStore
 
+from tether.backends import SchemaOutOfDate
 from tether.backends.postgres.assistants import PostgresAssistantStore
+from tether.backends.postgres.checkpointer import PostgresCheckpointer
 from tether.backends.postgres.checkpoints import PostgresCheckpoints
 from tether.backends.postgres.crons import PostgresCronStore
-from tether.backends.postgres.database import (
-    Pool,
-    SchemaOutOfDate,
-    check_schema,
-    migrate,
-    open_pool,
-)
+from tether.backends.postgres.database import Pool, check_schema, migrate, open_pool
 from tether.backends.postgres.events import PostgresEventLog
 from tether.backends.postgres.runs import PostgresRunStore
 from tether.backends.postgres.threads import PostgresThreadStore
@@ -70,7 +66,7 @@ async def open_postgres_backend(settings: Settings) -> Backend:
         bus = RedisBus(settings.redis_url, Keys(settings.redis_prefix))
         await bus.start()
         stack.push_async_callback(bus.close)
-        checkpointer = AsyncPostgresSaver(pool)
+        checkpointer = PostgresCheckpointer(pool)
         store = AsyncPostgresStore(pool)
     except BaseException:
         await stack.aclose()

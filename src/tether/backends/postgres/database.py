@@ -16,6 +16,8 @@ from psycopg.rows import DictRow, dict_row
 from psycopg.types.json import set_json_dumps, set_json_loads
 from psycopg_pool import AsyncConnectionPool
 
+from tether.backends import SchemaOutOfDate
+
 #: A pool of connections returning rows as dicts.
 Pool = AsyncConnectionPool[AsyncConnection[DictRow]]
 
@@ -23,10 +25,6 @@ Pool = AsyncConnectionPool[AsyncConnection[DictRow]]
 SQL_NOW = "extract(epoch from clock_timestamp())::double precision"
 #: A lock id of Tether's own (`pg_advisory_xact_lock`) for migrations.
 _MIGRATION_LOCK = 0x7E7E_0001
-
-
-class SchemaOutOfDate(RuntimeError):
-    """The database's schema is older (or newer) than this version of Tether expects."""
 
 
 def _configure(conn: AsyncConnection[Any]) -> None:

@@ -16,11 +16,15 @@ def json_param(value: Any) -> Json:
 
 def json_filter(column: str, filters: dict[str, Any] | None) -> tuple[list[str], list[Any]]:
     """WHERE clauses matching rows whose JSON `column` has every key of `filters` with an
-    equal JSON value (a key present with `null` matches None)."""
+    equal JSON value (a key present with `null` matches None).
+
+    Values are compared as the compact JSON text Tether writes (as SQLite's `json()`
+    does), on the `json` column itself: a cast to `jsonb` would fail on every row that
+    holds a `\u0000` somewhere, and with it the whole search."""
     clauses: list[str] = []
     params: list[Any] = []
     for key, value in (filters or {}).items():
-        clauses.append(f"({column}::jsonb -> %s) = %s::jsonb")
+        clauses.append(f"({column} -> %s)::text = %s")
         params.extend([str(key), dumps(value).decode()])
     return clauses, params
 

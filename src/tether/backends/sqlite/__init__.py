@@ -16,6 +16,7 @@ from pathlib import Path
 import aiosqlite
 from langgraph.store.sqlite.aio import AsyncSqliteStore
 
+from tether.backends import DataFolderInUse
 from tether.backends.local import LocalSignals
 from tether.backends.sqlite.assistants import SqliteAssistantStore
 from tether.backends.sqlite.checkpointer import SqliteCheckpointer
@@ -26,10 +27,6 @@ from tether.backends.sqlite.events import SqliteEventLog
 from tether.backends.sqlite.runs import SqliteRunStore
 from tether.backends.sqlite.threads import SqliteThreadStore
 from tether.ports import Backend
-
-
-class DataFolderInUse(RuntimeError):
-    """Another process has the data folder open."""
 
 
 def _lock_folder(folder: Path) -> int:
