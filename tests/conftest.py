@@ -6,9 +6,9 @@ from __future__ import annotations
 import concurrent.futures
 import contextlib
 import os
-import sqlite3
 import signal
 import socket
+import sqlite3
 import subprocess
 import sys
 import time
@@ -33,13 +33,16 @@ def free_port() -> int:
 
 @dataclass
 class ServerProcess:
-    """A `tether dev` process; restartable on the same port and data folder."""
+    """A `tether dev` process (or `serve`, or a `worker` with no HTTP); restartable on the
+    same port and data folder."""
 
     data_dir: Path
     port: int = field(default_factory=free_port)
     env: dict[str, str] = field(default_factory=dict)
     process: subprocess.Popen[bytes] | None = None
     log_path: Path | None = None
+    command: str = "dev"
+    args: list[str] = field(default_factory=list)
 
     @property
     def url(self) -> str:
@@ -49,20 +52,21 @@ class ServerProcess:
         self.log_path = self.data_dir / f"server-{time.monotonic_ns()}.log"
         self.data_dir.mkdir(parents=True, exist_ok=True)
         log = self.log_path.open("wb")
+        http = [] if self.command == "worker" else ["--port", str(self.port)]
         self.process = subprocess.Popen(
             [
                 sys.executable,
                 "-m",
                 "tether",
-                "dev",
+                self.command,
                 "--config",
                 str(EXAMPLES),
-                "--port",
-                str(self.port),
+                *http,
                 "--data-dir",
                 str(self.data_dir),
                 "--log-level",
                 "warning",
+                *self.args,
             ],
             stdout=log,
             stderr=subprocess.STDOUT,
@@ -72,6 +76,11 @@ class ServerProcess:
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
                 raise RuntimeError(f"tether exited with {self.process.returncode}:\n{self.log()}")
+            if self.command == "worker":
+                if "tether: worker running" in self.log():
+                    return
+                time.sleep(0.05)
+                continue
             try:
                 if httpx.get(f"{self.url}/ok", timeout=1.0).status_code == 200:
                     return

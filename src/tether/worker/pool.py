@@ -85,7 +85,12 @@ class WorkerPool:
         except asyncio.CancelledError:
             pass
         except Exception:
-            log.exception("run %s crashed in the worker", run.run_id)
+            # Not the graph (its failures are the run's result): storage failed under the run.
+            # Hand it back at once, so another attempt resumes it from its last checkpoint;
+            # if even that fails, its lease runs out and the sweeper does it.
+            log.exception("run %s failed in the worker; handing it back to the queue", run.run_id)
+            with contextlib.suppress(Exception):
+                await self.backend.runs.release_run(run)
         finally:
             self.active.pop(run.run_id, None)
             with contextlib.suppress(Exception):

@@ -47,6 +47,9 @@ async def open_pool(url: str, *, min_size: int = 2, max_size: int = 20) -> Pool:
         max_size=max_size,
         kwargs={"autocommit": True, "prepare_threshold": 0, "row_factory": dict_row},
         configure=_configure_async,
+        # A connection killed while idle in the pool (a database restart, a failover,
+        # pg_terminate_backend) is found and replaced on checkout, not used.
+        check=AsyncConnectionPool.check_connection,
         open=False,
         name="tether",
     )

@@ -1,0 +1,114 @@
+"""A deployment of several Tether processes on one PostgreSQL database and one Redis."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import psycopg
+import pytest
+import redis
+from conftest import PostgresDatabase, ServerProcess, free_port
+
+
+@dataclass
+class RedisServer:
+    """A Redis of the test's own, so that it can be killed and restarted."""
+
+    folder: Path
+    port: int = field(default_factory=free_port)
+    process: subprocess.Popen[bytes] | None = None
+
+    @property
+    def url(self) -> str:
+        return f"redis://127.0.0.1:{self.port}/0"
+
+    def start(self) -> None:
+        binary = shutil.which("redis-server")
+        assert binary, "redis-server is needed (.ci/run installs it)"
+        self.process = subprocess.Popen(
+            [
+                binary,
+                "--port",
+                str(self.port),
+                "--bind",
+                "127.0.0.1",
+                "--save",
+                "",
+                "--appendonly",
+                "no",
+                "--dir",
+                str(self.folder),
+            ],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline:
+            try:
+                if redis.Redis(port=self.port, socket_timeout=0.5).ping():
+                    return
+            except redis.RedisError:
+                time.sleep(0.02)
+        raise RuntimeError("redis-server did not start")
+
+    def kill(self) -> None:
+        if self.process is not None:
+            self.process.kill()
+            self.process.wait()
+            self.process = None
+
+
+@dataclass
+class Deployment:
+    """API processes (`tether serve --workers 0`) and workers (`tether worker`) sharing
+    one database and one Redis."""
+
+    folder: Path
+    database: PostgresDatabase
+    redis_url: str
+    settings: dict[str, str] = field(default_factory=dict)
+    processes: list[ServerProcess] = field(default_factory=list)
+
+    def _process(self, command: str, args: list[str]) -> ServerProcess:
+        process = ServerProcess(
+            self.folder / f"{command}-{len(self.processes)}", command=command, args=args
+        )
+        process.env.update(self.database.env)
+        process.env.update({"TETHER_REDIS_URL": self.redis_url, **self.settings})
+        process.start()
+        self.processes.append(process)
+        return process
+
+    def api(self) -> ServerProcess:
+        return self._process("serve", ["--workers", "0"])
+
+    def worker(self) -> ServerProcess:
+        return self._process("worker", [])
+
+    def sql(self, query: str, *params: object) -> list[tuple[object, ...]]:
+        with psycopg.connect(self.database.url, autocommit=True) as conn:
+            cur = conn.execute(query, params)  # type: ignore[arg-type]
+            return cur.fetchall() if cur.description else []
+
+
+@pytest.fixture
+def redis_server(tmp_path: Path) -> Iterator[RedisServer]:
+    server = RedisServer(tmp_path)
+    server.start()
+    yield server
+    server.kill()
+
+
+@pytest.fixture
+def deployment(tmp_path: Path, postgres_database: PostgresDatabase) -> Iterator[Deployment]:
+    made = Deployment(tmp_path, postgres_database, postgres_database.redis_url)
+    yield made
+    for process in reversed(made.processes):
+        if process.process is not None and process.process.poll() is None:
+            process.process.kill()
+            process.process.wait()

@@ -1,0 +1,213 @@
+"""Many processes, one deployment: any API process streams, resumes and cancels any run,
+whatever worker executes it; a worker that dies loses no run; Redis and PostgreSQL
+faults cost latency or a clear error, never an event or a silent hang."""
+
+from __future__ import annotations
+
+import concurrent.futures
+import threading
+import time
+from typing import Any
+
+import httpx
+from langgraph_sdk import get_sync_client
+
+from tether.ids import EventId
+
+from .conftest import Deployment, RedisServer
+
+
+def _ids(parts: list[Any]) -> list[EventId]:
+    return [EventId.parse(p.id) for p in parts]  # type: ignore[misc]
+
+
+def _wait_for(condition: Any, timeout: float = 20.0, what: str = "condition") -> Any:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = condition()
+        if value:
+            return value
+        time.sleep(0.02)
+    raise AssertionError(f"timed out waiting for {what}")
+
+
+def test_any_api_process_streams_resumes_and_cancels_a_run_on_any_worker(
+    deployment: Deployment,
+) -> None:
+    api1, api2 = deployment.api(), deployment.api()
+    deployment.worker()
+    deployment.worker()
+    one, two = get_sync_client(url=api1.url), get_sync_client(url=api2.url)
+    thread_id = one.threads.create()["thread_id"]
+    run = one.runs.create(
+        thread_id, "ticker", input={"n_events": 600, "delay": 0.01}, stream_mode=["custom"]
+    )
+
+    first: list[Any] = []
+    for part in two.runs.join_stream(thread_id, run["run_id"], last_event_id="0"):
+        first.append(part)
+        if len(first) == 40:
+            break
+    second: list[Any] = []
+    for part in one.runs.join_stream(thread_id, run["run_id"], last_event_id=first[-1].id):
+        second.append(part)
+        if len(second) == 40:
+            break
+    assert two.runs.get(thread_id, run["run_id"])["status"] == "running"
+    two.runs.cancel(thread_id, run["run_id"], wait=True)
+
+    everything = list(one.runs.join_stream(thread_id, run["run_id"], last_event_id="0"))
+    ids = _ids(everything)
+    assert ids == sorted(set(ids)), "ids repeat or go backwards"
+    assert _ids(first + second) == ids[:80], "the resumed stream has a gap or a duplicate"
+    ticks = [p.data["i"] for p in everything if p.event == "custom"]
+    assert ticks == list(range(len(ticks))) and 40 < len(ticks) < 600
+    assert one.runs.get(thread_id, run["run_id"])["status"] == "interrupted"
+    assert two.threads.get(thread_id)["status"] == "interrupted"  # as on one process
+
+
+def test_a_killed_worker_s_run_is_resumed_by_another_from_its_last_checkpoint(
+    deployment: Deployment,
+) -> None:
+    deployment.settings["TETHER_LEASE_SECONDS"] = "1"
+    api = deployment.api()
+    workers = {w.process.pid: w for w in (deployment.worker(), deployment.worker())}  # type: ignore[union-attr]
+    client = get_sync_client(url=api.url)
+    thread_id = client.threads.create()["thread_id"]
+    run = client.runs.create(
+        thread_id, "agent", input={"delay": 0.3}, stream_mode=["custom", "updates"]
+    )
+    seen: list[Any] = []
+    joined = threading.Thread(
+        target=lambda: seen.extend(
+            client.runs.join_stream(thread_id, run["run_id"], last_event_id="0")
+        )
+    )
+    joined.start()
+    _wait_for(
+        lambda: client.threads.get_state(thread_id)["next"] == ["step_b"],
+        what="step_a's checkpoint",
+    )
+    owner = deployment.sql("SELECT lease_owner FROM runs WHERE run_id = %s", run["run_id"])[0][0]
+    pid = int(str(owner).split(":")[1])
+    killed_at = time.monotonic()
+    workers[pid].kill()
+
+    joined.join(timeout=30)
+    assert not joined.is_alive(), "the joined client never saw the run end"
+    recovered_in = time.monotonic() - killed_at
+    assert client.runs.get(thread_id, run["run_id"])["status"] == "success"
+    attempts = [p.data["attempt"] for p in seen if p.event == "metadata"]
+    assert attempts == [1, 2]
+    steps = [next(iter(p.data)) for p in seen if p.event == "updates"]
+    assert steps.count("step_a") == 1, "attempt 2 ran step_a again instead of resuming after it"
+    assert steps[-2:] == ["step_b", "step_c"]
+    assert client.threads.get(thread_id)["status"] == "idle"
+    assert recovered_in < 15
+    # One attempt at a time: attempt 2's first event comes after attempt 1's last.
+    second = next(i for i, p in enumerate(seen) if p.event == "metadata" and p.data["attempt"] == 2)
+    assert all(EventId.parse(p.id) < EventId.parse(seen[second].id) for p in seen[:second])  # type: ignore[operator]
+
+
+def test_concurrent_creates_with_reject_through_two_apis_accept_exactly_one(
+    deployment: Deployment,
+) -> None:
+    apis = [deployment.api(), deployment.api()]
+    deployment.worker()
+    thread_id = get_sync_client(url=apis[0].url).threads.create()["thread_id"]
+    body = {
+        "assistant_id": "ticker",
+        "input": {"n_events": 20, "delay": 0.05},
+        "multitask_strategy": "reject",
+    }
+
+    def create(i: int) -> int:
+        url = f"{apis[i % 2].url}/threads/{thread_id}/runs"
+        return httpx.post(url, json=body, timeout=30).status_code
+
+    with concurrent.futures.ThreadPoolExecutor(20) as pool:
+        codes = list(pool.map(create, range(20)))
+    assert sorted(codes) == [200] + [409] * 19
+
+
+def test_redis_killed_flushed_and_restarted_mid_stream_loses_nothing(
+    deployment: Deployment, redis_server: RedisServer
+) -> None:
+    deployment.redis_url = redis_server.url
+    deployment.settings["TETHER_POLL_SECONDS"] = "0.2"
+    api = deployment.api()
+    deployment.worker()
+    client = get_sync_client(url=api.url)
+    thread_id = client.threads.create()["thread_id"]
+    run = client.runs.create(
+        thread_id, "ticker", input={"n_events": 300, "delay": 0.01}, stream_mode=["custom"]
+    )
+    seen: list[Any] = []
+    joined = threading.Thread(
+        target=lambda: seen.extend(
+            client.runs.join_stream(thread_id, run["run_id"], last_event_id="0")
+        )
+    )
+    joined.start()
+    _wait_for(
+        lambda: client.runs.get(thread_id, run["run_id"])["status"] == "running", what="start"
+    )
+    time.sleep(0.5)  # mid-stream; the run goes on for about three seconds
+    redis_server.kill()
+    time.sleep(0.5)
+    redis_server.start()  # empty: everything it held is gone
+    joined.join(timeout=30)
+    assert not joined.is_alive(), "the stream hung after Redis came back"
+    ticks = [p.data["i"] for p in seen if p.event == "custom"]
+    assert ticks == list(range(300))
+    ids = _ids(seen)
+    assert ids == sorted(set(ids))
+    # Notices flow again: a new run starts and ends promptly.
+    started = time.monotonic()
+    client.runs.wait(thread_id, "trivial", input={})
+    assert time.monotonic() - started < 5
+
+
+def test_killed_postgres_connections_end_in_recovery_or_a_clear_error(
+    deployment: Deployment,
+) -> None:
+    api = deployment.api()
+    deployment.worker()
+    client = get_sync_client(url=api.url)
+    thread_id = client.threads.create()["thread_id"]
+    run = client.runs.create(
+        thread_id, "ticker", input={"n_events": 200, "delay": 0.01}, stream_mode=["custom"]
+    )
+    seen: list[Any] = []
+    joined = threading.Thread(
+        target=lambda: seen.extend(
+            client.runs.join_stream(thread_id, run["run_id"], last_event_id="0")
+        )
+    )
+    joined.start()
+    _wait_for(
+        lambda: client.runs.get(thread_id, run["run_id"])["status"] == "running", what="start"
+    )
+    killed = deployment.sql(
+        "SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
+        " WHERE datname = current_database() AND pid <> pg_backend_pid()"
+    )
+    assert killed, "no connection of the deployment was found to kill"
+    joined.join(timeout=60)
+    assert not joined.is_alive(), "the stream hung after its database connections died"
+    final = _wait_for(
+        lambda: (
+            (r := client.runs.get(thread_id, run["run_id"]))["status"] in ("success", "error") and r
+        ),
+        timeout=60,
+        what="the run to end",
+    )
+    ticks = [p.data["i"] for p in seen if p.event == "custom"]
+    if final["status"] == "success":
+        everything = list(client.runs.join_stream(thread_id, run["run_id"], last_event_id="0"))
+        assert [p.data["i"] for p in everything if p.event == "custom"] == list(range(200))
+    else:
+        assert any(p.event == "error" for p in seen), "the run failed without saying why"
+    assert ticks == list(range(len(ticks)))
+    assert client.threads.get(thread_id)["status"] != "busy"
+    assert client.runs.wait(thread_id, "trivial", input={}) is not None
