@@ -24,7 +24,7 @@ def test_the_first_two_command_lines_set_up_and_test() -> None:
     assert "uv run --frozen pytest" in lines[1]
 
 
-@pytest.mark.parametrize("command", [[], ["dev"], ["serve"], ["migrate"]])
+@pytest.mark.parametrize("command", [[], ["dev"], ["serve"], ["worker"], ["migrate"]])
 def test_every_cli_flag_is_in_the_readme(command: list[str]) -> None:
     result = subprocess.run(
         [sys.executable, "-m", "tether", *command, "--help"],
