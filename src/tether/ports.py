@@ -16,6 +16,7 @@ Ports:
   then follows live with no gap and no duplicate.
 - `Signals`: wake-ups and cancel notices between processes.
 - `CheckpointAdmin`: thread-level operations on the checkpointer's storage.
+- `WebhookOutbox`: webhook deliveries, queued with the run's end, sent at least once.
 """
 
 from __future__ import annotations
@@ -30,6 +31,18 @@ from langgraph.store.base import BaseStore
 
 from tether.ids import EventId
 from tether.records import NewEvent, RunRecord, StreamEvent, ThreadRecord
+
+
+@dataclass
+class WebhookDelivery:
+    """One webhook to POST: `payload` (JSON bytes) to `url`."""
+
+    delivery_id: str
+    run_id: str
+    url: str
+    payload: bytes
+    #: Failed attempts so far.
+    attempts: int = 0
 
 
 @dataclass
@@ -143,6 +156,10 @@ class ThreadTransaction(Protocol):
 
     async def delete_run(self, run_id: str) -> None:
         """Delete the run (no-op when missing)."""
+
+    async def add_webhook(self, delivery: WebhookDelivery) -> None:
+        """Queue a webhook delivery, due now, committed with the rest of the transaction
+        (a run's end and its webhook are stored together or not at all)."""
 
 
 class ThreadStore(Protocol):
@@ -282,6 +299,23 @@ class RunStore(Protocol):
         """How many runs are pending and running, across all threads."""
 
 
+class WebhookOutbox(Protocol):
+    """Webhook deliveries waiting to be sent (queued by `ThreadTransaction.add_webhook`)."""
+
+    async def claim_webhooks(
+        self, worker_id: str, limit: int, lease_seconds: float
+    ) -> list[WebhookDelivery]:
+        """Up to `limit` deliveries that are due, leased to `worker_id` for
+        `lease_seconds` (not due again meanwhile): two callers never get the same one
+        while its lease lasts. A delivery whose sender died is due again after it."""
+
+    async def webhook_delivered(self, delivery_id: str) -> None:
+        """Forget a delivery that was sent."""
+
+    async def webhook_failed(self, delivery_id: str, *, retry_in_seconds: float | None) -> None:
+        """Count a failed attempt; due again in `retry_in_seconds`, or dropped if None."""
+
+
 class EventLog(Protocol):
     """Append-only event logs, one per run, and a feed per thread.
 
@@ -399,6 +433,7 @@ class Backend:
     events: EventLog
     signals: Signals
     checkpoints: CheckpointAdmin
+    webhooks: WebhookOutbox
     #: The langgraph checkpointer and store the graphs run with.
     checkpointer: BaseCheckpointSaver[Any]
     store: BaseStore

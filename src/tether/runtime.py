@@ -38,7 +38,7 @@ class Runtime:
     crons: CronService
     store: StoreService
     pool: WorkerPool | None
-    webhooks: WebhookSender
+    webhooks: WebhookSender | None
     started_at: float
     _stack: contextlib.AsyncExitStack
     _tasks: list[asyncio.Task[None]] = field(default_factory=list)
@@ -72,8 +72,6 @@ class Runtime:
                 runs=runs,
                 registry=registry,
             )
-            webhooks = WebhookSender(settings.webhook_retries)
-            stack.push_async_callback(webhooks.close)
             pool = None
             if recover and backend.single_process:
                 # Nobody else uses this storage: runs left running lost their worker.
@@ -84,10 +82,19 @@ class Runtime:
             crons = CronService(
                 crons=backend.crons, threads=backend.threads, signals=backend.signals, runs=runs
             )
+            webhooks = None
             if workers:
                 executor = RunExecutor(backend, registry, settings)
-                executor.webhooks = webhooks
                 pool = WorkerPool(backend, executor, settings)
+                webhooks = WebhookSender(
+                    backend.webhooks,
+                    worker_id=pool.worker_id,
+                    retries=settings.webhook_retries,
+                    poll_seconds=settings.poll_seconds,
+                )
+                executor.webhooks = webhooks
+                await webhooks.start()
+                stack.push_async_callback(webhooks.close)
                 await pool.start()
                 stack.push_async_callback(pool.stop)
                 await crons.start()

@@ -1,58 +1,126 @@
-"""Webhooks: POST the finished run to the URL it was created with, retrying on failure."""
+"""Webhooks: the finished run is POSTed to the URL it was created with, at least once.
+
+The delivery is queued in the outbox in the same transaction that ends the run, so a
+crash between the two loses none; any process with workers sends what is due, retrying
+failures with exponential backoff (`webhook_retries` times), and a delivery whose sender
+died mid-way is sent again once its lease runs out."""
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from typing import Any
 
 import httpx
 
+from tether.backends.local import wait_for
+from tether.ids import uuid7
+from tether.ports import WebhookDelivery, WebhookOutbox
 from tether.records import RunRecord, now_iso
 from tether.serialization import dumps
 
 log = logging.getLogger("tether.webhooks")
 
+#: How long a claimed delivery is ours before another process may send it again.
+_LEASE_SECONDS = 60.0
+_BATCH = 16
+
+
+def webhook_delivery(
+    run: RunRecord, url: str, status: str, result: Any, values: Any
+) -> WebhookDelivery:
+    """The official webhook body: the run, its final status, values and error."""
+    payload = {
+        **run.to_api(),
+        "status": status,
+        "run_started_at": run.created_at,
+        "run_ended_at": now_iso(),
+        "webhook_sent_at": now_iso(),
+        "values": None if run.temporary else values,
+    }
+    if isinstance(result, dict) and "__error__" in result:
+        payload["error"] = result["__error__"]
+    return WebhookDelivery(uuid7(), run.run_id, url, dumps(payload))
+
 
 class WebhookSender:
-    def __init__(self, retries: int = 3, backoff_seconds: float = 1.0) -> None:
+    def __init__(
+        self,
+        outbox: WebhookOutbox,
+        *,
+        worker_id: str,
+        retries: int = 3,
+        backoff_seconds: float = 1.0,
+        poll_seconds: float = 1.0,
+    ) -> None:
+        self.outbox = outbox
+        self.worker_id = worker_id
         self.retries = retries
         self.backoff_seconds = backoff_seconds
+        self.poll_seconds = poll_seconds
         self._client = httpx.AsyncClient(timeout=10.0)
-        self._tasks: set[asyncio.Task[None]] = set()
+        self._wake = asyncio.Event()
+        self._loop_task: asyncio.Task[None] | None = None
+        self._sending: set[asyncio.Task[None]] = set()
 
-    def __call__(self, run: RunRecord, status: str, result: Any, values: Any) -> None:
-        payload = {
-            **run.to_api(),
-            "status": "interrupted" if status == "rollback" else status,
-            "run_started_at": run.created_at,
-            "run_ended_at": now_iso(),
-            "webhook_sent_at": now_iso(),
-            "values": None if run.temporary else values,
-        }
-        if isinstance(result, dict) and "__error__" in result:
-            payload["error"] = result["__error__"]
-        task = asyncio.create_task(self._send(run.kwargs["webhook"], payload))
-        self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)
+    async def start(self) -> None:
+        self._loop_task = asyncio.create_task(self._loop(), name="tether-webhooks")
 
-    async def _send(self, url: str, payload: dict[str, Any]) -> None:
-        body = dumps(payload)
-        for attempt in range(self.retries + 1):
+    def wake(self) -> None:
+        """A delivery was queued by this process: send it now rather than at the next poll."""
+        self._wake.set()
+
+    async def _loop(self) -> None:
+        while True:
             try:
-                response = await self._client.post(
-                    url, content=body, headers={"Content-Type": "application/json"}
-                )
-                if response.status_code < 500:
-                    return
-            except httpx.HTTPError as exc:
-                log.info("webhook to %s failed: %r", url, exc)
-            if attempt < self.retries:
-                await asyncio.sleep(self.backoff_seconds * 2**attempt)
-        log.warning("webhook to %s gave up after %s attempts", url, self.retries + 1)
+                for delivery in await self.outbox.claim_webhooks(
+                    self.worker_id, _BATCH, _LEASE_SECONDS
+                ):
+                    task = asyncio.create_task(self._send(delivery))
+                    self._sending.add(task)
+                    task.add_done_callback(self._sending.discard)
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                log.exception("reading the webhook outbox failed")
+            await wait_for(self._wake, self.poll_seconds)
+            self._wake.clear()
+
+    async def _send(self, delivery: WebhookDelivery) -> None:
+        try:
+            response = await self._client.post(
+                delivery.url,
+                content=delivery.payload,
+                headers={"Content-Type": "application/json"},
+            )
+            failure = None if response.status_code < 500 else f"HTTP {response.status_code}"
+        except httpx.HTTPError as exc:
+            failure = repr(exc)
+        if failure is None:
+            await self.outbox.webhook_delivered(delivery.delivery_id)
+            return
+        if delivery.attempts < self.retries:
+            log.info("webhook of run %s to %s failed: %s", delivery.run_id, delivery.url, failure)
+            await self.outbox.webhook_failed(
+                delivery.delivery_id,
+                retry_in_seconds=self.backoff_seconds * 2**delivery.attempts,
+            )
+        else:
+            log.warning(
+                "webhook of run %s to %s gave up after %s attempts: %s",
+                delivery.run_id,
+                delivery.url,
+                delivery.attempts + 1,
+                failure,
+            )
+            await self.outbox.webhook_failed(delivery.delivery_id, retry_in_seconds=None)
 
     async def close(self) -> None:
-        for task in self._tasks:
+        tasks = [t for t in (self._loop_task, *self._sending) if t is not None]
+        for task in tasks:
             task.cancel()
-        await asyncio.gather(*self._tasks, return_exceptions=True)
+        for task in tasks:
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await task
         await self._client.aclose()

@@ -17,6 +17,7 @@ from tether.serialization import dumps, to_jsonable
 from tether.services import lifecycle
 from tether.services.run_config import run_config, run_context, run_input, thread_config
 from tether.services.state import snapshot_interrupts
+from tether.services.webhooks import WebhookSender, webhook_delivery
 from tether.settings import Settings
 from tether.worker.event_writer import EventWriter
 from tether.worker.stream_modes import StreamTranslator
@@ -63,7 +64,8 @@ class RunExecutor:
         self.backend = backend
         self.registry = registry
         self.settings = settings
-        self.webhooks: Any = None  # set by the runtime: a callable(run, payload)
+        #: Set by the runtime: told when a delivery was queued, to send it at once.
+        self.webhooks: WebhookSender | None = None
 
     async def execute(self, run: RunRecord, handle: RunHandle) -> None:
         """Run to an end, unless `handle` stops it for shutdown or a lost claim."""
@@ -248,6 +250,10 @@ class RunExecutor:
                     delete_thread=delete_thread,
                 ),
             )
+            webhook = run.kwargs.get("webhook")
+            if finished and webhook:
+                # Queued with the run's end: a crash cannot lose one without the other.
+                await tx.add_webhook(webhook_delivery(run, webhook, end_status, result, values))
         if not finished:
             log.warning(
                 "run %s attempt %s lost its claim; its result is discarded", run.run_id, run.attempt
@@ -272,4 +278,4 @@ class RunExecutor:
         )
         await backend.signals.notify_work()
         if run.kwargs.get("webhook") and self.webhooks is not None:
-            self.webhooks(run, status, result, values)
+            self.webhooks.wake()

@@ -25,6 +25,7 @@ from tether.backends.postgres.database import Pool, check_schema, migrate, open_
 from tether.backends.postgres.events import PostgresEventLog
 from tether.backends.postgres.runs import PostgresRunStore
 from tether.backends.postgres.threads import PostgresThreadStore
+from tether.backends.postgres.webhooks import PostgresWebhookOutbox
 from tether.backends.redis.bus import RedisBus
 from tether.backends.redis.keys import Keys
 from tether.ports import Backend
@@ -79,6 +80,7 @@ async def open_postgres_backend(settings: Settings) -> Backend:
         events=PostgresEventLog(pool, bus, settings.poll_seconds),
         signals=bus,
         checkpoints=PostgresCheckpoints(checkpointer, pool),
+        webhooks=PostgresWebhookOutbox(pool),
         checkpointer=checkpointer,
         store=store,
         close=stack.aclose,

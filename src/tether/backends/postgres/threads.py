@@ -19,7 +19,8 @@ from tether.backends.postgres.runs import (
     select_inflight,
     update_run,
 )
-from tether.ports import ThreadTransaction
+from tether.backends.postgres.webhooks import insert_webhook
+from tether.ports import ThreadTransaction, WebhookDelivery
 from tether.records import RunRecord, ThreadRecord, now_iso
 
 _SORTABLE = {"thread_id", "status", "created_at", "updated_at", "state_updated_at"}
@@ -129,6 +130,9 @@ class PostgresThreadTransaction:
 
     async def delete_run(self, run_id: str) -> None:
         await delete_run(self._conn, run_id)
+
+    async def add_webhook(self, delivery: WebhookDelivery) -> None:
+        await insert_webhook(self._conn, delivery)
 
 
 class PostgresThreadStore:

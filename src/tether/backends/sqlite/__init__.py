@@ -26,6 +26,7 @@ from tether.backends.sqlite.database import Database
 from tether.backends.sqlite.events import SqliteEventLog
 from tether.backends.sqlite.runs import SqliteRunStore
 from tether.backends.sqlite.threads import SqliteThreadStore
+from tether.backends.sqlite.webhooks import SqliteWebhookOutbox
 from tether.ports import Backend
 
 
@@ -86,6 +87,7 @@ async def open_sqlite_backend(main_path: Path) -> Backend:
         events=events,
         signals=signals,
         checkpoints=SqliteCheckpoints(checkpointer),
+        webhooks=SqliteWebhookOutbox(db),
         checkpointer=checkpointer,
         store=store,
         close=stack.aclose,

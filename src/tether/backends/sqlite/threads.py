@@ -16,7 +16,8 @@ from tether.backends.sqlite.runs import (
     select_run,
     update_run,
 )
-from tether.ports import ThreadTransaction
+from tether.backends.sqlite.webhooks import insert_webhook
+from tether.ports import ThreadTransaction, WebhookDelivery
 from tether.records import RunRecord, ThreadRecord, now_iso
 
 _SORTABLE = {"thread_id", "status", "created_at", "updated_at", "state_updated_at"}
@@ -114,6 +115,9 @@ class SqliteThreadTransaction:
 
     async def delete_run(self, run_id: str) -> None:
         delete_run(self._conn, run_id)
+
+    async def add_webhook(self, delivery: WebhookDelivery) -> None:
+        insert_webhook(self._conn, delivery)
 
 
 class SqliteThreadStore:
