@@ -77,8 +77,9 @@ def summary_ms(seconds: list[float]) -> dict[str, float | int | None]:
 # -- memory ------------------------------------------------------------------------------
 
 
-def _children(pid: int) -> list[int]:
-    found = []
+def _parents() -> dict[int, int]:
+    """pid -> ppid of every process, from one pass over /proc."""
+    found = {}
     for entry in Path("/proc").iterdir():
         if not entry.name.isdigit():
             continue
@@ -87,25 +88,27 @@ def _children(pid: int) -> list[int]:
         except OSError:
             continue
         # pid (comm) state ppid ...; comm may hold spaces and parentheses
-        ppid = int(stat.rsplit(")", 1)[1].split()[1])
-        if ppid == pid:
-            found.append(int(entry.name))
+        found[int(entry.name)] = int(stat.rsplit(")", 1)[1].split()[1])
     return found
 
 
-def process_tree(pid: int) -> list[int]:
-    tree, todo = [], [pid]
+def process_tree(*pids: int) -> list[int]:
+    """The processes and all their descendants."""
+    children: dict[int, list[int]] = {}
+    for child, parent in _parents().items():
+        children.setdefault(parent, []).append(child)
+    tree, todo = [], list(pids)
     while todo:
         current = todo.pop()
         tree.append(current)
-        todo.extend(_children(current))
+        todo.extend(children.get(current, []))
     return tree
 
 
-def rss_kb(pid: int) -> int:
-    """Resident memory (VmRSS) of a process and all its descendants, in KiB."""
+def rss_kb(*pids: int) -> int:
+    """Resident memory (VmRSS) of processes and all their descendants, in KiB."""
     total = 0
-    for member in process_tree(pid):
+    for member in set(process_tree(*pids)):
         try:
             for line in Path(f"/proc/{member}/status").read_text().splitlines():
                 if line.startswith("VmRSS:"):
@@ -117,10 +120,10 @@ def rss_kb(pid: int) -> int:
 
 
 class RssSampler:
-    """Samples `rss_kb(pid)` in a thread every `interval` seconds; keeps the peak."""
+    """Samples `rss_kb(*pids)` in a thread every `interval` seconds; keeps the peak."""
 
-    def __init__(self, pid: int, interval: float = 0.05) -> None:
-        self.pid = pid
+    def __init__(self, *pids: int, interval: float = 0.05) -> None:
+        self.pids = pids
         self.interval = interval
         self.peak = 0
         self.samples: list[tuple[float, int]] = []
@@ -129,7 +132,7 @@ class RssSampler:
 
     def _loop(self) -> None:
         while not self._stop.is_set():
-            value = rss_kb(self.pid)
+            value = rss_kb(*self.pids)
             self.samples.append((time.monotonic(), value))
             self.peak = max(self.peak, value)
             self._stop.wait(self.interval)

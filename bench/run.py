@@ -1,14 +1,18 @@
-"""Tether against the official LangGraph dev server, side by side, in one run.
+"""Tether against the official LangGraph dev server and the open scale-out peers, side by side,
+in one run.
 
-    uv run python bench/run.py            # full run, a few minutes
-    uv run python bench/run.py --quick    # smaller sizes, under two minutes
-    uv run python bench/run.py --only firehose,resume --no-write
+    uv run python bench/run.py            # full run
+    uv run python bench/run.py --quick    # smaller sizes, one round
+    uv run python bench/run.py --only firehose,resume --targets tether-pg --no-write
+    uv run python bench/run.py --peers lrpg,graphharbor,aegra   # the peers installed in PEERS_DIR
 
-Starts Tether (embedded: SQLite, in-process workers) and the official `langgraph dev` (its own
-venv, `bench/.venv-official`, built on first use), both serving `examples/graphs.py` on free
-loopback ports, and runs the seven scenarios of issue #4 against each, alternating which server
-goes first from one round to the next. Prints a table with Tether/official ratios and the
-targets, and writes `docs/benchmarks.json` and `docs/benchmarks.png`.
+Targets (`bench/targets.py`): the official `langgraph dev` (its own venv, `bench/.venv-official`,
+built on first use), Tether embedded (SQLite), Tether on PostgreSQL + Redis with one API process
+and one worker (`tether-pg`) or two workers (`tether-pg-2w`), and, opt-in, the open peers
+(`bench/peers.py`) on the same PostgreSQL and Redis. All serve `examples/graphs.py` on free
+loopback ports and stay up for the whole run; each scenario runs against every target in turn,
+alternating the order from one round to the next. Prints a table with the aims checked against
+the same run, and writes `docs/benchmarks.json` and `docs/benchmarks.png`.
 """
 
 from __future__ import annotations
@@ -19,42 +23,41 @@ import importlib.metadata
 import json
 import platform
 import subprocess
-import sys
-import tempfile
 import time
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+import uuid
+from collections.abc import Callable
 from dataclasses import asdict
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-import httpx
-from official import OfficialServer, ensure_venv, official_versions
+import peers
+import psycopg
+from official import official_versions
 from probes import cpu_count, cpu_model, memory_total_gib
 from report import Row, render_chart, render_table, rows_for, targets_for
 from scenarios import FULL, QUICK, SCENARIOS, Sizes
+from targets import (
+    POSTGRES,
+    REDIS,
+    Official,
+    Peer,
+    Target,
+    TetherEmbedded,
+    TetherScaleOut,
+    drop_database,
+    running,
+    stale_databases,
+)
 
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT / "tests"))
-from conftest import ServerProcess  # noqa: E402  (the test suite's Tether launcher, reused)
 
 #: Scenarios that are costly enough to run once even in a full run.
-ONE_ROUND = {"many_joiners"}
+ONE_ROUND = {"many_joiners", "killed_worker"}
+TARGETS = ("official", "tether", "tether-pg", "tether-pg-2w")
 
 
-@contextmanager
-def tether_server() -> Iterator[ServerProcess]:
-    with tempfile.TemporaryDirectory(prefix="tether-bench-") as data:
-        server = ServerProcess(Path(data))
-        server.start()
-        try:
-            yield server
-        finally:
-            server.stop()
-
-
-def machine() -> dict[str, Any]:
+def machine(peer_names: list[str]) -> dict[str, Any]:
     def version(name: str) -> str | None:
         try:
             return importlib.metadata.version(name)
@@ -82,39 +85,72 @@ def machine() -> dict[str, Any]:
         "tether_langgraph": version("langgraph"),
         "tether_langchain_core": version("langchain-core"),
         "httpx_client": version("httpx"),
-        "official": official_versions(),
+        "official": _quiet(official_versions),
+        "peers": {p: _quiet(peers.versions, p) for p in peer_names},
+        "postgresql": _quiet(_postgres_version),
+        "redis": _quiet(_redis_version),
     }
 
 
+def _quiet(function: Callable[..., Any], *args: Any) -> Any:
+    try:
+        return function(*args)
+    except Exception as exc:
+        return f"unknown ({type(exc).__name__})"
+
+
+def _postgres_version() -> str:
+    with psycopg.connect(POSTGRES) as conn:
+        row = conn.execute("SHOW server_version").fetchone()
+    return str(row[0]) if row else "unknown"
+
+
+def _redis_version() -> str:
+    import redis
+
+    client = redis.Redis.from_url(REDIS)
+    try:
+        return str(client.info("server")["redis_version"])
+    finally:
+        client.close()
+
+
 def run_scenarios(
-    targets: dict[str, tuple[str, int]],
+    targets: list[Target],
     names: list[str],
     sizes: Sizes,
     rounds: int,
+    timeout: float,
     log: Callable[[str], None],
 ) -> dict[str, dict[str, list[Any]]]:
     results: dict[str, dict[str, list[Any]]] = {}
-    order = list(targets)
     for name in names:
         scenario = SCENARIOS[name]
-        per_target: dict[str, list[Any]] = {t: [] for t in order}
+        per_target: dict[str, list[Any]] = {t.name: [] for t in targets}
         for round_no in range(1 if name in ONE_ROUND else rounds):
-            # Alternate which server goes first, so neither always runs on a warmer machine.
-            for target in order if round_no % 2 == 0 else reversed(order):
-                url, pid = targets[target]
+            # Alternate the order, so no target always runs on a warmer (or busier) machine.
+            for target in targets if round_no % 2 == 0 else reversed(targets):
                 began = time.perf_counter()
-                result = asyncio.run(scenario(url, pid, sizes))
+                try:
+                    result = asyncio.run(asyncio.wait_for(scenario(target, sizes), timeout))
+                except TimeoutError:
+                    result = {"error": f"timed out after {timeout:.0f} s"}
+                except Exception as exc:  # a failing target must not end the run
+                    result = {"error": f"{type(exc).__name__}: {str(exc)[:300]}"}
                 log(
-                    f"  {name:<16} {target:<9} round {round_no + 1}: {time.perf_counter() - began:5.1f}s "
-                    f"{_brief(result)}"
+                    f"  {name:<16} {target.name:<12} round {round_no + 1}: "
+                    f"{time.perf_counter() - began:5.1f}s {_brief(result)}"
                 )
-                per_target[target].append(result)
+                per_target[target.name].append(result)
         results[name] = per_target
     return results
 
 
 def _brief(result: dict[str, Any]) -> str:
+    if "error" in result or "skipped" in result:
+        return str(result.get("error") or f"skipped: {result['skipped']}")[:160]
     keys = (
+        "resumed_after_s",
         "p50_ms",
         "best_runs_per_s",
         "events_per_s_first_to_last",
@@ -130,10 +166,25 @@ def _brief(result: dict[str, Any]) -> str:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description="Benchmark Tether against the official server.")
-    parser.add_argument("--quick", action="store_true", help="smaller sizes, one round (< 2 min)")
+    parser = argparse.ArgumentParser(description="Benchmark Tether against its peers.")
+    parser.add_argument("--quick", action="store_true", help="smaller sizes, one round")
     parser.add_argument("--only", help=f"comma-separated scenarios: {','.join(SCENARIOS)}")
+    parser.add_argument(
+        "--targets", default=",".join(TARGETS), help=f"comma-separated, of {','.join(TARGETS)}"
+    )
+    parser.add_argument(
+        "--peers",
+        default="",
+        help=f"comma-separated open peers installed under PEERS_DIR ({','.join(peers.PEERS)}),"
+        " or 'all' for those installed; none by default",
+    )
     parser.add_argument("--rounds", type=int, help="rounds per scenario (default 2, quick 1)")
+    parser.add_argument(
+        "--scenario-timeout",
+        type=float,
+        default=420.0,
+        help="seconds one scenario may take on one target before it is recorded as timed out",
+    )
     parser.add_argument("--no-write", action="store_true", help="print only; leave docs/ alone")
     parser.add_argument("--json", type=Path, default=ROOT / "docs" / "benchmarks.json")
     parser.add_argument("--chart", type=Path, default=ROOT / "docs" / "benchmarks.png")
@@ -145,7 +196,7 @@ def main() -> None:
     args = parser.parse_args()
     if args.replot:
         document = json.loads(args.json.read_text())
-        rows = [Row(**row) for row in document["table"]]
+        rows = [Row.load(row) for row in document["table"]]
         print(render_table(rows, document["targets"]))
         if render_chart(rows, document, args.chart):
             print(f"wrote {args.chart}")
@@ -154,35 +205,55 @@ def main() -> None:
     sizes = QUICK if args.quick else FULL
     rounds = args.rounds or (1 if args.quick else 2)
     # The memory scenario goes first, on fresh servers: memory freed by earlier scenarios would
-    # otherwise be reused by the joiners and hide part of their cost.
+    # otherwise be reused by the joiners and hide part of their cost. The killed worker goes
+    # last: it restarts workers.
     names = (
         args.only.split(",")
         if args.only
-        else ["many_joiners", *(s for s in SCENARIOS if s != "many_joiners")]
+        else [
+            "many_joiners",
+            *(s for s in SCENARIOS if s not in ("many_joiners", "killed_worker")),
+            "killed_worker",
+        ]
     )
     unknown = set(names) - set(SCENARIOS)
     if unknown:
         parser.error(f"unknown scenarios: {', '.join(sorted(unknown))}")
+    wanted = [t for t in args.targets.split(",") if t]
+    if set(wanted) - set(TARGETS):
+        parser.error(f"unknown targets: {', '.join(sorted(set(wanted) - set(TARGETS)))}")
+    asked = list(peers.PEERS) if args.peers == "all" else [p for p in args.peers.split(",") if p]
+    if set(asked) - set(peers.PEERS):
+        parser.error(f"unknown peers: {', '.join(sorted(set(asked) - set(peers.PEERS)))}")
 
     def log(text: str) -> None:
         print(text, flush=True)
 
+    skipped = {p: why for p in asked if (why := peers.missing(p))}
+    for peer, why in skipped.items():
+        log(f"peer {peer} skipped: {why}")
+    for name in stale_databases():
+        log(f"dropping {name}, left behind by an earlier run")
+        drop_database(name)
+
+    run_tag = uuid.uuid4().hex[:8]
+    chosen: list[Target] = []
+    for name in wanted:
+        if name == "official":
+            chosen.append(Official())
+        elif name == "tether":
+            chosen.append(TetherEmbedded())
+        else:
+            chosen.append(TetherScaleOut(name, 2 if name.endswith("-2w") else 1, run_tag))
+    chosen += [Peer(p, run_tag) for p in asked if p not in skipped]
+
     started = time.perf_counter()
-    log("preparing the official server's venv (bench/.venv-official) ...")
-    ensure_venv()
-    with OfficialServer() as official, tether_server() as tether:
-        for url in (official.url, tether.url):
-            httpx.get(f"{url}/ok", timeout=5).raise_for_status()
-        log(
-            f"official: {official.url} (pid {official.pid})   tether: {tether.url} "
-            f"(pid {tether.process.pid if tether.process else '?'})"
-        )
-        assert tether.process is not None
-        targets = {
-            "official": (official.url, official.pid),
-            "tether": (tether.url, tether.process.pid),
-        }
-        results = run_scenarios(targets, names, sizes, rounds, log)
+    with running(chosen, log) as targets:
+        for target in chosen:
+            if target not in targets:
+                skipped[target.name] = "did not start (see the log above)"
+        layout = {t.name: t.describe() for t in targets}
+        results = run_scenarios(targets, names, sizes, rounds, args.scenario_timeout, log)
     elapsed = time.perf_counter() - started
 
     rows: list[Row] = rows_for(results)
@@ -196,7 +267,9 @@ def main() -> None:
         "mode": "quick" if args.quick else "full",
         "rounds": rounds,
         "duration_s": round(elapsed, 1),
-        "machine": machine(),
+        "machine": machine([p for p in asked if p not in skipped]),
+        "deployments": layout,
+        "peers_skipped": skipped,
         "sizes": asdict(sizes),
         "table": [asdict(r) for r in rows],
         "targets": checks,

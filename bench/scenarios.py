@@ -1,8 +1,8 @@
-"""The seven benchmark scenarios of issue #4, each an async function of one server.
+"""The benchmark scenarios, each an async function of one target (`bench/targets.py`).
 
-Every scenario talks plain HTTP with httpx (no SDK in the measured path) and returns a dict of
-figures; `bench/run.py` runs each against both servers alternately. The sizes come from a
-`Sizes` (full or quick), so a full run stays within a few minutes on a 2-core machine.
+The seven of issue #4 and, for the scale-out issue, `killed_worker`. Every scenario talks plain
+HTTP with httpx (no SDK in the measured path) and returns a dict of figures; `bench/run.py` runs
+each against every target in turn. The sizes come from a `Sizes` (full or quick).
 """
 
 from __future__ import annotations
@@ -10,12 +10,14 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import time
+from collections import Counter
 from dataclasses import dataclass
 from typing import Any
 
 import httpx
 import orjson
-from probes import RssSampler, frames, percentile, rss_kb, summary_ms
+from probes import Frame, RssSampler, frames, percentile, rss_kb, summary_ms
+from targets import Target
 
 
 @dataclass(frozen=True)
@@ -34,6 +36,8 @@ class Sizes:
     joiners: int
     joiner_ticks: int
     joiner_delay: float
+    kill_delay: float
+    kill_wait: float
 
 
 FULL = Sizes(
@@ -51,6 +55,8 @@ FULL = Sizes(
     joiners=1000,
     joiner_ticks=10,
     joiner_delay=0.5,
+    kill_delay=0.5,
+    kill_wait=300,
 )
 QUICK = Sizes(
     seq_seconds=4,
@@ -67,6 +73,8 @@ QUICK = Sizes(
     joiners=1000,
     joiner_ticks=6,
     joiner_delay=0.5,
+    kill_delay=0.3,
+    kill_wait=90,
 )
 
 TIMEOUT = httpx.Timeout(120.0, connect=30.0, pool=60.0)
@@ -96,8 +104,9 @@ async def _wait_trivial(client: httpx.AsyncClient, thread_id: str) -> None:
 # 1 ---------------------------------------------------------------------------------------
 
 
-async def sequential_wait(url: str, pid: int, sizes: Sizes) -> dict[str, Any]:
+async def sequential_wait(target: Target, sizes: Sizes) -> dict[str, Any]:
     """One client, one thread, `runs.wait` on `trivial` back to back (after one warm-up run)."""
+    url = target.url
     async with _client(url) as client:
         thread_id = await _thread(client)
         await _wait_trivial(client, thread_id)
@@ -113,11 +122,12 @@ async def sequential_wait(url: str, pid: int, sizes: Sizes) -> dict[str, Any]:
 # 2 ---------------------------------------------------------------------------------------
 
 
-async def throughput(url: str, pid: int, sizes: Sizes) -> dict[str, Any]:
+async def throughput(target: Target, sizes: Sizes) -> dict[str, Any]:
     """K clients, each on its own thread, create+wait `trivial` runs for a fixed time.
 
     Only runs that finish inside the window count; runs still in flight at the end are awaited
     and dropped."""
+    url = target.url
     results: dict[str, Any] = {}
     for k in sizes.tp_clients:
         results[str(k)] = await _throughput_at(url, k, sizes.tp_seconds)
@@ -157,9 +167,10 @@ async def _throughput_at(url: str, k: int, seconds: float) -> dict[str, Any]:
 # 3 ---------------------------------------------------------------------------------------
 
 
-async def first_event(url: str, pid: int, sizes: Sizes) -> dict[str, Any]:
+async def first_event(target: Target, sizes: Sizes) -> dict[str, Any]:
     """`POST /threads/{tid}/runs/stream` (trivial, values) on a fresh thread: time to the first
     event (`metadata`), to the first `values`, and to the end of the stream."""
+    url = target.url
     first, first_values, whole = [], [], []
     async with _client(url) as client:
         for _ in range(sizes.ttfe_runs):
@@ -193,9 +204,10 @@ async def first_event(url: str, pid: int, sizes: Sizes) -> dict[str, Any]:
 # 4 ---------------------------------------------------------------------------------------
 
 
-async def firehose(url: str, pid: int, sizes: Sizes) -> dict[str, Any]:
+async def firehose(target: Target, sizes: Sizes) -> dict[str, Any]:
     """Stateless `runs.stream` of `firehose` (n custom events from a sync node): events/s from
     the first to the last event, and from the request to the end of the stream."""
+    url = target.url
     rounds = []
     async with _client(url) as client:
         for _ in range(sizes.firehose_repeats):
@@ -240,9 +252,10 @@ async def firehose(url: str, pid: int, sizes: Sizes) -> dict[str, Any]:
 # 5 ---------------------------------------------------------------------------------------
 
 
-async def join_latency(url: str, pid: int, sizes: Sizes) -> dict[str, Any]:
+async def join_latency(target: Target, sizes: Sizes) -> dict[str, Any]:
     """A background `ticker` run (n events, `delay` apart) joined with `join_stream` right after
     it is created: emit timestamp -> client receipt, per event."""
+    url = target.url
     async with _client(url) as client:
         thread_id = await _thread(client)
         body = {
@@ -267,11 +280,12 @@ async def join_latency(url: str, pid: int, sizes: Sizes) -> dict[str, Any]:
 # 6 ---------------------------------------------------------------------------------------
 
 
-async def resume(url: str, pid: int, sizes: Sizes) -> dict[str, Any]:
+async def resume(target: Target, sizes: Sizes) -> dict[str, Any]:
     """A resumable `ticker` run of n events (tiny delay, so it is still running at the middle):
     read half of it from `runs.stream`, drop the connection, rejoin with `Last-Event-ID` of the
     last event read. Cost = time to the first event after the rejoin, and to the last event;
     correctness = events missing or repeated across the two connections."""
+    url = target.url
     n = sizes.resume_events
     half = n // 2
     async with _client(url) as client:
@@ -327,13 +341,14 @@ async def resume(url: str, pid: int, sizes: Sizes) -> dict[str, Any]:
 # 7 ---------------------------------------------------------------------------------------
 
 
-async def many_joiners(url: str, pid: int, sizes: Sizes) -> dict[str, Any]:
+async def many_joiners(target: Target, sizes: Sizes) -> dict[str, Any]:
     """N concurrent `join_stream` subscribers on one long `ticker` run.
 
     Memory: the server's resident memory (its whole process tree) before the joiners and at its
     peak while they are all connected. Latency: emit -> receive over every (subscriber, event)
     pair for the `joiner_ticks` events emitted once everyone is connected; then the run is
     cancelled, which ends every stream."""
+    url = target.url
     n = sizes.joiners
     async with _client(url, connections=n + 8) as client:
         thread_id = await _thread(client)
@@ -352,7 +367,7 @@ async def many_joiners(url: str, pid: int, sizes: Sizes) -> dict[str, Any]:
             await stream.aread()
         await client.get(f"{warm_path}/join")
         await asyncio.sleep(0.5)
-        baseline = rss_kb(pid)
+        baseline = rss_kb(*target.pids())
 
         body = {
             "assistant_id": "ticker",
@@ -386,13 +401,13 @@ async def many_joiners(url: str, pid: int, sizes: Sizes) -> dict[str, Any]:
             except httpx.HTTPError:
                 failures += 1
 
-        with RssSampler(pid) as sampler:
+        with RssSampler(*target.pids()) as sampler:
             tasks = [asyncio.create_task(subscriber()) for _ in range(n)]
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(all_connected.wait(), timeout=120)
             connect_s = time.perf_counter() - start if all_connected.is_set() else None
             everyone_at = time.time()
-            connected_rss = rss_kb(pid)
+            connected_rss = rss_kb(*target.pids())
             await asyncio.sleep(sizes.joiner_ticks * sizes.joiner_delay + 0.2)
             cancel = await client.post(f"{run_path}/cancel", params={"wait": 1})
             with contextlib.suppress(TimeoutError):
@@ -425,6 +440,153 @@ async def many_joiners(url: str, pid: int, sizes: Sizes) -> dict[str, Any]:
     }
 
 
+# 8 ---------------------------------------------------------------------------------------
+
+_FINAL = ("success", "error", "timeout", "interrupted")
+#: The custom events of `agent`: step_a emits (a, 0..2), step_b (b, 0..2).
+_AGENT_EVENTS = {(node, i) for node in "ab" for i in range(3)}
+
+
+async def killed_worker(target: Target, sizes: Sizes) -> dict[str, Any]:
+    """`kill -9` the worker executing a run, on a deployment with two workers.
+
+    An `agent` run (step_a and step_b each emit three custom events `kill_delay` apart, then
+    step_c) is followed live with `Last-Event-ID: 0`; as soon as step_b's first event arrives
+    (step_a is checkpointed by then) the process executing the run is killed. Measured: time
+    from the kill to the next event the follower receives (the run resumed) and to the run's
+    `success`; then a full replay (`Last-Event-ID: 0`) is compared with what was seen:
+    events lost (seen live before the kill but not replayed, or an event of the graph never
+    delivered), ids repeated, events of the completed step emitted again (the run was
+    re-executed from the start instead of its last checkpoint), and the events of the step
+    that was running re-emitted by the new attempt (inherent: that step runs again)."""
+    killer = target.killer()
+    if killer is None:
+        return {"skipped": target.no_killer}
+    with killer:
+        return await _kill_and_watch(killer, sizes)
+
+
+async def _kill_and_watch(killer: Any, sizes: Sizes) -> dict[str, Any]:
+    live: list[Frame] = []
+    step_b = asyncio.Event()
+    async with _client(killer.url) as client:
+        thread_id = await _thread(client)
+        pinned = killer.pin()
+        try:
+            body = {
+                "assistant_id": "agent",
+                "input": {"delay": sizes.kill_delay},
+                "stream_mode": ["custom", "updates"],
+                "stream_resumable": True,
+            }
+            response = await client.post(f"/threads/{thread_id}/runs", json=body)
+            response.raise_for_status()
+            run_id = response.json()["run_id"]
+            run_path = f"/threads/{thread_id}/runs/{run_id}"
+
+            async def follow() -> None:
+                headers = {**SSE_HEADERS, "Last-Event-ID": "0"}
+                async with client.stream("GET", f"{run_path}/stream", headers=headers) as stream:
+                    stream.raise_for_status()
+                    async for frame in frames(stream):
+                        live.append(frame)
+                        if frame.event == "custom" and _custom(frame)[0] == "b":
+                            step_b.set()
+
+            follower = asyncio.create_task(follow())
+            try:
+                await asyncio.wait_for(step_b.wait(), timeout=60)
+            except TimeoutError:
+                follower.cancel()
+                return {"error": "step_b never started", "live_events": len(live)}
+        finally:
+            killer.release()
+        pid = killer.executing_pid(run_id)
+        if pid is None:
+            follower.cancel()
+            return {"error": "no executing worker found"}
+        killed_at = time.time()
+        killer.kill(pid)
+        status = None
+        done_at = None
+        deadline = time.monotonic() + sizes.kill_wait
+        while time.monotonic() < deadline:
+            with contextlib.suppress(httpx.HTTPError, ValueError):
+                status = (await client.get(run_path)).json().get("status")
+            if status in _FINAL:
+                done_at = time.time()
+                break
+            await asyncio.sleep(0.2)
+        follow_error = None
+        try:
+            await asyncio.wait_for(follower, timeout=10)
+        except (TimeoutError, httpx.HTTPError) as exc:
+            follow_error = repr(exc)[:200]
+        replay: list[Frame] = []
+
+        async def read_replay() -> None:
+            headers = {**SSE_HEADERS, "Last-Event-ID": "0"}
+            async with client.stream("GET", f"{run_path}/stream", headers=headers) as stream:
+                stream.raise_for_status()
+                async for frame in frames(stream):
+                    replay.append(frame)
+
+        replay_error = None
+        try:
+            await asyncio.wait_for(read_replay(), timeout=20)
+        except (TimeoutError, httpx.HTTPError) as exc:
+            replay_error = repr(exc)[:200]
+        counter = None
+        with contextlib.suppress(httpx.HTTPError, ValueError, AttributeError):
+            state = (await client.get(f"/threads/{thread_id}/state")).json()
+            counter = (state.get("values") or {}).get("counter")
+
+    before = [f for f in live if f.received <= killed_at]
+    after = [f for f in live if f.received > killed_at]
+    ids = [f.id for f in replay if f.id]
+    customs = Counter(_custom(f) for f in replay if f.event == "custom")
+    steps = Counter(next(iter(orjson.loads(f.data)), None) for f in replay if f.event == "updates")
+    ids_lost = len({f.id for f in before if f.id} - set(ids)) if ids else None
+    never_delivered = len(_AGENT_EVENTS - set(customs))
+    ids_repeated = len(ids) - len(set(ids))
+    completed_again = sum(n - 1 for (node, _), n in customs.items() if node == "a")
+    return {
+        "kill_method": killer.method,
+        "lease_seconds": getattr(killer, "lease_seconds", None),
+        "pinned_pid": pinned,
+        "killed_pid": pid,
+        "status": status,
+        "resumed_after_s": (after[0].received - killed_at) if after else None,
+        "succeeded_after_s": (done_at - killed_at) if done_at and status == "success" else None,
+        "live_events_before_kill": len(before),
+        "live_events_after_kill": len(after),
+        "follow_error": follow_error,
+        "replay_events": len(replay),
+        "replay_error": replay_error,
+        "replay_has_ids": bool(ids),
+        "attempts": [orjson.loads(f.data).get("attempt") for f in replay if f.event == "metadata"],
+        "steps": dict(steps),
+        "final_counter": counter,  # 111 when step_a, step_b and step_c each ran once
+        "events_lost": (ids_lost or 0) + never_delivered,
+        "ids_lost": ids_lost,
+        "events_never_delivered": never_delivered,
+        "ids_repeated": ids_repeated,
+        "completed_step_events_repeated": completed_again,
+        "events_repeated": ids_repeated + completed_again,
+        "inflight_step_events_reemitted": sum(
+            n - 1 for (node, _), n in customs.items() if node == "b"
+        ),
+    }
+
+
+def _custom(frame: Frame) -> tuple[Any, Any]:
+    try:
+        data = orjson.loads(frame.data)
+    except orjson.JSONDecodeError:
+        return (None, None)
+    return (data.get("node"), data.get("i")) if isinstance(data, dict) else (None, None)
+
+
 SCENARIOS = {
     "sequential_wait": sequential_wait,
     "throughput": throughput,
@@ -433,4 +595,5 @@ SCENARIOS = {
     "join_latency": join_latency,
     "resume": resume,
     "many_joiners": many_joiners,
+    "killed_worker": killed_worker,
 }

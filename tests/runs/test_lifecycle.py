@@ -62,12 +62,19 @@ def test_reject_strategy_answers_409_while_a_run_is_active(
     assert len(client.runs.list(thread["thread_id"])) == 1  # the rejected run left nothing behind
 
 
+def _wait_for_checkpoint_after_step_a(client: SyncLangGraphClient, thread_id: str) -> None:
+    deadline = time.monotonic() + 10
+    while client.threads.get_state(thread_id)["next"] != ["step_b"]:
+        assert time.monotonic() < deadline, "step_a never finished"
+        time.sleep(0.02)
+
+
 def test_interrupt_strategy_stops_the_first_run_and_keeps_its_checkpoints(
     client: SyncLangGraphClient,
 ) -> None:
     thread = client.threads.create()
     first = _slow(client, thread["thread_id"])
-    time.sleep(0.45)  # step_a is done and checkpointed
+    _wait_for_checkpoint_after_step_a(client, thread["thread_id"])
     second = client.runs.create(
         thread["thread_id"], "trivial", input={}, multitask_strategy="interrupt"
     )
@@ -84,7 +91,7 @@ def test_rollback_strategy_deletes_the_first_run_and_its_writes(
     thread = client.threads.create()
     client.runs.wait(thread["thread_id"], "trivial", input={})
     first = _slow(client, thread["thread_id"])
-    time.sleep(0.45)
+    _wait_for_checkpoint_after_step_a(client, thread["thread_id"])
     second = client.runs.create(
         thread["thread_id"], "trivial", input={}, multitask_strategy="rollback"
     )

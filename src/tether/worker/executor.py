@@ -71,7 +71,7 @@ class RunExecutor:
         """Run to an end, unless `handle` stops it for shutdown or a lost claim."""
         await self._started(run)
         writer = EventWriter(self.backend.events, run.thread_id, run.run_id)
-        writer.put(
+        await writer.put(
             [
                 NewEvent(
                     "metadata", dumps({"run_id": run.run_id, "attempt": run.attempt}), "metadata"
@@ -112,7 +112,7 @@ class RunExecutor:
             )
             outcome = Outcome("error", {"error": type(exc).__name__, "message": str(exc)})
         if outcome.error is not None:
-            writer.put([NewEvent("error", dumps(outcome.error), "error")])
+            await writer.put([NewEvent("error", dumps(outcome.error), "error")])
         await writer.close()
         await self._finish(run, config, outcome)
 
@@ -151,7 +151,7 @@ class RunExecutor:
                     return
                 async for chunk in graph.astream(graph_input, config, **options):
                     namespace, mode, data = chunk if subgraphs else ((), *chunk)
-                    writer.put(translator.translate(namespace, mode, data))
+                    await writer.put(translator.translate(namespace, mode, data))
             except asyncio.CancelledError as exc:
                 # langgraph hands over its unfinished exit (pending checkpoint writes) with the
                 # cancellation; let it finish, so that nothing is written after a rollback.
@@ -184,9 +184,9 @@ class RunExecutor:
             if event.get("event") == "on_chain_stream" and event.get("run_id") == root_run_id:
                 chunk = event["data"]["chunk"]
                 namespace, mode, data = chunk if subgraphs else ((), *chunk)
-                writer.put(translator.translate(namespace, mode, data))
+                await writer.put(translator.translate(namespace, mode, data))
             else:
-                writer.put(translator.astream_event(event))
+                await writer.put(translator.astream_event(event))
 
     async def _resume_point(
         self, graph: Any, run: RunRecord, config: dict[str, Any], graph_input: Any
