@@ -505,6 +505,7 @@ async def _kill_and_watch(killer: Any, sizes: Sizes) -> dict[str, Any]:
         if pid is None:
             follower.cancel()
             return {"error": "no executing worker found"}
+        lease_left = killer.lease_left(run_id)
         killed_at = time.time()
         killer.kill(pid)
         status = None
@@ -553,6 +554,7 @@ async def _kill_and_watch(killer: Any, sizes: Sizes) -> dict[str, Any]:
     return {
         "kill_method": killer.method,
         "lease_seconds": getattr(killer, "lease_seconds", None),
+        "lease_left_at_kill_s": lease_left,
         "pinned_pid": pinned,
         "killed_pid": pid,
         "status": status,

@@ -80,6 +80,10 @@ class Killer:
     def executing_pid(self, run_id: str) -> int | None:
         raise NotImplementedError
 
+    def lease_left(self, run_id: str) -> float | None:
+        """Seconds left on the run's lease (read just before the kill), where there is one."""
+        return None
+
     def kill(self, pid: int) -> None:
         raise NotImplementedError
 
@@ -223,6 +227,15 @@ class _TetherKiller(Killer):
         if row is None or row[0] is None:
             return None
         return int(str(row[0]).split(":")[1])
+
+    def lease_left(self, run_id: str) -> float | None:
+        with psycopg.connect(database_url(self.target.database)) as conn:
+            row = conn.execute(
+                "SELECT lease_expires_at - extract(epoch from clock_timestamp()) FROM runs"
+                " WHERE run_id = %s",
+                (run_id,),
+            ).fetchone()
+        return None if row is None or row[0] is None else float(row[0])
 
     def kill(self, pid: int) -> None:
         for worker in self.target.workers:

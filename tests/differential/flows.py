@@ -114,6 +114,15 @@ class Probe:
                 return status
             await asyncio.sleep(0.05)
 
+    async def settled(self, thread_id: str, timeout: float = 10) -> None:
+        """Wait until the thread is no longer busy: a server may finish its bookkeeping a
+        moment after a cancel answered, and the transcript must not depend on that moment."""
+        deadline = time.monotonic() + timeout
+        while (await self.sdk.threads.get(thread_id))["status"] == "busy":
+            if time.monotonic() > deadline:
+                return
+            await asyncio.sleep(0.05)
+
     async def statuses(self, name: str, thread_id: str, *run_ids: str) -> None:
         thread = await self.sdk.threads.get(thread_id)
         self.record[name] = {
@@ -380,6 +389,7 @@ async def cancel_rollback(p: Probe) -> None:
         f"/threads/{tid}/runs/{run['run_id']}/cancel",
         params={"wait": 1, "action": "rollback"},
     )
+    await p.settled(tid)
     await p.statuses("after", tid, run["run_id"])
     p.record["values"] = (await p.sdk.threads.get_state(tid))["values"]
 
