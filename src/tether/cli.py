@@ -227,10 +227,6 @@ def main(argv: list[str] | None = None) -> None:
                 _serve(settings, banner=args.command == "dev")
     except StorageUnavailable as exc:
         raise SystemExit(f"tether: {exc}") from None
-    # Ctrl-C is how a developer stops the server: uvicorn shuts down gracefully, then raises the
-    # signal again for its caller. Stopping as asked is a success (exit 0, no traceback).
-    with contextlib.suppress(KeyboardInterrupt):
-        _serve(settings, banner=args.command == "dev")
 
 
 if __name__ == "__main__":

@@ -211,3 +211,33 @@ def test_killed_postgres_connections_end_in_recovery_or_a_clear_error(
     assert ticks == list(range(len(ticks)))
     assert client.threads.get(thread_id)["status"] != "busy"
     assert client.runs.wait(thread_id, "trivial", input={}) is not None
+
+
+def test_a_stopping_worker_hands_back_what_its_grace_period_cannot_finish(
+    deployment: Deployment,
+) -> None:
+    deployment.settings["TETHER_SHUTDOWN_GRACE_SECONDS"] = "0.5"
+    api = deployment.api()
+    leaving = deployment.worker()
+    client = get_sync_client(url=api.url)
+    thread_id = client.threads.create()["thread_id"]
+    run = client.runs.create(
+        thread_id, "ticker", input={"n_events": 100, "delay": 0.05}, stream_mode=["custom"]
+    )
+    _wait_for(
+        lambda: client.runs.get(thread_id, run["run_id"])["status"] == "running", what="start"
+    )
+    assert leaving.process is not None
+    started = time.monotonic()
+    leaving.process.terminate()  # SIGTERM, as a deploy does
+    assert leaving.process.wait(timeout=15) == 0
+    assert time.monotonic() - started < 10
+    # Handed back at once, not after its lease: the next worker resumes it as attempt 2.
+    assert deployment.sql("SELECT status FROM runs WHERE run_id = %s", run["run_id"]) == [
+        ("pending",)
+    ]
+    deployment.worker()
+    client.runs.join(thread_id, run["run_id"])
+    assert client.runs.get(thread_id, run["run_id"])["status"] == "success"
+    replay = list(client.runs.join_stream(thread_id, run["run_id"], last_event_id="0"))
+    assert [p.data["attempt"] for p in replay if p.event == "metadata"] == [1, 2]
