@@ -21,6 +21,7 @@ import argparse
 import asyncio
 import importlib.metadata
 import json
+import os
 import platform
 import subprocess
 import time
@@ -34,7 +35,7 @@ from typing import Any
 import peers
 import psycopg
 from official import official_versions
-from probes import cpu_count, cpu_model, memory_total_gib
+from probes import cpu_count, cpu_model, memory_total_gib, process_tree
 from report import Row, render_chart, render_table, rows_for, targets_for
 from scenarios import FULL, QUICK, SCENARIOS, Sizes
 from targets import (
@@ -146,6 +147,26 @@ def run_scenarios(
     return results
 
 
+def idle_cpu(targets: list[Target], seconds: float = 5.0) -> dict[str, float]:
+    """CPU used by each deployment (its processes and their children) while nothing is asked
+    of any: what the others' pollers cost the one being measured."""
+
+    def ticks(target: Target) -> int:
+        total = 0
+        for pid in process_tree(*target.pids()):
+            try:
+                fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+            except OSError:
+                continue
+            total += int(fields[11]) + int(fields[12])
+        return total
+
+    before = {t.name: ticks(t) for t in targets}
+    time.sleep(seconds)
+    hertz = os.sysconf("SC_CLK_TCK")
+    return {t.name: 100 * (ticks(t) - before[t.name]) / hertz / seconds for t in targets}
+
+
 def _brief(result: dict[str, Any]) -> str:
     if "error" in result or "skipped" in result:
         return str(result.get("error") or f"skipped: {result['skipped']}")[:160]
@@ -253,6 +274,9 @@ def main() -> None:
             if target not in targets:
                 skipped[target.name] = "did not start (see the log above)"
         layout = {t.name: t.describe() for t in targets}
+        for name, cpu in idle_cpu(targets).items():
+            layout[name]["idle_cpu_percent"] = cpu
+            log(f"  {name}: {cpu:.1f} % of a core while idle")
         results = run_scenarios(targets, names, sizes, rounds, args.scenario_timeout, log)
     elapsed = time.perf_counter() - started
 

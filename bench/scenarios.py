@@ -548,9 +548,14 @@ async def _kill_and_watch(killer: Any, sizes: Sizes) -> dict[str, Any]:
     customs = Counter(_custom(f) for f in replay if f.event == "custom")
     steps = Counter(next(iter(orjson.loads(f.data)), None) for f in replay if f.event == "updates")
     ids_lost = len({f.id for f in before if f.id} - set(ids)) if ids else None
-    never_delivered = len(_AGENT_EVENTS - set(customs))
+    succeeded = status == "success"
+    # Only a run that ended can be missing events for good.
+    never_delivered = len(_AGENT_EVENTS - set(customs)) if succeeded else None
     ids_repeated = len(ids) - len(set(ids))
+    # step_a ended (and was checkpointed) before the kill: its custom events and its
+    # `updates` event come again only if the run was re-executed from the start.
     completed_again = sum(n - 1 for (node, _), n in customs.items() if node == "a")
+    completed_again += max(0, steps.get("step_a", 0) - 1)
     return {
         "kill_method": killer.method,
         "lease_seconds": getattr(killer, "lease_seconds", None),
@@ -569,12 +574,12 @@ async def _kill_and_watch(killer: Any, sizes: Sizes) -> dict[str, Any]:
         "attempts": [orjson.loads(f.data).get("attempt") for f in replay if f.event == "metadata"],
         "steps": dict(steps),
         "final_counter": counter,  # 111 when step_a, step_b and step_c each ran once
-        "events_lost": (ids_lost or 0) + never_delivered,
+        "events_lost": None if never_delivered is None else (ids_lost or 0) + never_delivered,
         "ids_lost": ids_lost,
         "events_never_delivered": never_delivered,
         "ids_repeated": ids_repeated,
         "completed_step_events_repeated": completed_again,
-        "events_repeated": ids_repeated + completed_again,
+        "events_repeated": ids_repeated + completed_again if succeeded else None,
         "inflight_step_events_reemitted": sum(
             n - 1 for (node, _), n in customs.items() if node == "b"
         ),

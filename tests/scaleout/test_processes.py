@@ -21,6 +21,18 @@ def _ids(parts: list[Any]) -> list[EventId]:
     return [EventId.parse(p.id) for p in parts]  # type: ignore[misc]
 
 
+def _join_in_background(
+    client: Any, thread_id: str, run_id: str
+) -> tuple[threading.Thread, list[Any]]:
+    """Join the run from its start on a thread of its own; the list fills as parts arrive."""
+    seen: list[Any] = []
+    joined = threading.Thread(
+        target=lambda: seen.extend(client.runs.join_stream(thread_id, run_id, last_event_id="0"))
+    )
+    joined.start()
+    return joined, seen
+
+
 def _wait_for(condition: Any, timeout: float = 20.0, what: str = "condition") -> Any:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
@@ -77,13 +89,7 @@ def test_a_killed_worker_s_run_is_resumed_by_another_from_its_last_checkpoint(
     run = client.runs.create(
         thread_id, "agent", input={"delay": 0.3}, stream_mode=["custom", "updates"]
     )
-    seen: list[Any] = []
-    joined = threading.Thread(
-        target=lambda: seen.extend(
-            client.runs.join_stream(thread_id, run["run_id"], last_event_id="0")
-        )
-    )
-    joined.start()
+    joined, seen = _join_in_background(client, thread_id, run["run_id"])
     _wait_for(
         lambda: client.threads.get_state(thread_id)["next"] == ["step_b"],
         what="step_a's checkpoint",
@@ -142,13 +148,7 @@ def test_redis_killed_flushed_and_restarted_mid_stream_loses_nothing(
     run = client.runs.create(
         thread_id, "ticker", input={"n_events": 300, "delay": 0.01}, stream_mode=["custom"]
     )
-    seen: list[Any] = []
-    joined = threading.Thread(
-        target=lambda: seen.extend(
-            client.runs.join_stream(thread_id, run["run_id"], last_event_id="0")
-        )
-    )
-    joined.start()
+    joined, seen = _join_in_background(client, thread_id, run["run_id"])
     _wait_for(
         lambda: client.runs.get(thread_id, run["run_id"])["status"] == "running", what="start"
     )
@@ -178,13 +178,7 @@ def test_killed_postgres_connections_end_in_recovery_or_a_clear_error(
     run = client.runs.create(
         thread_id, "ticker", input={"n_events": 200, "delay": 0.01}, stream_mode=["custom"]
     )
-    seen: list[Any] = []
-    joined = threading.Thread(
-        target=lambda: seen.extend(
-            client.runs.join_stream(thread_id, run["run_id"], last_event_id="0")
-        )
-    )
-    joined.start()
+    joined, seen = _join_in_background(client, thread_id, run["run_id"])
     _wait_for(
         lambda: client.runs.get(thread_id, run["run_id"])["status"] == "running", what="start"
     )

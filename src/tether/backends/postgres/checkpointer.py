@@ -7,6 +7,8 @@ from langchain_core.runnables import RunnableConfig
 from langgraph.checkpoint.base import ChannelVersions, Checkpoint, CheckpointMetadata
 from langgraph.checkpoint.postgres.aio import AsyncPostgresSaver
 
+from tether.backends.rows import with_thread_id
+
 
 class PostgresCheckpointer(AsyncPostgresSaver):
     async def aput(
@@ -16,8 +18,6 @@ class PostgresCheckpointer(AsyncPostgresSaver):
         metadata: CheckpointMetadata,
         new_versions: ChannelVersions,
     ) -> RunnableConfig:
-        # langgraph leaves the thread id out of checkpoint metadata; history filters use it.
-        thread_id = config.get("configurable", {}).get("thread_id")
-        if thread_id is not None and "thread_id" not in metadata:
-            metadata = {**metadata, "thread_id": thread_id}  # type: ignore[typeddict-unknown-key]
-        return await super().aput(config, checkpoint, metadata, new_versions)
+        return await super().aput(
+            config, checkpoint, with_thread_id(config, metadata), new_versions
+        )

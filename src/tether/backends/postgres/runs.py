@@ -10,6 +10,7 @@ from typing import Any
 import psycopg
 from psycopg import AsyncConnection
 
+from tether.backends import rows
 from tether.backends.postgres.database import SQL_NOW, Pool
 from tether.backends.postgres.queries import json_param
 from tether.ports import QueueStats
@@ -21,26 +22,7 @@ _WRITABLE = {"status", "result", "cancel_action", "cancel_reason", "metadata", "
 
 
 def run_from_row(row: dict[str, Any]) -> RunRecord:
-    return RunRecord(
-        run_id=row["run_id"],
-        thread_id=row["thread_id"],
-        assistant_id=row["assistant_id"],
-        graph_id=row["graph_id"],
-        status=row["status"],
-        metadata=row["metadata"],
-        kwargs=row["kwargs"],
-        multitask_strategy=row["multitask_strategy"],
-        created_at=row["created_at"],
-        updated_at=row["updated_at"],
-        attempt=row["attempt"],
-        available_at=row["available_at"],
-        on_completion=row["on_completion"],
-        cancel_action=row["cancel_action"],
-        cancel_reason=row["cancel_reason"],
-        result=row["result"],
-        ended_at=row["ended_at"],
-        assistant=row["assistant"],
-    )
+    return rows.run_from_row(row, rows.as_decoded)
 
 
 async def select_inflight(conn: AsyncConnection[Any], thread_id: str) -> list[RunRecord]:

@@ -10,6 +10,7 @@ from typing import Any
 
 from psycopg import AsyncConnection
 
+from tether.backends import rows
 from tether.backends.postgres.database import Pool
 from tether.backends.postgres.queries import json_filter, json_param, where
 from tether.backends.postgres.runs import (
@@ -29,19 +30,7 @@ _FIELDS = {"created_at", "updated_at", "state_updated_at", "status", *_JSON_FIEL
 
 
 def thread_from_row(row: dict[str, Any]) -> ThreadRecord:
-    return ThreadRecord(
-        thread_id=row["thread_id"],
-        created_at=row["created_at"],
-        updated_at=row["updated_at"],
-        state_updated_at=row["state_updated_at"],
-        metadata=row["metadata"],
-        status=row["status"],
-        config=row["config"],
-        values=row["values"],
-        interrupts=row["interrupts"],
-        error=row["error"],
-        ttl=row["ttl"],
-    )
+    return rows.thread_from_row(row, rows.as_decoded)
 
 
 async def insert_thread(conn: AsyncConnection[Any], thread: ThreadRecord) -> None:

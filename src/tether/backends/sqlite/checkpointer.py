@@ -22,6 +22,8 @@ from langgraph.checkpoint.base import (
 )
 from langgraph.checkpoint.sqlite import SqliteSaver
 
+from tether.backends.rows import with_thread_id
+
 
 class SqliteCheckpointer(SqliteSaver):
     @classmethod
@@ -60,12 +62,7 @@ class SqliteCheckpointer(SqliteSaver):
         metadata: CheckpointMetadata,
         new_versions: ChannelVersions,
     ) -> RunnableConfig:
-        # langgraph leaves the thread id out of checkpoint metadata; the official server's
-        # history shows it, and it lets history be filtered by thread.
-        thread_id = config.get("configurable", {}).get("thread_id")
-        if thread_id is not None and "thread_id" not in metadata:
-            metadata = {**metadata, "thread_id": thread_id}  # type: ignore[typeddict-unknown-key]
-        return self.put(config, checkpoint, metadata, new_versions)
+        return self.put(config, checkpoint, with_thread_id(config, metadata), new_versions)
 
     async def aput_writes(
         self,

@@ -7,6 +7,7 @@ import sqlite3
 from collections.abc import Sequence
 from typing import Any
 
+from tether.backends import rows
 from tether.backends.sqlite.database import SQL_NOW, Database
 from tether.backends.sqlite.queries import from_json, to_json
 from tether.ports import QueueStats
@@ -18,26 +19,7 @@ _WRITABLE = {"status", "result", "cancel_action", "cancel_reason", "metadata", "
 
 
 def run_from_row(row: sqlite3.Row) -> RunRecord:
-    return RunRecord(
-        run_id=row["run_id"],
-        thread_id=row["thread_id"],
-        assistant_id=row["assistant_id"],
-        graph_id=row["graph_id"],
-        status=row["status"],
-        metadata=from_json(row["metadata"]),
-        kwargs=from_json(row["kwargs"]),
-        multitask_strategy=row["multitask_strategy"],
-        created_at=row["created_at"],
-        updated_at=row["updated_at"],
-        attempt=row["attempt"],
-        available_at=row["available_at"],
-        on_completion=row["on_completion"],
-        cancel_action=row["cancel_action"],
-        cancel_reason=row["cancel_reason"],
-        result=from_json(row["result"]),
-        ended_at=row["ended_at"],
-        assistant=from_json(row["assistant"]),
-    )
+    return rows.run_from_row(row, from_json)
 
 
 def select_run(conn: sqlite3.Connection, run_id: str) -> RunRecord | None:

@@ -7,6 +7,7 @@ from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from typing import Any
 
+from tether.backends import rows
 from tether.backends.sqlite.database import Database
 from tether.backends.sqlite.queries import from_json, json_filter, to_json, where
 from tether.backends.sqlite.runs import (
@@ -25,19 +26,7 @@ _JSON_FIELDS = {"metadata", "config", "values", "interrupts", "error", "ttl"}
 
 
 def thread_from_row(row: sqlite3.Row) -> ThreadRecord:
-    return ThreadRecord(
-        thread_id=row["thread_id"],
-        created_at=row["created_at"],
-        updated_at=row["updated_at"],
-        state_updated_at=row["state_updated_at"],
-        metadata=from_json(row["metadata"]),
-        status=row["status"],
-        config=from_json(row["config"]),
-        values=from_json(row["values"]),
-        interrupts=from_json(row["interrupts"]),
-        error=from_json(row["error"]),
-        ttl=from_json(row["ttl"]),
-    )
+    return rows.thread_from_row(row, from_json)
 
 
 def insert_thread(conn: sqlite3.Connection, thread: ThreadRecord) -> None:
