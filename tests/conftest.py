@@ -233,6 +233,8 @@ class PostgresDatabase:
             "TETHER_DATABASE_URL": self.url,
             "TETHER_REDIS_URL": self.redis_url,
             "TETHER_REDIS_PREFIX": self.redis_prefix,
+            # Several test servers share the machine's PostgreSQL (100 connections by default).
+            "TETHER_DATABASE_POOL_SIZE": "6",
         }
 
 
