@@ -116,6 +116,16 @@ def _bind(host: str, port: int) -> socket.socket:
     return sock
 
 
+def _storage(settings: Settings) -> str:
+    """Where the data lives, for the banner (no password)."""
+    if settings.database_url.startswith(("postgresql://", "postgres://")):
+        from urllib.parse import urlsplit
+
+        url = urlsplit(settings.database_url)
+        return f"PostgreSQL {url.hostname}:{url.port or 5432}{url.path} + Redis"
+    return str(settings.sqlite_path.parent.resolve())
+
+
 def _serve(settings: Settings, banner: bool) -> None:
     import uvicorn
 
@@ -136,7 +146,7 @@ def _serve(settings: Settings, banner: bool) -> None:
             f"  API:    {url}\n"
             f"  Docs:   {url}/docs\n"
             f"  Graphs: {', '.join(project.graphs)}\n"
-            f"  Data:   {settings.sqlite_path.parent.resolve()}",
+            f"  Data:   {_storage(settings)}",
             flush=True,
         )
     config = uvicorn.Config(
