@@ -88,12 +88,12 @@ def thread_changes_on_admit(thread: ThreadRecord, run: RunRecord) -> dict[str, A
 
 
 def thread_changes_on_start(thread: ThreadRecord, run: RunRecord) -> dict[str, Any]:
-    """The thread's state is read with the graph of the run that last started on it."""
-    return {
-        "metadata": merge_metadata(
-            thread.metadata, {"graph_id": run.graph_id, "assistant_id": run.assistant_id}
-        )
-    }
+    """The thread's state is read with the graph of the run that last started on it
+    (no change when it already names that run's graph and assistant)."""
+    metadata = merge_metadata(
+        thread.metadata, {"graph_id": run.graph_id, "assistant_id": run.assistant_id}
+    )
+    return {} if metadata == thread.metadata else {"metadata": metadata}
 
 
 @dataclass

@@ -117,12 +117,14 @@ class RunExecutor:
         await self._finish(run, config, outcome)
 
     async def _started(self, run: RunRecord) -> None:
+        # Most runs start on a thread that already names their graph: one read, no write.
+        thread = await self.backend.threads.get_thread(run.thread_id)
+        if thread is None or not lifecycle.thread_changes_on_start(thread, run):
+            return
         async with self.backend.threads.transaction(run.thread_id) as tx:
             thread = await tx.get_thread()
-            if thread is not None:
-                changes = lifecycle.thread_changes_on_start(thread, run)
-                if changes["metadata"] != thread.metadata:
-                    await tx.update_thread(changes)
+            if thread is not None and (changes := lifecycle.thread_changes_on_start(thread, run)):
+                await tx.update_thread(changes)
 
     async def _stream(
         self, run: RunRecord, assistant: dict[str, Any] | None, config: Any, writer: EventWriter
