@@ -46,6 +46,10 @@ def is_uuid(value: str) -> bool:
     return True
 
 
+#: Event id parts are stored as signed 64-bit integers.
+_MAX_ID_PART = 2**63 - 1
+
+
 class EventId(NamedTuple):
     """An event id: `(milliseconds, sequence)`, ordered as integers."""
 
@@ -65,9 +69,12 @@ class EventId(NamedTuple):
         if text in ("", "-", "0", "-1", "0-0"):
             return None
         ms, sep, seq = text.partition("-")
-        if not ms.isdigit() or (sep and not seq.isdigit()):
+        if not ms.isascii() or not ms.isdigit() or (sep and not (seq.isascii() and seq.isdigit())):
             raise ValueError(f"Invalid Last-Event-ID: {raw!r}")
-        return cls(int(ms), int(seq) if sep else 0)
+        parsed = cls(int(ms), int(seq) if sep else 0)
+        if parsed.ms > _MAX_ID_PART or parsed.seq > _MAX_ID_PART:
+            raise ValueError(f"Invalid Last-Event-ID: {raw!r} (each part must fit in 64 bits)")
+        return parsed
 
 
 def next_event_id(last: EventId | None) -> EventId:

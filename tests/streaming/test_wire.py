@@ -107,3 +107,53 @@ def test_a_slow_reader_never_slows_the_run(tether_url: str) -> None:
     # Everything is still there for a reader that comes back.
     parts = list(client.runs.join_stream(thread["thread_id"], run["run_id"], last_event_id="0"))
     assert [p.data["i"] for p in parts if p.event == "custom"] == list(range(5000))
+
+
+def _finished_run(url: str) -> tuple[str, str, list[str]]:
+    client = get_sync_client(url=url)
+    thread_id = client.threads.create()["thread_id"]
+    run = client.runs.create(thread_id, "trivial", input={}, stream_mode=["values"])
+    client.runs.join(thread_id, run["run_id"])
+    ids = [
+        p.id for p in client.runs.join_stream(thread_id, run["run_id"], last_event_id="0") if p.id
+    ]
+    return thread_id, run["run_id"], ids
+
+
+def test_a_join_from_the_last_id_of_a_finished_run_ends_at_once(tether_url: str) -> None:
+    thread_id, run_id, ids = _finished_run(tether_url)
+    started = time.monotonic()
+    with httpx.stream(
+        "GET",
+        f"{tether_url}/threads/{thread_id}/runs/{run_id}/stream",
+        headers={"Last-Event-ID": ids[-1]},
+        timeout=30,
+    ) as response:
+        body = response.read()
+    assert response.status_code == 200
+    assert b"event:" not in body
+    # It ends as soon as the server has checked the run, not after heartbeats forever.
+    assert time.monotonic() - started < 10
+
+
+def test_join_with_an_unknown_stream_mode_is_refused_like_create(tether_url: str) -> None:
+    thread_id, run_id, _ = _finished_run(tether_url)
+    response = httpx.get(
+        f"{tether_url}/threads/{thread_id}/runs/{run_id}/stream",
+        params={"stream_mode": ["values", "nonsense"]},
+    )
+    assert response.status_code == 422
+    assert "nonsense" in response.json()["detail"]
+
+
+def test_a_last_event_id_beyond_64_bits_is_refused_before_the_stream_starts(
+    tether_url: str,
+) -> None:
+    thread_id, run_id, _ = _finished_run(tether_url)
+    for raw in (f"{2**64}-0", f"1-{2**63}"):
+        response = httpx.get(
+            f"{tether_url}/threads/{thread_id}/runs/{run_id}/stream",
+            headers={"Last-Event-ID": raw},
+        )
+        assert response.status_code == 422, raw
+        assert "Last-Event-ID" in response.json()["detail"]

@@ -16,7 +16,7 @@ from tether.errors import InvalidInput
 from tether.records import RunRecord
 from tether.runtime import Runtime
 from tether.serialization import dumps
-from tether.services.runs import check_run_id
+from tether.services.runs import check_run_id, normalize_modes
 from tether.services.streams import ErrorFrame
 from tether.services.threads import check_thread_id
 
@@ -262,6 +262,8 @@ async def _join_stream(request: Request, thread_id: str | None, run_id: str) -> 
     runtime: Runtime = runtime_of(request)
     check_run_id(run_id)
     modes = [m for m in request.query_params.getlist("stream_mode") if m] or None
+    if modes:
+        normalize_modes(modes)  # an unknown mode is a 422, as on create
     last_event_id = request.headers.get("last-event-id")
     run = await runtime.runs.find(run_id)
     if run is not None and thread_id is not None and run.thread_id != thread_id:

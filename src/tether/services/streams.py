@@ -116,9 +116,10 @@ class StreamService:
         run = await self.runs.get_run(run_id)
         if run is not None and not run.done:
             return False
-        # Ended (or gone): read once more so that nothing logged before the end is lost.
+        # Ended (or gone): over once the reader has everything the log holds (a reader
+        # behind the end marker still gets it from the tail).
         bounds = await self.events.bounds(run_id)
-        return not bounds.ended and (bounds.last is None or cursor is None or bounds.last <= cursor)
+        return bounds.last is None or (cursor is not None and bounds.last <= cursor)
 
     async def follow_thread(
         self, thread_id: str, after: EventId | None, modes: Collection[str]
