@@ -41,6 +41,38 @@ class GraphSpec:
     factory: Any = None
 
 
+@dataclass(frozen=True)
+class ProjectConfig:
+    """A project's `langgraph.json`, read and checked without importing any of its code."""
+
+    #: The langgraph.json file itself.
+    path: Path
+    raw: dict[str, Any]
+
+    @property
+    def root(self) -> Path:
+        """The project's folder: the one that holds its langgraph.json."""
+        return self.path.resolve().parent
+
+    @property
+    def env_file(self) -> Path | None:
+        """The `.env` file that `env` names, if it names one."""
+        env = self.raw.get("env")
+        return (self.root / env).resolve() if isinstance(env, str) else None
+
+    @property
+    def source_folders(self) -> list[Path]:
+        """Where the project's own Python code lives: its folder and its local `dependencies`
+        (`"./src"`, `"/abs/path"`; package names are installed code, not the project's)."""
+        folders: list[Path] = []
+        for dep in [".", *self.raw.get("dependencies", [])]:
+            if isinstance(dep, str) and (dep.startswith(".") or dep.startswith("/")):
+                folder = (self.root / dep).resolve()
+                if folder not in folders:
+                    folders.append(folder)
+        return folders
+
+
 @dataclass
 class Project:
     root: Path
@@ -49,8 +81,8 @@ class Project:
     raw: dict[str, Any] = field(default_factory=dict)
 
 
-def read_project(config_path: Path) -> Project:
-    """Parse `langgraph.json`, set its `env`, put the project on `sys.path`, import graphs."""
+def read_config(config_path: Path) -> ProjectConfig:
+    """Parse and check `langgraph.json` (no import, no change to the environment)."""
     try:
         raw = orjson.loads(config_path.read_bytes())
     except FileNotFoundError as exc:
@@ -59,30 +91,36 @@ def read_project(config_path: Path) -> Project:
         raise GraphConfigError(f"{config_path} is not valid JSON: {exc}") from exc
     if not isinstance(raw, dict) or not isinstance(raw.get("graphs"), dict) or not raw["graphs"]:
         raise GraphConfigError(f'{config_path} must have a non-empty "graphs" object')
-    root = config_path.resolve().parent
+    for graph_id, entry in raw["graphs"].items():
+        location: Any = entry.get("path") if isinstance(entry, dict) else entry
+        if not isinstance(location, str) or ":" not in location:
+            raise GraphConfigError(
+                f'Graph "{graph_id}": expected "./file.py:attribute", got {location!r}'
+            )
+    return ProjectConfig(path=config_path, raw=raw)
+
+
+def read_project(config_path: Path) -> Project:
+    """Parse `langgraph.json`, set its `env`, put the project on `sys.path`, import graphs."""
+    config = read_config(config_path)
+    root, raw = config.root, config.raw
     project = Project(root=root, raw=raw)
 
     env = raw.get("env")
-    if isinstance(env, str):
-        project.env = {k: v for k, v in dotenv_values(root / env).items() if v is not None}
+    if config.env_file is not None:
+        project.env = {k: v for k, v in dotenv_values(config.env_file).items() if v is not None}
     elif isinstance(env, dict):
         project.env = {str(k): str(v) for k, v in env.items()}
     for key, value in project.env.items():
         os.environ.setdefault(key, value)
 
-    for dep in [".", *raw.get("dependencies", [])]:
-        if isinstance(dep, str) and (dep.startswith(".") or dep.startswith("/")):
-            path = str((root / dep).resolve())
-            if path not in sys.path:
-                sys.path.insert(0, path)
+    for folder in config.source_folders:
+        if str(folder) not in sys.path:
+            sys.path.insert(0, str(folder))
 
     for graph_id, entry in raw["graphs"].items():
-        location: Any = entry.get("path") if isinstance(entry, dict) else entry
+        location = str(entry["path"] if isinstance(entry, dict) else entry)  # checked above
         description = entry.get("description") if isinstance(entry, dict) else None
-        if not isinstance(location, str) or ":" not in location:
-            raise GraphConfigError(
-                f'Graph "{graph_id}": expected "./file.py:attribute", got {location!r}'
-            )
         spec = GraphSpec(graph_id=graph_id, path=location, description=description)
         _load(spec, root)
         project.graphs[graph_id] = spec
