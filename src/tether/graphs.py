@@ -23,6 +23,8 @@ from dotenv import dotenv_values
 from langgraph.graph import StateGraph
 from langgraph.pregel import Pregel
 
+from tether import graph_errors
+
 #: A compiled graph of any state, context, input and output types.
 Graph: TypeAlias = "Pregel[Any, Any, Any, Any]"
 
@@ -122,45 +124,69 @@ def read_project(config_path: Path) -> Project:
         location = str(entry["path"] if isinstance(entry, dict) else entry)  # checked above
         description = entry.get("description") if isinstance(entry, dict) else None
         spec = GraphSpec(graph_id=graph_id, path=location, description=description)
-        _load(spec, root)
+        _load(spec, config)
         project.graphs[graph_id] = spec
     return project
 
 
-def _load(spec: GraphSpec, root: Path) -> None:
+def _load(spec: GraphSpec, config: ProjectConfig) -> None:
     location, _, attr = spec.path.rpartition(":")
-    try:
-        if location.endswith(".py") or "/" in location:
-            file = (root / location).resolve()
-            module_name = f"tether_graphs.{spec.graph_id}"
-            module_spec = importlib.util.spec_from_file_location(module_name, file)
-            if module_spec is None or module_spec.loader is None:
-                raise GraphConfigError(f'Graph "{spec.graph_id}": cannot import {file}')
-            module = importlib.util.module_from_spec(module_spec)
-            sys.modules[module_name] = module
+    graph = f'graph "{spec.graph_id}" ({spec.path})'
+    root = config.root
+    if location.endswith(".py") or "/" in location:
+        file = (root / location).resolve()
+        what = str(file)
+        if not file.is_file():
+            raise GraphConfigError(
+                f"{graph} failed to load: {file} does not exist\n"
+                f"Likely fix: correct the path in langgraph.json (relative to {root})"
+            )
+        module_name = f"tether_graphs.{spec.graph_id}"
+        module_spec = importlib.util.spec_from_file_location(module_name, file)
+        if module_spec is None or module_spec.loader is None:
+            raise GraphConfigError(f"{graph} failed to load: {file} is not a Python module")
+        module = importlib.util.module_from_spec(module_spec)
+        sys.modules[module_name] = module
+        try:
             module_spec.loader.exec_module(module)
-        else:
+        except Exception as exc:
+            del sys.modules[module_name]
+            raise GraphConfigError(
+                graph_errors.import_failed(graph, what, exc, root, config.source_folders)
+            ) from exc
+    else:
+        what = f"module {location}"
+        try:
             module = importlib.import_module(location)
-    except GraphConfigError:
-        raise
-    except Exception as exc:
-        raise GraphConfigError(
-            f'Graph "{spec.graph_id}": importing {location} failed: {exc!r}'
-        ) from exc
+        except Exception as exc:
+            raise GraphConfigError(
+                graph_errors.import_failed(graph, what, exc, root, config.source_folders)
+            ) from exc
     try:
         value = getattr(module, attr)
     except AttributeError as exc:
+        names = [name for name in vars(module) if not name.startswith("_")]
+        graphs = [n for n in names if isinstance(getattr(module, n), Pregel | StateGraph)]
         raise GraphConfigError(
-            f'Graph "{spec.graph_id}": {location} has no attribute {attr!r}'
+            graph_errors.missing_attribute(graph, what, attr, names, graphs)
         ) from exc
     if isinstance(value, StateGraph):
-        value = value.compile()
+        try:
+            value = value.compile()
+        except Exception as exc:
+            raise GraphConfigError(
+                f"{graph} failed to load: compiling the StateGraph {attr} raised"
+                f" {type(exc).__name__}\n{graph_errors.project_traceback(exc).rstrip()}"
+            ) from exc
     if isinstance(value, Pregel):
         spec.compiled = value
     elif callable(value):
         spec.factory = value
     else:
-        raise GraphConfigError(f'Graph "{spec.graph_id}": {attr} is not a graph or a graph factory')
+        raise GraphConfigError(
+            f"{graph} failed to load: {attr} is a {type(value).__name__}, not a graph or a"
+            " function that returns one"
+        )
 
 
 def _as_pregel(graph_id: str, value: Any) -> Graph:
