@@ -13,7 +13,7 @@ import subprocess
 import sys
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -23,6 +23,14 @@ import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLES = ROOT / "examples" / "langgraph.json"
+
+
+def wait_until(condition: Callable[[], object], what: str, within: float = 30.0) -> None:
+    """Poll `condition` until it is true; fail the test after `within` seconds."""
+    deadline = time.monotonic() + within
+    while not condition():
+        assert time.monotonic() < deadline, f"timed out waiting for {what}"
+        time.sleep(0.05)
 
 
 def free_port() -> int:
@@ -39,6 +47,8 @@ class ServerProcess:
     data_dir: Path
     port: int = field(default_factory=free_port)
     env: dict[str, str] = field(default_factory=dict)
+    #: The project's langgraph.json.
+    config: Path = EXAMPLES
     process: subprocess.Popen[bytes] | None = None
     log_path: Path | None = None
     command: str = "dev"
@@ -60,7 +70,7 @@ class ServerProcess:
                 "tether",
                 self.command,
                 "--config",
-                str(EXAMPLES),
+                str(self.config),
                 *http,
                 "--data-dir",
                 str(self.data_dir),
@@ -70,7 +80,9 @@ class ServerProcess:
             ],
             stdout=log,
             stderr=subprocess.STDOUT,
-            env={**os.environ, **self.env},
+            # One process, the server itself, unless a test asks for `dev`'s reloader: `kill()`
+            # is a crash of the server, and no test server restarts when a file changes.
+            env={**os.environ, "TETHER_RELOAD": "false", **self.env},
         )
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:

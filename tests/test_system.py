@@ -7,13 +7,12 @@ import signal
 import socket
 import subprocess
 import sys
-import time
 from pathlib import Path
 from urllib.parse import urljoin, urlsplit
 
 import httpx
 import pytest
-from conftest import EXAMPLES, free_port
+from conftest import EXAMPLES, free_port, wait_until
 
 
 def test_ok_info_metrics_openapi_docs(tether_url: str) -> None:
@@ -139,13 +138,6 @@ def test_missing_config_is_a_clear_error(tmp_path) -> None:  # type: ignore[no-u
     assert "Config file not found" in result.stderr
 
 
-def _wait_until(condition, what: str, within: float = 30.0) -> None:  # type: ignore[no-untyped-def]
-    deadline = time.monotonic() + within
-    while not condition():
-        assert time.monotonic() < deadline, f"timed out waiting for {what}"
-        time.sleep(0.05)
-
-
 def _answers(url: str) -> bool:
     try:
         return httpx.get(f"{url}/ok", timeout=1.0).status_code == 200
@@ -176,7 +168,7 @@ def test_ctrl_c_stops_the_server_cleanly_with_a_run_in_flight(tmp_path: Path, co
             stderr=subprocess.STDOUT,
         )
     try:
-        _wait_until(lambda: process.poll() is not None or _answers(url), "the server")
+        wait_until(lambda: process.poll() is not None or _answers(url), "the server")
         assert process.poll() is None, log_path.read_text()
         thread_id = httpx.post(f"{url}/threads", json={}).json()["thread_id"]
         run = httpx.post(
@@ -184,7 +176,7 @@ def test_ctrl_c_stops_the_server_cleanly_with_a_run_in_flight(tmp_path: Path, co
             json={"assistant_id": "ticker", "input": {"n_events": 1000, "delay": 0.05}},
         ).json()
         run_url = f"{url}/threads/{thread_id}/runs/{run['run_id']}"
-        _wait_until(lambda: httpx.get(run_url).json()["status"] == "running", "a running run")
+        wait_until(lambda: httpx.get(run_url).json()["status"] == "running", "a running run")
 
         process.send_signal(signal.SIGINT)
         returncode = process.wait(timeout=30)

@@ -5,16 +5,17 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
-import errno
-import logging
 import signal
-import socket
+import sys
 from dataclasses import replace
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
 
 from tether import __version__
 from tether.settings import Settings
+
+if TYPE_CHECKING:
+    from tether.graphs import Project
 
 
 def _common(parser: argparse.ArgumentParser) -> None:
@@ -64,7 +65,11 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"tether {__version__}")
     commands = parser.add_subparsers(dest="command", required=True)
     for name, text in (
-        ("dev", "serve the API and run the graphs in one process (SQLite; nothing else to start)"),
+        (
+            "dev",
+            "serve the API and run the graphs in one process (SQLite; nothing else to start);"
+            " restart it when the project's code changes",
+        ),
         ("serve", "serve the API and run the graphs (as dev, with one line instead of the banner)"),
     ):
         sub = commands.add_parser(name, help=text, description=text)
@@ -81,6 +86,15 @@ def build_parser() -> argparse.ArgumentParser:
             help="runs this process executes at once; 0 serves the API only"
             " (env TETHER_WORKERS; default 16)",
         )
+        if name == "dev":
+            sub.add_argument(
+                "--reload",
+                action=argparse.BooleanOptionalAction,
+                help="restart the server when a Python file of the project (the folder of"
+                " langgraph.json and its local dependencies), langgraph.json or its env file"
+                " changes; runs in flight resume on the new server (env TETHER_RELOAD;"
+                " default on)",
+            )
         _runs(sub)
     text = "run the graphs without serving HTTP (scale-out: PostgreSQL + Redis)"
     worker = commands.add_parser("worker", help=text, description=text)
@@ -98,87 +112,12 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _bind(host: str, port: int) -> socket.socket:
-    family = socket.AF_INET6 if ":" in host else socket.AF_INET
-    sock = socket.socket(family, socket.SOCK_STREAM)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    try:
-        sock.bind((host, port))
-    except OSError as exc:
-        sock.close()
-        if exc.errno == errno.EADDRINUSE:
-            raise SystemExit(
-                f"tether: port {port} on {host} is already in use; choose another with --port"
-            ) from None
-        raise SystemExit(f"tether: cannot listen on {host}:{port}: {exc.strerror}") from None
-    sock.listen(2048)
-    sock.set_inheritable(True)
-    return sock
-
-
-def _storage(settings: Settings) -> str:
-    """Where the data lives, for the banner (no password)."""
-    if settings.database_url.startswith(("postgresql://", "postgres://")):
-        from urllib.parse import urlsplit
-
-        url = urlsplit(settings.database_url)
-        return f"PostgreSQL {url.hostname}:{url.port or 5432}{url.path} + Redis"
-    return str(settings.sqlite_path.parent.resolve())
-
-
-def _serve(settings: Settings, banner: bool) -> None:
-    import uvicorn
-
-    from tether.api.app import create_app
-    from tether.graphs import GraphConfigError, read_project
-
-    try:
-        project = read_project(settings.config)
-    except GraphConfigError as exc:
-        raise SystemExit(f"tether: {exc}") from None
-    sock = _bind(settings.host, settings.port)
-    port = sock.getsockname()[1]
-    host = f"[{settings.host}]" if ":" in settings.host else settings.host  # IPv6
-    url = f"http://{host}:{port}"
-    if banner:
-        print(
-            f"Tether {__version__}\n"
-            f"  API:    {url}\n"
-            f"  Docs:   {url}/docs\n"
-            f"  Graphs: {', '.join(project.graphs)}\n"
-            f"  Data:   {_storage(settings)}",
-            flush=True,
-        )
-    config = uvicorn.Config(
-        create_app(settings, workers=settings.workers > 0),
-        log_level=settings.log_level,
-        lifespan="on",
-        timeout_graceful_shutdown=5,
-    )
-    app: Any = config.app
-
-    class Server(uvicorn.Server):
-        def handle_exit(self, sig: int, frame: Any) -> None:
-            # End open streams at once instead of waiting out the graceful-shutdown timeout.
-            runtime = getattr(app.state, "runtime", None)
-            if runtime is not None:
-                runtime.draining.set()
-            super().handle_exit(sig, frame)
-
-        async def startup(self, sockets: list[socket.socket] | None = None) -> None:
-            await super().startup(sockets)
-            if self.started and not banner:  # `dev` has said where in its banner
-                print(f"tether: listening on {url}", flush=True)
-
-    Server(config).run(sockets=[sock])
-
-
-async def _work(settings: Settings) -> None:
+async def _work(settings: Settings, project: Project) -> None:
     """`tether worker`: claim and execute runs until SIGTERM or SIGINT, then stop claiming,
     give running runs `shutdown_grace_seconds` to finish and hand the rest back."""
     from tether.runtime import Runtime
 
-    runtime = await Runtime.start(settings, workers=True)
+    runtime = await Runtime.start(settings, workers=True, project=project)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):
@@ -216,26 +155,47 @@ def main(argv: list[str] | None = None) -> None:
         port=getattr(args, "port", None),
         workers=args.concurrency if args.command == "worker" else getattr(args, "workers", None),
         log_level=getattr(args, "log_level", None),
+        reload=getattr(args, "reload", None),
     )
     if args.command == "dev":
         settings = replace(settings, shutdown_grace_seconds=0.0)  # a restart resumes them
-    logging.basicConfig(
-        level=settings.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s"
-    )
+    # Imported once the arguments are read: `--help` needs none of this.
     from tether.backends import StorageUnavailable
+    from tether.graphs import GraphConfigError, read_config, read_project
+    from tether.server import bind, configure_logging, serve
+
+    configure_logging(settings)
 
     try:
-        asyncio.run(_open_and_close(settings))
         if args.command == "migrate":
+            asyncio.run(_open_and_close(settings))
             print("tether: database is up to date")
-        elif args.command == "worker":
-            asyncio.run(_work(settings))
+        elif args.command == "dev" and settings.reload:
+            from tether.reload import Supervisor
+
+            # The server runs (and imports the project) in a child process, restarted on
+            # every change; this process only reads langgraph.json.
+            config = read_config(settings.config)
+            asyncio.run(_open_and_close(settings))
+            sock = bind(settings.host, settings.port)
+            sys.exit(Supervisor(settings, config, sock).run())
         else:
-            # Ctrl-C is how a developer stops the server: uvicorn shuts down gracefully, then
-            # raises the signal again for its caller. Stopping as asked is a success (exit 0).
-            with contextlib.suppress(KeyboardInterrupt):
-                _serve(settings, banner=args.command == "dev")
-    except StorageUnavailable as exc:
+            project = read_project(settings.config)
+            asyncio.run(_open_and_close(settings))
+            if args.command == "worker":
+                asyncio.run(_work(settings, project))
+            else:
+                sock = bind(settings.host, settings.port)
+                # Ctrl-C is how a developer stops the server: uvicorn shuts down gracefully,
+                # then raises the signal again for its caller. Stopping as asked is a success.
+                with contextlib.suppress(KeyboardInterrupt):
+                    serve(
+                        settings,
+                        project,
+                        sock,
+                        announce="banner" if args.command == "dev" else "listening",
+                    )
+    except (GraphConfigError, StorageUnavailable) as exc:
         raise SystemExit(f"tether: {exc}") from None
 
 

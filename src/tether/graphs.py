@@ -23,6 +23,8 @@ from dotenv import dotenv_values
 from langgraph.graph import StateGraph
 from langgraph.pregel import Pregel
 
+from tether import graph_errors
+
 #: A compiled graph of any state, context, input and output types.
 Graph: TypeAlias = "Pregel[Any, Any, Any, Any]"
 
@@ -41,6 +43,38 @@ class GraphSpec:
     factory: Any = None
 
 
+@dataclass(frozen=True)
+class ProjectConfig:
+    """A project's `langgraph.json`, read and checked without importing any of its code."""
+
+    #: The langgraph.json file itself.
+    path: Path
+    raw: dict[str, Any]
+
+    @property
+    def root(self) -> Path:
+        """The project's folder: the one that holds its langgraph.json."""
+        return self.path.resolve().parent
+
+    @property
+    def env_file(self) -> Path | None:
+        """The `.env` file that `env` names, if it names one."""
+        env = self.raw.get("env")
+        return (self.root / env).resolve() if isinstance(env, str) else None
+
+    @property
+    def source_folders(self) -> list[Path]:
+        """Where the project's own Python code lives: its folder and its local `dependencies`
+        (`"./src"`, `"/abs/path"`; package names are installed code, not the project's)."""
+        folders: list[Path] = []
+        for dep in [".", *self.raw.get("dependencies", [])]:
+            if isinstance(dep, str) and (dep.startswith(".") or dep.startswith("/")):
+                folder = (self.root / dep).resolve()
+                if folder not in folders:
+                    folders.append(folder)
+        return folders
+
+
 @dataclass
 class Project:
     root: Path
@@ -49,8 +83,8 @@ class Project:
     raw: dict[str, Any] = field(default_factory=dict)
 
 
-def read_project(config_path: Path) -> Project:
-    """Parse `langgraph.json`, set its `env`, put the project on `sys.path`, import graphs."""
+def read_config(config_path: Path) -> ProjectConfig:
+    """Parse and check `langgraph.json` (no import, no change to the environment)."""
     try:
         raw = orjson.loads(config_path.read_bytes())
     except FileNotFoundError as exc:
@@ -59,70 +93,100 @@ def read_project(config_path: Path) -> Project:
         raise GraphConfigError(f"{config_path} is not valid JSON: {exc}") from exc
     if not isinstance(raw, dict) or not isinstance(raw.get("graphs"), dict) or not raw["graphs"]:
         raise GraphConfigError(f'{config_path} must have a non-empty "graphs" object')
-    root = config_path.resolve().parent
+    for graph_id, entry in raw["graphs"].items():
+        location: Any = entry.get("path") if isinstance(entry, dict) else entry
+        if not isinstance(location, str) or ":" not in location:
+            raise GraphConfigError(
+                f'Graph "{graph_id}": expected "./file.py:attribute", got {location!r}'
+            )
+    return ProjectConfig(path=config_path, raw=raw)
+
+
+def read_project(config_path: Path) -> Project:
+    """Parse `langgraph.json`, set its `env`, put the project on `sys.path`, import graphs."""
+    config = read_config(config_path)
+    root, raw = config.root, config.raw
     project = Project(root=root, raw=raw)
 
     env = raw.get("env")
-    if isinstance(env, str):
-        project.env = {k: v for k, v in dotenv_values(root / env).items() if v is not None}
+    if config.env_file is not None:
+        project.env = {k: v for k, v in dotenv_values(config.env_file).items() if v is not None}
     elif isinstance(env, dict):
         project.env = {str(k): str(v) for k, v in env.items()}
     for key, value in project.env.items():
         os.environ.setdefault(key, value)
 
-    for dep in [".", *raw.get("dependencies", [])]:
-        if isinstance(dep, str) and (dep.startswith(".") or dep.startswith("/")):
-            path = str((root / dep).resolve())
-            if path not in sys.path:
-                sys.path.insert(0, path)
+    for folder in config.source_folders:
+        if str(folder) not in sys.path:
+            sys.path.insert(0, str(folder))
 
     for graph_id, entry in raw["graphs"].items():
-        location: Any = entry.get("path") if isinstance(entry, dict) else entry
+        location = str(entry["path"] if isinstance(entry, dict) else entry)  # checked above
         description = entry.get("description") if isinstance(entry, dict) else None
-        if not isinstance(location, str) or ":" not in location:
-            raise GraphConfigError(
-                f'Graph "{graph_id}": expected "./file.py:attribute", got {location!r}'
-            )
         spec = GraphSpec(graph_id=graph_id, path=location, description=description)
-        _load(spec, root)
+        _load(spec, config)
         project.graphs[graph_id] = spec
     return project
 
 
-def _load(spec: GraphSpec, root: Path) -> None:
+def _load(spec: GraphSpec, config: ProjectConfig) -> None:
     location, _, attr = spec.path.rpartition(":")
-    try:
-        if location.endswith(".py") or "/" in location:
-            file = (root / location).resolve()
-            module_name = f"tether_graphs.{spec.graph_id}"
-            module_spec = importlib.util.spec_from_file_location(module_name, file)
-            if module_spec is None or module_spec.loader is None:
-                raise GraphConfigError(f'Graph "{spec.graph_id}": cannot import {file}')
-            module = importlib.util.module_from_spec(module_spec)
-            sys.modules[module_name] = module
+    graph = f'graph "{spec.graph_id}" ({spec.path})'
+    root = config.root
+    if location.endswith(".py") or "/" in location:
+        file = (root / location).resolve()
+        what = str(file)
+        if not file.is_file():
+            raise GraphConfigError(
+                f"{graph} failed to load: {file} does not exist\n"
+                f"Likely fix: correct the path in langgraph.json (relative to {root})"
+            )
+        module_name = f"tether_graphs.{spec.graph_id}"
+        module_spec = importlib.util.spec_from_file_location(module_name, file)
+        if module_spec is None or module_spec.loader is None:
+            raise GraphConfigError(f"{graph} failed to load: {file} is not a Python module")
+        module = importlib.util.module_from_spec(module_spec)
+        sys.modules[module_name] = module
+        try:
             module_spec.loader.exec_module(module)
-        else:
+        except Exception as exc:
+            del sys.modules[module_name]
+            raise GraphConfigError(
+                graph_errors.import_failed(graph, what, exc, root, config.source_folders)
+            ) from exc
+    else:
+        what = f"module {location}"
+        try:
             module = importlib.import_module(location)
-    except GraphConfigError:
-        raise
-    except Exception as exc:
-        raise GraphConfigError(
-            f'Graph "{spec.graph_id}": importing {location} failed: {exc!r}'
-        ) from exc
+        except Exception as exc:
+            raise GraphConfigError(
+                graph_errors.import_failed(graph, what, exc, root, config.source_folders)
+            ) from exc
     try:
         value = getattr(module, attr)
     except AttributeError as exc:
+        names = [name for name in vars(module) if not name.startswith("_")]
+        graphs = [n for n in names if isinstance(getattr(module, n), Pregel | StateGraph)]
         raise GraphConfigError(
-            f'Graph "{spec.graph_id}": {location} has no attribute {attr!r}'
+            graph_errors.missing_attribute(graph, what, attr, names, graphs)
         ) from exc
     if isinstance(value, StateGraph):
-        value = value.compile()
+        try:
+            value = value.compile()
+        except Exception as exc:
+            raise GraphConfigError(
+                f"{graph} failed to load: compiling the StateGraph {attr} raised"
+                f" {type(exc).__name__}\n{graph_errors.project_traceback(exc).rstrip()}"
+            ) from exc
     if isinstance(value, Pregel):
         spec.compiled = value
     elif callable(value):
         spec.factory = value
     else:
-        raise GraphConfigError(f'Graph "{spec.graph_id}": {attr} is not a graph or a graph factory')
+        raise GraphConfigError(
+            f"{graph} failed to load: {attr} is a {type(value).__name__}, not a graph or a"
+            " function that returns one"
+        )
 
 
 def _as_pregel(graph_id: str, value: Any) -> Graph:

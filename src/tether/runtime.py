@@ -10,7 +10,7 @@ import time
 from dataclasses import dataclass, field
 
 from tether.backends import open_backend
-from tether.graphs import GraphRegistry, read_project
+from tether.graphs import GraphRegistry, Project, read_project
 from tether.ports import Backend
 from tether.services.assistants import AssistantService
 from tether.services.crons import CronService
@@ -47,9 +47,16 @@ class Runtime:
 
     @classmethod
     async def start(
-        cls, settings: Settings, *, workers: bool = True, recover: bool = True
+        cls,
+        settings: Settings,
+        *,
+        workers: bool = True,
+        recover: bool = True,
+        project: Project | None = None,
     ) -> Runtime:
-        project = read_project(settings.config)
+        """Open everything; `project` is the loaded project (default: read `settings.config`)."""
+        if project is None:
+            project = read_project(settings.config)
         stack = contextlib.AsyncExitStack()
         try:
             backend = await open_backend(settings)

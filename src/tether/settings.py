@@ -12,6 +12,12 @@ def _env(name: str, default: str) -> str:
     return os.environ.get(f"TETHER_{name}", default)
 
 
+def _env_text(value: object) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return str(value)
+
+
 @dataclass(frozen=True)
 class Settings:
     """Everything configurable about a Tether process.
@@ -51,6 +57,8 @@ class Settings:
     shutdown_grace_seconds: float = 10.0
     webhook_retries: int = 3
     log_level: str = "info"
+    #: `tether dev` restarts its server when the project's code changes (`dev` only).
+    reload: bool = True
 
     @classmethod
     def from_env(cls, **overrides: Any) -> Settings:
@@ -73,9 +81,20 @@ class Settings:
             webhook_retries=int(_env("WEBHOOK_RETRIES", "3")),
             shutdown_grace_seconds=float(_env("SHUTDOWN_GRACE_SECONDS", "10")),
             log_level=_env("LOG_LEVEL", "info"),
+            reload=_env("RELOAD", "true").strip().lower() not in ("0", "false", "no", "off"),
         )
         known = {f.name for f in fields(cls)}
         return replace(base, **{k: v for k, v in overrides.items() if k in known and v is not None})
+
+    def to_env(self) -> dict[str, str]:
+        """The `TETHER_*` variables under which `from_env()` returns these settings (how a
+        process hands its resolved settings to a child process).
+
+        Example:
+            >>> Settings(port=8080, migrate=True).to_env()["TETHER_MIGRATE"]
+            'true'
+        """
+        return {f"TETHER_{f.name.upper()}": _env_text(getattr(self, f.name)) for f in fields(self)}
 
     @property
     def sqlite_path(self) -> Path:

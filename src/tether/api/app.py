@@ -16,6 +16,7 @@ from tether import __version__
 from tether.api import assistants, crons, runs, store, system, threads
 from tether.api.responses import json_response
 from tether.errors import TetherError
+from tether.graphs import Project
 from tether.runtime import Runtime
 from tether.settings import Settings
 
@@ -36,12 +37,15 @@ def _validation_detail(exc: RequestValidationError) -> str:
     return "; ".join(parts) or "Invalid request"
 
 
-def create_app(settings: Settings | None = None, *, workers: bool = True) -> FastAPI:
+def create_app(
+    settings: Settings | None = None, *, workers: bool = True, project: Project | None = None
+) -> FastAPI:
+    """The app; its lifespan starts the runtime on `project` (default: read `settings.config`)."""
     settings = settings or Settings.from_env()
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        runtime = await Runtime.start(settings, workers=workers)
+        runtime = await Runtime.start(settings, workers=workers, project=project)
         app.state.runtime = runtime
         try:
             yield
