@@ -31,11 +31,16 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import httpx
+import redis
 from official import GRAPHS, QUIET_ENV, free_port
 
 ROOT = Path(__file__).resolve().parent.parent
 PEERS = ("lrpg", "graphharbor", "aegra")
+#: The peers that can also run split: an API-only process and one executing process.
+SPLIT = ("lrpg-split", "aegra-split")
 REDIS_DB = {"lrpg": 1, "graphharbor": 2, "aegra": 3}  # as in shared/peers/README.md
+#: The Redis server (a database number is appended per peer).
+REDIS = os.environ.get("TETHER_BENCH_REDIS", "redis://127.0.0.1:6379/0").rsplit("/", 1)[0]
 SLOTS = 10  # run slots per executing process, as in the peers' notes
 _QUIET = {**QUIET_ENV, "LANGSMITH_API_KEY": "", "DO_NOT_TRACK": "1"}
 
@@ -46,6 +51,7 @@ def peers_dir() -> Path:
 
 def missing(peer: str) -> str | None:
     """Why `peer` cannot run here, or None when its venv is installed."""
+    peer = peer.removesuffix("-split")
     venv = peers_dir() / peer / "venv"
     if not (venv / "bin" / "python").exists():
         return (
@@ -174,6 +180,17 @@ class PeerLauncher:
         )
         (self.app / "aegra.json").write_text(json.dumps({"graphs": graphs}, indent=2))
         self._graphs = graphs
+        self._keys_before = self._redis_keys()
+
+    def _redis_keys(self) -> set[bytes]:
+        """The keys this deployment may write: its prefix's, or (lrpg, fixed names) all
+        `lg:*` of its Redis database."""
+        pattern = "lg:*" if self.peer == "lrpg" else f"{self.label}*"
+        client = redis.Redis.from_url(f"{REDIS}/{REDIS_DB[self.peer]}")
+        try:
+            return set(client.scan_iter(match=pattern, count=1000))
+        finally:
+            client.close()
 
     @property
     def venv(self) -> Path:
@@ -182,12 +199,12 @@ class PeerLauncher:
     def _env(self, extra: dict[str, str]) -> dict[str, str]:
         env = {k: v for k, v in os.environ.items() if not k.startswith(("TETHER_", "VIRTUAL_ENV"))}
         env.update(_QUIET)
-        redis = f"redis://127.0.0.1:6379/{REDIS_DB[self.peer]}"
+        redis_url = f"{REDIS}/{REDIS_DB[self.peer]}"
         if self.peer == "lrpg":
             env.update(
                 LANGGRAPH_RUNTIME_EDITION="pg",
                 DATABASE_URI=self.database_url,
-                REDIS_URI=redis,
+                REDIS_URI=redis_url,
                 LG_RUNTIME_PG_AUTO_MIGRATE="false",
                 LANGSERVE_GRAPHS=json.dumps(self._graphs),
                 LANGGRAPH_WEBHOOKS="{}",
@@ -199,14 +216,14 @@ class PeerLauncher:
         elif self.peer == "graphharbor":
             env.update(
                 DATABASE_URI=self.database_url,
-                REDIS_URI=redis,
+                REDIS_URI=redis_url,
                 GRAPHHARBOR_REDIS_PREFIX=self.label,
             )
         else:
             env.update(
                 DATABASE_URL=self.database_url,
                 REDIS_BROKER_ENABLED="true",
-                REDIS_URL=redis,
+                REDIS_URL=redis_url,
                 REDIS_CHANNEL_PREFIX=f"{self.label}:run:",
                 WORKER_QUEUE_KEY=f"{self.label}:jobs",
                 N_JOBS_PER_WORKER=str(SLOTS),
@@ -271,4 +288,13 @@ class PeerLauncher:
         return self.api(executes=True)
 
     def cleanup(self) -> None:
+        """Remove the app copy and the Redis keys the deployment left (lrpg leaves the streams
+        of runs whose worker was killed without an expiry)."""
         shutil.rmtree(self.app, ignore_errors=True)
+        left = self._redis_keys() - self._keys_before
+        if left:
+            client = redis.Redis.from_url(f"{REDIS}/{REDIS_DB[self.peer]}")
+            try:
+                client.delete(*left)
+            finally:
+                client.close()

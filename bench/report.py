@@ -12,7 +12,7 @@ Results = dict[str, dict[str, list[Any]]]
 
 #: Tether's scale-out targets, and the open peers, in the order the table shows them.
 PG_TARGETS = ("tether-pg", "tether-pg-2w")
-PEERS = ("lrpg", "graphharbor", "aegra")
+PEERS = ("lrpg", "lrpg-split", "graphharbor", "aegra", "aegra-split")
 ORDER = ("official", "tether", *PG_TARGETS, *PEERS)
 
 
@@ -90,6 +90,7 @@ _HEADLINES: list[tuple[str, str, str, str, str]] = [
     ("many_joiners", "emit->receive p99", "p99_ms", "ms", "lower"),
     ("many_joiners", "fan-out spread p50", "fanout_spread_p50_ms", "ms", "lower"),
     ("many_joiners", "time to connect all", "connect_all_s", "s", "lower"),
+    ("killed_worker", "run succeeded (1 = yes)", "succeeded", "", "higher"),
     ("killed_worker", "kill -> next event", "resumed_after_s", "s", "lower"),
     ("killed_worker", "kill -> run success", "succeeded_after_s", "s", "lower"),
     ("killed_worker", "events lost", "events_lost", "", "lower"),
@@ -273,7 +274,11 @@ def _columns(rows: list[Row]) -> list[str]:
 
 
 def _ratio_spec(columns: list[str]) -> tuple[str, str, str | None] | None:
-    """(header, target, reference) of the table's ratio column."""
+    """(header, target, reference) of the table's ratio column: tether-pg against lrpg (the
+    best peer) when both ran, else against the best peer of the row, else Tether embedded
+    against the official server."""
+    if "tether-pg" in columns and "lrpg" in columns:
+        return ("pg/lrpg", "tether-pg", "lrpg")
     if "tether-pg" in columns and any(p in columns for p in PEERS):
         return ("pg/peer", "tether-pg", None)
     if "tether" in columns and "official" in columns:
@@ -298,6 +303,8 @@ def render_table(rows: list[Row], checks: list[dict[str, Any]]) -> str:
         lines.append(f"{line}  {row.better}")
     if spec and spec[0] == "pg/peer":
         lines.append("pg/peer = tether-pg / the best peer on that row")
+    if spec and spec[0] == "pg/lrpg":
+        lines.append("pg/lrpg = tether-pg / lrpg")
     lines.append("")
     lines.append("aims, against this run's figures:")
     for check in checks:
@@ -330,6 +337,18 @@ def render_markdown(rows: list[Row]) -> str:
     return "\n".join(lines)
 
 
+def render_aims_markdown(checks: list[dict[str, Any]]) -> str:
+    lines = ["| deployment | aim | value | limit | | note |", "|---|---|---:|---:|---|---|"]
+    for check in checks:
+        mark = {True: "met", False: "**missed**", None: "n/a"}[check["met"]]
+        value = check.get("value", check.get("tether"))
+        lines.append(
+            f"| {check.get('who', 'tether')} | {check['target']} | {_fmt(value)} |"
+            f" {_fmt(check['limit'])} | {mark} | {check.get('note', '')} |"
+        )
+    return "\n".join(lines)
+
+
 _CHART_PANELS = [
     ("sequential_wait", "runs.wait p50", "1. sequential wait p50 (ms)"),
     ("first_event", "first event p50", "3. time to first event p50 (ms)"),
@@ -345,8 +364,10 @@ _COLORS = {
     "tether-pg": "#0b4fa8",
     "tether-pg-2w": "#5aa9f0",
     "lrpg": "#e07b39",
+    "lrpg-split": "#f2a772",
     "graphharbor": "#c9a227",
     "aegra": "#8e5bb5",
+    "aegra-split": "#b99ad4",
 }
 
 
@@ -385,6 +406,7 @@ def render_chart(rows: list[Row], document: dict[str, Any], path: Path) -> bool:
             )
         tp.set_xscale("log", base=2)
         tp.set_yscale("symlog", linthresh=10)
+        tp.set_ylim(bottom=0)
         tp.set_xticks([int(k) for k in ks], labels=ks)
         tp.set_xlabel("clients")
         tp.legend(fontsize=7)
@@ -397,6 +419,24 @@ def render_chart(rows: list[Row], document: dict[str, Any], path: Path) -> bool:
             ax.axis("off")
             continue
         shown = [(c, row.values.get(c), k) for c, k in zip(columns, colors, strict=True)]
+        unfinished: set[str] = set()
+        if scenario == "killed_worker":
+            # A run not resumed within the wait: a hatched bar at the wait, labelled so.
+            succeeded = by_key.get(("killed_worker", "run succeeded (1 = yes)"))
+            wait = float(document.get("sizes", {}).get("kill_wait") or 0)
+            if succeeded is not None and wait:
+                unfinished = {c for c in columns if succeeded.values.get(c) == 0}
+                shown = [(c, wait if c in unfinished else v, k) for c, v, k in shown]
+        notes: dict[str, str] = {}
+        if scenario == "resume":
+            # A rejoin that lost events ends early: its time says nothing good.
+            missing = by_key.get(("resume", "events missing"))
+            for c in columns:
+                lost = missing.values.get(c) if missing else None
+                if lost and lost >= 1:
+                    notes[c] = f" ({_fmt(lost)} lost)"
+                    if lost >= 100:
+                        unfinished.add(c)
         shown = [(c, v, k) for c, v, k in shown if v is not None]
         if not shown:
             ax.axis("off")
@@ -406,9 +446,17 @@ def render_chart(rows: list[Row], document: dict[str, Any], path: Path) -> bool:
         if positive and max(positive) / min(positive) > 30:
             ax.set_yscale("log")  # otherwise the smaller bars are invisible
         bars = ax.bar([c for c, _, _ in shown], values, color=[k for _, _, k in shown])
-        for bar, value in zip(bars, values, strict=True):
+        for bar, (name, value, _) in zip(bars, shown, strict=True):
+            if name in unfinished:
+                bar.set_hatch("//")
+                bar.set_alpha(0.5)
             ax.annotate(
-                _fmt(value),
+                (
+                    f"> {_fmt(value)}"
+                    if scenario == "killed_worker" and name in unfinished
+                    else _fmt(value)
+                )
+                + notes.get(name, ""),
                 (bar.get_x() + bar.get_width() / 2, bar.get_height()),
                 ha="center",
                 va="bottom",

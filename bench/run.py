@@ -10,9 +10,10 @@ Targets (`bench/targets.py`): the official `langgraph dev` (its own venv, `bench
 built on first use), Tether embedded (SQLite), Tether on PostgreSQL + Redis with one API process
 and one worker (`tether-pg`) or two workers (`tether-pg-2w`), and, opt-in, the open peers
 (`bench/peers.py`) on the same PostgreSQL and Redis. All serve `examples/graphs.py` on free
-loopback ports and stay up for the whole run; each scenario runs against every target in turn,
-alternating the order from one round to the next. Prints a table with the aims checked against
-the same run, and writes `docs/benchmarks.json` and `docs/benchmarks.png`.
+loopback ports. One deployment is up at a time: in each round every target is started fresh,
+given every scenario, and stopped, in an order reversed from one round to the next. Prints a
+table with the aims checked against the same run, and writes `docs/benchmarks.json` and
+`docs/benchmarks.png`.
 """
 
 from __future__ import annotations
@@ -24,7 +25,6 @@ import importlib.metadata
 import json
 import os
 import platform
-import signal
 import subprocess
 import time
 import uuid
@@ -38,7 +38,15 @@ import peers
 import psycopg
 from official import official_versions
 from probes import cpu_count, cpu_model, memory_total_gib, process_tree
-from report import Row, render_chart, render_table, rows_for, targets_for
+from report import (
+    Row,
+    render_aims_markdown,
+    render_chart,
+    render_markdown,
+    render_table,
+    rows_for,
+    targets_for,
+)
 from scenarios import FULL, QUICK, SCENARIOS, Sizes
 from targets import (
     POSTGRES,
@@ -49,7 +57,6 @@ from targets import (
     TetherEmbedded,
     TetherScaleOut,
     drop_database,
-    running,
     stale_databases,
 )
 
@@ -89,7 +96,9 @@ def machine(peer_names: list[str]) -> dict[str, Any]:
         "tether_langchain_core": version("langchain-core"),
         "httpx_client": version("httpx"),
         "official": _quiet(official_versions),
-        "peers": {p: _quiet(peers.versions, p) for p in peer_names},
+        "peers": {
+            p: _quiet(peers.versions, p) for p in {n.removesuffix("-split") for n in peer_names}
+        },
         "postgresql": _quiet(_postgres_version),
         "redis": _quiet(_redis_version),
     }
@@ -125,74 +134,68 @@ def run_scenarios(
     rounds: int,
     timeout: float,
     log: Callable[[str], None],
-    pause: bool = True,
-) -> dict[str, dict[str, list[Any]]]:
-    results: dict[str, dict[str, list[Any]]] = {}
-    paused: set[str] = set()
+) -> tuple[dict[str, dict[str, list[Any]]], dict[str, Any], dict[str, str]]:
+    """Run every scenario against every target, one deployment up at a time.
 
-    def measure_only(current: Target) -> None:
-        # Pause every other deployment (SIGSTOP to its process tree): on 2 cores, an idle
-        # peer's pollers (GraphHarbor: ~13 % of a core) would otherwise tax the one measured.
-        if not pause:
-            return
-        for target in targets:
-            should = target is not current
-            if should != (target.name in paused):
-                signal_tree(target, signal.SIGSTOP if should else signal.SIGCONT)
-                (paused.add if should else paused.discard)(target.name)
-
-    try:
-        _run_all(targets, names, sizes, rounds, timeout, log, results, measure_only)
-    finally:
-        for target in targets:
-            if target.name in paused:
-                signal_tree(target, signal.SIGCONT)
-    return results
-
-
-def signal_tree(target: Target, sig: int) -> None:
-    for pid in process_tree(*target.pids()):
-        with contextlib.suppress(ProcessLookupError):
-            os.kill(pid, sig)
-
-
-def _run_all(
-    targets: list[Target],
-    names: list[str],
-    sizes: Sizes,
-    rounds: int,
-    timeout: float,
-    log: Callable[[str], None],
-    results: dict[str, dict[str, list[Any]]],
-    measure_only: Callable[[Target], None],
-) -> None:
-    for name in names:
-        scenario = SCENARIOS[name]
-        per_target: dict[str, list[Any]] = {t.name: [] for t in targets}
-        for round_no in range(1 if name in ONE_ROUND else rounds):
-            # Alternate the order, so no target always runs on a warmer (or busier) machine.
-            for target in targets if round_no % 2 == 0 else reversed(targets):
-                measure_only(target)
-                began = time.perf_counter()
-                try:
-                    result = asyncio.run(asyncio.wait_for(scenario(target, sizes), timeout))
-                except TimeoutError:
-                    result = {"error": f"timed out after {timeout:.0f} s"}
-                except Exception as exc:  # a failing target must not end the run
-                    result = {"error": f"{type(exc).__name__}: {str(exc)[:300]}"}
+    Round by round, each target is started fresh, given every scenario of the round, and
+    stopped; the order of the targets is reversed from one round to the next, so none is
+    always measured on a warmer (or busier) machine. One deployment at a time keeps the
+    PostgreSQL connections within the server's `max_connections` (100 here; a peer's
+    process alone may open 40), and no idle deployment's pollers tax the one measured.
+    Returns the results, the deployments' layout, and the targets that could not start."""
+    results: dict[str, dict[str, list[Any]]] = {n: {t.name: [] for t in targets} for n in names}
+    layout: dict[str, Any] = {}
+    failed: dict[str, str] = {}
+    for round_no in range(rounds):
+        scenarios = [n for n in names if round_no == 0 or n not in ONE_ROUND]
+        if not scenarios:
+            continue
+        for target in targets if round_no % 2 == 0 else list(reversed(targets)):
+            if target.name in failed:
+                continue
+            log(f"round {round_no + 1}: starting {target.name} ...")
+            try:
+                target.start()
+            except Exception as exc:
+                with contextlib.suppress(Exception):
+                    target.stop()
+                if not isinstance(target, Peer):
+                    raise
+                failed[target.name] = f"did not start: {str(exc)[-600:]}"
+                log(f"  {target.name} {failed[target.name]}")
+                continue
+            try:
+                cpu = idle_cpu(target)
+                layout.setdefault(target.name, {**target.describe(), "idle_cpu_percent": cpu})
                 log(
-                    f"  {name:<16} {target.name:<12} round {round_no + 1}: "
-                    f"{time.perf_counter() - began:5.1f}s {_brief(result)}"
+                    f"  {target.name}: {target.url} (pids {' '.join(map(str, target.pids()))}),"
+                    f" {cpu:.1f} % of a core while idle"
                 )
-                per_target[target.name].append(result)
-        results[name] = per_target
+                for name in scenarios:
+                    began = time.perf_counter()
+                    try:
+                        result = asyncio.run(
+                            asyncio.wait_for(SCENARIOS[name](target, sizes), timeout)
+                        )
+                    except TimeoutError:
+                        result = {"error": f"timed out after {timeout:.0f} s"}
+                    except Exception as exc:  # a failing target must not end the run
+                        result = {"error": f"{type(exc).__name__}: {str(exc)[:300]}"}
+                    log(
+                        f"  {name:<16} {target.name:<12} round {round_no + 1}: "
+                        f"{time.perf_counter() - began:5.1f}s {_brief(result)}"
+                    )
+                    results[name][target.name].append(result)
+            finally:
+                target.stop()
+    return results, layout, failed
 
 
-def idle_cpu(targets: list[Target], seconds: float = 5.0) -> dict[str, float]:
-    """CPU used by each deployment (its processes and their children) while nothing is asked
-    of any: what the others' pollers cost the one being measured."""
+def idle_cpu(target: Target, seconds: float = 3.0) -> float:
+    """Percent of a core the deployment (its processes and their children) uses while
+    nothing is asked of it."""
 
-    def ticks(target: Target) -> int:
+    def ticks() -> int:
         total = 0
         for pid in process_tree(*target.pids()):
             try:
@@ -202,10 +205,9 @@ def idle_cpu(targets: list[Target], seconds: float = 5.0) -> dict[str, float]:
             total += int(fields[11]) + int(fields[12])
         return total
 
-    before = {t.name: ticks(t) for t in targets}
+    before = ticks()
     time.sleep(seconds)
-    hertz = os.sysconf("SC_CLK_TCK")
-    return {t.name: 100 * (ticks(t) - before[t.name]) / hertz / seconds for t in targets}
+    return 100 * (ticks() - before) / os.sysconf("SC_CLK_TCK") / seconds
 
 
 def _brief(result: dict[str, Any]) -> str:
@@ -237,8 +239,9 @@ def main() -> None:
     parser.add_argument(
         "--peers",
         default="",
-        help=f"comma-separated open peers installed under PEERS_DIR ({','.join(peers.PEERS)}),"
-        " or 'all' for those installed; none by default",
+        help="comma-separated open peers installed under PEERS_DIR"
+        f" ({','.join((*peers.PEERS, *peers.SPLIT))}; -split: API-only process + one executing"
+        " process), or 'all'; none by default",
     )
     parser.add_argument("--rounds", type=int, help="rounds per scenario (default 2, quick 1)")
     parser.add_argument(
@@ -246,12 +249,6 @@ def main() -> None:
         type=float,
         default=420.0,
         help="seconds one scenario may take on one target before it is recorded as timed out",
-    )
-    parser.add_argument(
-        "--no-pause",
-        action="store_true",
-        help="leave the other targets running (by default they are paused with SIGSTOP while"
-        " one is measured)",
     )
     parser.add_argument("--no-write", action="store_true", help="print only; leave docs/ alone")
     parser.add_argument("--json", type=Path, default=ROOT / "docs" / "benchmarks.json")
@@ -261,10 +258,16 @@ def main() -> None:
         action="store_true",
         help="measure nothing: print the table and redraw the chart from --json",
     )
+    parser.add_argument(
+        "--markdown", action="store_true", help="with --replot: print Markdown tables only"
+    )
     args = parser.parse_args()
     if args.replot:
         document = json.loads(args.json.read_text())
         rows = [Row.load(row) for row in document["table"]]
+        if args.markdown:
+            print(render_markdown(rows) + "\n\n" + render_aims_markdown(document["targets"]))
+            return
         print(render_table(rows, document["targets"]))
         if render_chart(rows, document, args.chart):
             print(f"wrote {args.chart}")
@@ -290,9 +293,11 @@ def main() -> None:
     wanted = [t for t in args.targets.split(",") if t]
     if set(wanted) - set(TARGETS):
         parser.error(f"unknown targets: {', '.join(sorted(set(wanted) - set(TARGETS)))}")
-    asked = list(peers.PEERS) if args.peers == "all" else [p for p in args.peers.split(",") if p]
-    if set(asked) - set(peers.PEERS):
-        parser.error(f"unknown peers: {', '.join(sorted(set(asked) - set(peers.PEERS)))}")
+    known = (*peers.PEERS, *peers.SPLIT)
+    asked = list(known) if args.peers == "all" else [p for p in args.peers.split(",") if p]
+    if set(asked) - set(known):
+        parser.error(f"unknown peers: {', '.join(sorted(set(asked) - set(known)))}")
+    asked = [p for p in known if p in asked]  # the table's order
 
     def log(text: str) -> None:
         print(text, flush=True)
@@ -316,17 +321,18 @@ def main() -> None:
     chosen += [Peer(p, run_tag) for p in asked if p not in skipped]
 
     started = time.perf_counter()
-    with running(chosen, log) as targets:
-        for target in chosen:
-            if target not in targets:
-                skipped[target.name] = "did not start (see the log above)"
-        layout = {t.name: t.describe() for t in targets}
-        for name, cpu in idle_cpu(targets).items():
-            layout[name]["idle_cpu_percent"] = cpu
-            log(f"  {name}: {cpu:.1f} % of a core while idle")
-        results = run_scenarios(
-            targets, names, sizes, rounds, args.scenario_timeout, log, pause=not args.no_pause
+    try:
+        results, layout, failed = run_scenarios(
+            chosen, names, sizes, rounds, args.scenario_timeout, log
         )
+    finally:
+        for target in chosen:
+            with contextlib.suppress(Exception):
+                target.stop()
+    skipped.update(failed)
+    for name in failed:
+        for per_target in results.values():
+            per_target.pop(name, None)
     elapsed = time.perf_counter() - started
 
     rows: list[Row] = rows_for(results)

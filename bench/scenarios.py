@@ -563,6 +563,8 @@ async def _kill_and_watch(killer: Any, sizes: Sizes) -> dict[str, Any]:
         "pinned_pid": pinned,
         "killed_pid": pid,
         "status": status,
+        "succeeded": succeeded,
+        "waited_s": sizes.kill_wait,
         "resumed_after_s": (after[0].received - killed_at) if after else None,
         "succeeded_after_s": (done_at - killed_at) if done_at and status == "success" else None,
         "live_events_before_kill": len(before),

@@ -1,4 +1,5 @@
-"""The servers under test ("targets"), each a deployment the bench starts, measures and stops.
+"""The servers under test ("targets"), each a deployment the bench starts, measures and stops
+(and may start again in the next round).
 
 | target | processes |
 |---|---|
@@ -22,7 +23,6 @@ import shutil
 import signal
 import sys
 import tempfile
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -254,25 +254,28 @@ class _TetherKiller(Killer):
 
 class Peer(Target):
     """An open peer in its usual shape: lrpg and Aegra one process (API + run slots),
-    GraphHarbor an API process and a worker process."""
+    GraphHarbor an API process and a worker process. `split` (lrpg-split, aegra-split): an
+    API-only process and one executing process, the shape of tether-pg, where every event
+    crosses from one process to the other."""
 
-    def __init__(self, peer: str, run_tag: str) -> None:
-        self.name = peer
-        self.peer = peer
+    def __init__(self, name: str, run_tag: str) -> None:
+        self.name = name
+        self.peer = name.removesuffix("-split")
+        self.split = name.endswith("-split") or self.peer == "graphharbor"
         self.run_tag = run_tag
-        self.database = f"tether_bench_{run_tag}_{peer}"
+        self.database = f"tether_bench_{run_tag}_{name.replace('-', '_')}"
         self.processes: list[PeerProcess] = []
         self.launcher: PeerLauncher | None = None
 
     def start(self) -> None:
         url = create_database(self.database)
-        self.launcher = PeerLauncher(self.peer, url, f"bench-{self.run_tag}-{self.peer}")
+        self.launcher = PeerLauncher(self.peer, url, f"bench-{self.run_tag}-{self.name}")
         self.launcher.migrate()
-        if self.peer == "graphharbor":
+        if self.split:
             worker = self.launcher.worker()
             worker.start()
             self.processes.append(worker)
-        api = self.launcher.api(executes=True)
+        api = self.launcher.api(executes=not self.split)
         api.start()
         self.processes.append(api)
         self.url = api.url
@@ -289,8 +292,14 @@ class Peer(Target):
     def pids(self) -> list[int]:
         return [p.pid for p in self.processes if p.process is not None]
 
-    def killer(self) -> Killer:
-        return _PeerKiller(self.peer, self.run_tag)
+    def killer(self) -> Killer | None:
+        if self.name.endswith("-split"):
+            return None  # the base peer's kill deployment is already split: measured there
+        return _PeerKiller(self.peer, f"{self.run_tag}_{self.name}")
+
+    @property
+    def no_killer(self) -> str:  # type: ignore[override]
+        return f"measured on {self.peer} (its killed-worker deployment is split already)"
 
 
 class _PeerKiller(Killer):
@@ -301,9 +310,9 @@ class _PeerKiller(Killer):
     method = "the other worker paused (SIGSTOP) until the run started"
 
     def __init__(self, peer: str, run_tag: str) -> None:
-        self.database = f"tether_bench_{run_tag}_{peer}_kill"
+        self.database = f"tether_bench_{run_tag}_kill"
         self.launcher = PeerLauncher(
-            peer, create_database(self.database), f"bench-{run_tag}-{peer}-kill"
+            peer, create_database(self.database), f"bench-{run_tag}-kill".replace("_", "-")
         )
         self.processes: list[PeerProcess] = []
         try:
@@ -351,31 +360,6 @@ class _PeerKiller(Killer):
         self.launcher.cleanup()
         with contextlib.suppress(psycopg.Error):
             drop_database(self.database)
-
-
-@contextlib.contextmanager
-def running(targets: list[Target], log: Any) -> Iterator[list[Target]]:
-    """Start every target (a peer that fails to start is skipped), stop them all at the end."""
-    started: list[Target] = []
-    try:
-        for target in targets:
-            log(f"starting {target.name} ...")
-            try:
-                target.start()
-            except Exception as exc:
-                with contextlib.suppress(Exception):
-                    target.stop()
-                if not isinstance(target, Peer):
-                    raise
-                log(f"  {target.name} did not start, skipped: {str(exc)[-800:]}")
-                continue
-            started.append(target)
-            log(f"  {target.name}: {target.url} (pids {' '.join(map(str, target.pids()))})")
-        yield started
-    finally:
-        for target in reversed(started):
-            with contextlib.suppress(Exception):
-                target.stop()
 
 
 def stale_databases() -> list[str]:
