@@ -7,6 +7,7 @@ import asyncio
 import contextlib
 import logging
 import os
+import time
 import uuid
 from dataclasses import dataclass
 
@@ -113,11 +114,17 @@ class WorkerPool:
             await self.backend.signals.wait_for_work(timeout)
 
     async def _lease_loop(self) -> None:
-        interval = max(0.05, self.settings.lease_seconds / 3)
+        # Leases are renewed every third of their length; expired ones (a dead worker's)
+        # are looked for more often, so its runs resume soon after the lease runs out.
+        renew_every = max(0.05, self.settings.lease_seconds / 3)
+        sweep_every = max(0.05, min(renew_every, self.settings.poll_seconds))
+        next_renewal = time.monotonic() + renew_every
         while True:
-            await asyncio.sleep(interval)
+            await asyncio.sleep(sweep_every)
             with contextlib.suppress(Exception):
-                await self._renew_leases()
+                if time.monotonic() >= next_renewal:
+                    next_renewal = time.monotonic() + renew_every
+                    await self._renew_leases()
                 for run in await self.backend.runs.requeue_expired():
                     log.warning(
                         "run %s lost its worker; queued again (attempt %s next)",
