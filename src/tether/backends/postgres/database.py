@@ -37,6 +37,12 @@ async def _configure_async(conn: AsyncConnection[Any]) -> None:
     _configure(conn)
 
 
+async def _check(conn: AsyncConnection[Any]) -> None:
+    """A connection still works: one round trip. (psycopg's own check, with this pool's
+    `prepare_threshold=0`, prepares its empty query on every checkout: two.)"""
+    await conn.execute("", prepare=False)
+
+
 async def open_pool(url: str, *, min_size: int = 2, max_size: int = 20) -> Pool:
     """A pool of autocommit connections returning dict rows (what langgraph's Postgres
     checkpointer and store expect too); transactions are explicit `conn.transaction()`."""
@@ -49,7 +55,7 @@ async def open_pool(url: str, *, min_size: int = 2, max_size: int = 20) -> Pool:
         configure=_configure_async,
         # A connection killed while idle in the pool (a database restart, a failover,
         # pg_terminate_backend) is found and replaced on checkout, not used.
-        check=AsyncConnectionPool.check_connection,
+        check=_check,
         open=False,
         name="tether",
     )
