@@ -441,7 +441,3 @@ class Backend:
     #: True when this process is the only one using the storage (SQLite: the data
     #: folder is locked), so runs left `running` at start lost their worker.
     single_process: bool = False
-
-    async def check(self) -> None:
-        """Raise if the storage cannot be read (health checks)."""
-        await self.runs.queue_stats()
