@@ -33,6 +33,11 @@ from tether.ids import EventId
 from tether.records import NewEvent, RunRecord, StreamEvent, ThreadRecord
 
 
+class WriteOutcomeUnknown(Exception):
+    """A write's connection died while it committed and the backend could not find out
+    whether it was stored: repeating it might store it twice."""
+
+
 @dataclass
 class WebhookDelivery:
     """One webhook to POST: `payload` (JSON bytes) to `url`."""
@@ -323,7 +328,11 @@ class EventLog(Protocol):
     each of its runs), in the official `<ms>-<seq>` shape, compared as integer pairs.
     An event is visible to readers only once committed, and events become visible in
     id order: a reader that has seen id N never later finds an event below N, whatever
-    the number of writers and processes."""
+    the number of writers and processes.
+
+    The writes (`append`, `append_thread`, `end_run`) store all of their events or none:
+    when one raises, none of its events was stored, so the caller may repeat it, except
+    for `WriteOutcomeUnknown` (the commit's fate could not be learnt)."""
 
     async def append(
         self, thread_id: str, run_id: str, events: Sequence[NewEvent]

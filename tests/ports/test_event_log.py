@@ -5,10 +5,17 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import random
+import time
+from typing import Any
 
+import psycopg
+import pytest
+
+from tether.backends import open_backend
 from tether.ids import EventId, uuid7
-from tether.ports import Backend, EventLog
+from tether.ports import Backend, EventLog, LogBounds
 from tether.records import SCOPE_CONTROL, SCOPE_THREAD, NewEvent, StreamEvent
+from tether.settings import Settings
 
 
 def _events(count: int, start: int = 0, size: int = 16) -> list[NewEvent]:
@@ -175,3 +182,52 @@ async def test_deleting_a_thread_deletes_its_logs(backend: Backend) -> None:
     await backend.events.delete_thread(thread_id)
     assert (await backend.events.bounds(run_id)).last is None
     assert await backend.events.last_thread_id(thread_id) is None
+
+
+async def test_a_write_cut_off_in_its_commit_is_reported_and_can_be_repeated_once(
+    postgres_database: Any,
+) -> None:
+    """PostgreSQL: the connection dies during the COMMIT (here, while a deferred trigger
+    holds the commit open). The write raises, the log holds none of it, and repeating
+    it stores it exactly once."""
+    settings = Settings(
+        database_url=postgres_database.url,
+        redis_url=postgres_database.redis_url,
+        redis_prefix=postgres_database.redis_prefix,
+    )
+    backend = await open_backend(settings)
+    try:
+        with psycopg.connect(postgres_database.url, autocommit=True) as admin:
+            admin.execute(
+                "CREATE FUNCTION slow_commit() RETURNS trigger LANGUAGE plpgsql AS"
+                " $$ BEGIN PERFORM pg_sleep(30); RETURN NULL; END $$"
+            )
+            admin.execute(
+                "CREATE CONSTRAINT TRIGGER slow_commit AFTER INSERT ON events"
+                " DEFERRABLE INITIALLY DEFERRED FOR EACH ROW EXECUTE FUNCTION slow_commit()"
+            )
+            thread_id, run_id = uuid7(), uuid7()
+            write = asyncio.ensure_future(backend.events.append(thread_id, run_id, _events(3)))
+
+            def committing() -> Any:
+                while True:  # the write's connection, waiting in its COMMIT
+                    row = admin.execute(
+                        "SELECT pid FROM pg_stat_activity WHERE query LIKE 'COMMIT%%'"
+                        " AND datname = current_database()"
+                    ).fetchone()
+                    if row is not None:
+                        return row[0]
+                    time.sleep(0.02)
+
+            pid = await asyncio.wait_for(asyncio.to_thread(committing), timeout=20)
+            admin.execute("SELECT pg_terminate_backend(%s)", (pid,))
+            with pytest.raises(psycopg.OperationalError):
+                await write
+            admin.execute("DROP TRIGGER slow_commit ON events")
+        assert await backend.events.bounds(run_id) == LogBounds(None, None, False, False)
+        await backend.events.append(thread_id, run_id, _events(3))
+        await backend.events.end_run(thread_id, run_id, _end(), retain_seconds=60)
+        seen = await _collect(backend.events, run_id, None)
+        assert [e.data for e in seen if e.event == "custom"] == [e.data for e in _events(3)]
+    finally:
+        await backend.close()

@@ -199,7 +199,9 @@ def test_killed_postgres_connections_end_in_recovery_or_a_clear_error(
     ticks = [p.data["i"] for p in seen if p.event == "custom"]
     if final["status"] == "success":
         everything = list(client.runs.join_stream(thread_id, run["run_id"], last_event_id="0"))
-        assert [p.data["i"] for p in everything if p.event == "custom"] == list(range(200))
+        assert [p.data["i"] for p in everything if p.event == "custom"] == list(range(200)), [
+            (p.event, p.data) for p in everything if p.event != "custom"
+        ]
     else:
         assert any(p.event == "error" for p in seen), "the run failed without saying why"
     assert ticks == list(range(len(ticks)))

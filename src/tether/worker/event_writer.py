@@ -2,20 +2,30 @@
 batch was being committed goes out in the next one, so a burst costs few commits while a
 lone event is committed at once. Batches are bounded, and a graph that emits faster than
 the log commits is made to wait (`put` blocks while the backlog is full), so a run's
-memory stays bounded however many events it emits."""
+memory stays bounded however many events it emits.
+
+A failed append is repeated (the log stores a batch whole or not at all) until it
+succeeds or `RETRY_SECONDS` pass; then the writer fails, `put` raises its error and the
+graph stops there, so a run never goes on emitting events that nobody stores."""
 
 from __future__ import annotations
 
 import asyncio
+import logging
+import time
 from collections.abc import Sequence
 
-from tether.ports import EventLog
+from tether.ports import EventLog, WriteOutcomeUnknown
 from tether.records import NewEvent
+
+log = logging.getLogger("tether.worker")
 
 #: Events committed in one append at most.
 BATCH = 2000
 #: `put` waits while this many events wait to be committed.
 BACKLOG = 10_000
+#: How long a failing append is repeated before the writer gives up.
+RETRY_SECONDS = 30.0
 
 
 class EventWriter:
@@ -33,14 +43,28 @@ class EventWriter:
         self._task.add_done_callback(lambda _: self._room.set())
 
     async def put(self, events: Sequence[NewEvent]) -> None:
-        """Queue events for the log; waits while the backlog is full."""
+        """Queue events for the log; waits while the backlog is full. Raises the
+        writer's error once it has given up storing events."""
         if not events:
             return
+        self._raise_failure()
         if len(self._pending) >= BACKLOG and not self._task.done():
             self._room.clear()
             await self._room.wait()
+        self._raise_failure()
         self._pending.extend(events)
         self._wake.set()
+
+    @property
+    def failure(self) -> BaseException | None:
+        """Why the writer gave up storing events, if it did."""
+        if not self._task.done() or self._task.cancelled():
+            return None
+        return self._task.exception()
+
+    def _raise_failure(self) -> None:
+        if (failure := self.failure) is not None:
+            raise failure
 
     async def _drain(self) -> None:
         while True:
@@ -50,10 +74,31 @@ class EventWriter:
                 batch, self._pending = self._pending[:BATCH], self._pending[BATCH:]
                 if len(self._pending) < BACKLOG:
                     self._room.set()
-                await self._log.append(self._thread_id, self._run_id, batch)
+                await self._append(batch)
             self._room.set()
             if self._closed:
                 return
+
+    async def _append(self, batch: list[NewEvent]) -> None:
+        deadline = time.monotonic() + RETRY_SECONDS
+        delay = 0.05
+        while True:
+            try:
+                await self._log.append(self._thread_id, self._run_id, batch)
+                return
+            except WriteOutcomeUnknown:
+                raise
+            except Exception as exc:
+                if time.monotonic() + delay > deadline:
+                    raise
+                log.warning(
+                    "storing %d events of run %s failed (%s); trying again",
+                    len(batch),
+                    self._run_id,
+                    exc,
+                )
+            await asyncio.sleep(delay)
+            delay = min(delay * 2, 1.0)
 
     async def close(self) -> None:
         """Commit everything put so far and stop."""

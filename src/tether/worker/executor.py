@@ -101,6 +101,10 @@ class RunExecutor:
                 "timeout", {"error": "TimeoutError", "message": "Run exceeded its timeout"}
             )
         except Exception as exc:  # the graph failed: that is the run's result, not ours
+            if writer.failure is not None:
+                # Not the graph: its events could not be stored. The pool hands the run
+                # back; the next attempt resumes it from its last checkpoint.
+                raise writer.failure from exc
             log.warning(
                 "run %s failed (thread %s, assistant %s, graph %s, attempt %s)",
                 run.run_id,

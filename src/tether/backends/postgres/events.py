@@ -18,16 +18,19 @@ import time
 from collections.abc import AsyncGenerator, Sequence
 from typing import Any
 
+import psycopg
 from psycopg import AsyncConnection
 
 from tether.backends.postgres.database import SQL_NOW, Pool
 from tether.backends.redis.bus import RedisBus
 from tether.ids import EventId
-from tether.ports import LogBounds
+from tether.ports import LogBounds, WriteOutcomeUnknown
 from tether.records import SCOPE_CONTROL, SCOPE_THREAD, NewEvent, StreamEvent
 
 #: Events read per statement; the loop is yielded between pages.
 PAGE = 500
+#: How long a write whose connection died while committing keeps asking whether it was stored.
+_OUTCOME_SECONDS = 10.0
 
 _ALLOCATE = """
 INSERT INTO event_clocks AS c (thread_id, ms, seq)
@@ -115,8 +118,7 @@ class PostgresEventLog:
     ) -> list[StreamEvent]:
         if not events:
             return []
-        async with self._pool.connection() as conn, conn.transaction():
-            logged = await self._insert(conn, thread_id, run_id, events, None)
+        logged = await self._write(thread_id, run_id, events, None)
         await self._bus.publish_news(f"run:{run_id}", f"thread:{thread_id}")
         return logged
 
@@ -128,15 +130,7 @@ class PostgresEventLog:
         *,
         retain_seconds: float,
     ) -> list[StreamEvent]:
-        async with self._pool.connection() as conn, conn.transaction():
-            logged = await self._insert(conn, thread_id, run_id, events, None) if events else []
-            await conn.execute(
-                "INSERT INTO run_logs (run_id, thread_id, expires_at, expired)"
-                f" VALUES (%s, %s, {SQL_NOW} + %s, FALSE)"
-                " ON CONFLICT (run_id) DO UPDATE SET expires_at = EXCLUDED.expires_at,"
-                " expired = FALSE",
-                (run_id, thread_id, retain_seconds),
-            )
+        logged = await self._write(thread_id, run_id, events, None, end_retain=retain_seconds)
         await self._bus.publish_news(f"run:{run_id}", f"thread:{thread_id}")
         return logged
 
@@ -145,10 +139,63 @@ class PostgresEventLog:
     ) -> list[StreamEvent]:
         if not events:
             return []
-        async with self._pool.connection() as conn, conn.transaction():
-            logged = await self._insert(conn, thread_id, None, events, retain_seconds)
+        logged = await self._write(thread_id, None, events, retain_seconds)
         await self._bus.publish_news(f"thread:{thread_id}")
         return logged
+
+    async def _write(
+        self,
+        thread_id: str,
+        run_id: str | None,
+        events: Sequence[NewEvent],
+        retain: float | None,
+        *,
+        end_retain: float | None = None,
+    ) -> list[StreamEvent]:
+        """One all-or-nothing write. If the connection dies during the COMMIT, the batch
+        may or may not be stored: look at the log to tell which, so that a caller who
+        repeats a failed write never stores it twice."""
+        logged: list[StreamEvent] = []
+        committing = False
+        try:
+            async with self._pool.connection() as conn, conn.transaction():
+                if events:
+                    logged = await self._insert(conn, thread_id, run_id, events, retain)
+                if end_retain is not None:
+                    await conn.execute(
+                        "INSERT INTO run_logs (run_id, thread_id, expires_at, expired)"
+                        f" VALUES (%s, %s, {SQL_NOW} + %s, FALSE)"
+                        " ON CONFLICT (run_id) DO UPDATE SET"
+                        " expires_at = EXCLUDED.expires_at, expired = FALSE",
+                        (run_id, thread_id, end_retain),
+                    )
+                committing = True
+        except psycopg.OperationalError:
+            if not committing or not logged:
+                raise  # failed before the COMMIT (or nothing to find): nothing was stored
+            if not await self._stored(thread_id, logged[-1]):
+                raise
+        return logged
+
+    async def _stored(self, thread_id: str, last: StreamEvent) -> bool:
+        """Whether a batch whose COMMIT was cut off is in the log (its last event is:
+        the log's ids are never reused by another write of the same run)."""
+        deadline = time.monotonic() + _OUTCOME_SECONDS
+        while True:
+            try:
+                async with self._pool.connection() as conn:
+                    cur = await conn.execute(
+                        "SELECT 1 FROM events WHERE thread_id = %s AND ms = %s AND seq = %s"
+                        " AND run_id IS NOT DISTINCT FROM %s AND event = %s",
+                        (thread_id, last.id.ms, last.id.seq, last.run_id or None, last.event),
+                    )
+                    return await cur.fetchone() is not None
+            except psycopg.Error as exc:
+                if time.monotonic() >= deadline:
+                    raise WriteOutcomeUnknown(
+                        f"could not learn whether events up to {last.id} were stored: {exc}"
+                    ) from exc
+                await asyncio.sleep(0.2)
 
     # -- reading ----------------------------------------------------------------------
 
