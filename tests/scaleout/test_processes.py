@@ -81,7 +81,9 @@ def test_any_api_process_streams_resumes_and_cancels_a_run_on_any_worker(
 def test_a_killed_worker_s_run_is_resumed_by_another_from_its_last_checkpoint(
     deployment: Deployment,
 ) -> None:
-    deployment.settings["TETHER_LEASE_SECONDS"] = "1"
+    deployment.settings["TETHER_LEASE_SECONDS"] = (
+        "2"  # renewals every 0.67 s, even on a busy machine
+    )
     api = deployment.api()
     workers = {w.process.pid: w for w in (deployment.worker(), deployment.worker())}  # type: ignore[union-attr]
     client = get_sync_client(url=api.url)

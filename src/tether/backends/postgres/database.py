@@ -7,6 +7,7 @@ processes starting at once apply each exactly once) and recorded in `tether_migr
 
 from __future__ import annotations
 
+import select
 from importlib import resources
 from typing import Any
 
@@ -38,9 +39,23 @@ async def _configure_async(conn: AsyncConnection[Any]) -> None:
 
 
 async def _check(conn: AsyncConnection[Any]) -> None:
-    """A connection still works: one round trip. (psycopg's own check, with this pool's
-    `prepare_threshold=0`, prepares its empty query on every checkout: two.)"""
-    await conn.execute("", prepare=False)
+    """A connection taken from the pool still works.
+
+    An idle connection has nothing to read: when its server process ends (a restart,
+    a failover, `pg_terminate_backend`), the server's farewell and the socket's end make
+    it readable. So only a readable one is asked (one round trip, which fails and makes
+    the pool replace it); the others cost no round trip. psycopg's own check asks every
+    time (and, with this pool's `prepare_threshold=0`, prepares its query too)."""
+    if conn.closed or _readable(conn.pgconn.socket):
+        await conn.execute("", prepare=False)
+
+
+def _readable(fd: int) -> bool:
+    try:
+        ready, _, _ = select.select([fd], [], [], 0)
+    except (OSError, ValueError):
+        return True  # a closed or odd socket: let the real check decide
+    return bool(ready)
 
 
 async def open_pool(url: str, *, min_size: int = 2, max_size: int = 20) -> Pool:

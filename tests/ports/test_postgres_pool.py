@@ -1,0 +1,52 @@
+"""PostgreSQL's pool: a connection whose server process ended while it sat idle in the pool
+is replaced on checkout, never handed out (a restart, a failover, `pg_terminate_backend`)."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from typing import Any
+
+import psycopg
+
+from tether.backends import open_backend
+from tether.ids import uuid7
+from tether.settings import Settings
+
+
+def _wait_until_gone(admin: psycopg.Connection[Any]) -> None:
+    """Until the killed connections' server processes have ended."""
+    deadline = time.monotonic() + 10
+    while admin.execute(
+        "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database()"
+        " AND pid <> pg_backend_pid() AND backend_type = 'client backend'"
+    ).fetchone() != (0,):
+        assert time.monotonic() < deadline, "the killed connections never ended"
+        time.sleep(0.01)
+
+
+async def test_connections_killed_while_idle_are_replaced_not_used(postgres_database: Any) -> None:
+    backend = await open_backend(
+        Settings(
+            database_url=postgres_database.url,
+            redis_url=postgres_database.redis_url,
+            redis_prefix=postgres_database.redis_prefix,
+            database_pool_size=4,
+        )
+    )
+    try:
+        # Fill the pool with idle connections.
+        await asyncio.gather(*(backend.threads.get_thread(uuid7()) for _ in range(8)))
+        with psycopg.connect(postgres_database.url, autocommit=True) as admin:
+            killed = admin.execute(
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
+                " WHERE datname = current_database() AND pid <> pg_backend_pid()"
+                " AND backend_type = 'client backend'"
+            ).fetchall()
+            assert killed
+            _wait_until_gone(admin)
+        for _ in range(3):
+            results = await asyncio.gather(*(backend.threads.get_thread(uuid7()) for _ in range(8)))
+            assert results == [None] * 8
+    finally:
+        await backend.close()
