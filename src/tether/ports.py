@@ -33,11 +33,6 @@ from tether.ids import EventId
 from tether.records import NewEvent, RunRecord, StreamEvent, ThreadRecord
 
 
-class WriteOutcomeUnknown(Exception):
-    """A write's connection died while it committed and the backend could not find out
-    whether it was stored: repeating it might store it twice."""
-
-
 @dataclass
 class WebhookDelivery:
     """One webhook to POST: `payload` (JSON bytes) to `url`."""

@@ -187,8 +187,8 @@ async def test_deleting_a_thread_deletes_its_logs(backend: Backend) -> None:
 async def test_a_write_cut_off_in_its_commit_is_reported_and_can_be_repeated_once(
     postgres_database: Any,
 ) -> None:
-    """PostgreSQL: the connection dies during the COMMIT (here, while a deferred trigger
-    holds the commit open). The write raises, the log holds none of it, and repeating
+    """PostgreSQL: the connection dies as the write commits (here, while a deferred
+    trigger holds the commit open). The write raises, the log holds none of it, and repeating
     it stores it exactly once."""
     settings = Settings(
         database_url=postgres_database.url,
@@ -210,9 +210,9 @@ async def test_a_write_cut_off_in_its_commit_is_reported_and_can_be_repeated_onc
             write = asyncio.ensure_future(backend.events.append(thread_id, run_id, _events(3)))
 
             def committing() -> Any:
-                while True:  # the write's connection, waiting in its COMMIT
+                while True:  # the write's connection, sleeping in the trigger at commit
                     row = admin.execute(
-                        "SELECT pid FROM pg_stat_activity WHERE query LIKE 'COMMIT%%'"
+                        "SELECT pid FROM pg_stat_activity WHERE wait_event = 'PgSleep'"
                         " AND datname = current_database()"
                     ).fetchone()
                     if row is not None:

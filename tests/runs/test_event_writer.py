@@ -6,26 +6,28 @@ from __future__ import annotations
 import contextlib
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import cast
 
 import pytest
 
 from tether.backends import open_backend
 from tether.ids import uuid7
-from tether.ports import EventLog
+from tether.ports import EventLog, LogBounds
 from tether.records import NewEvent, StreamEvent
 from tether.settings import Settings
 from tether.worker import event_writer
 from tether.worker.event_writer import EventWriter
 
 
-class _Unreachable(EventLog):
-    """The real SQLite log, with its first `failures` appends refused (as a dropped
-    connection refuses them: nothing stored)."""
+class _Unreachable:
+    """The real SQLite log, with its first `failures` appends failing as a dropped
+    connection makes them fail: refused (nothing stored), or, with `answer_lost`,
+    stored but with the answer lost on the way back."""
 
-    def __init__(self, log: EventLog, failures: int) -> None:
+    def __init__(self, log: EventLog, failures: int, *, answer_lost: bool = False) -> None:
         self._log = log
         self.failures = failures
+        self.answer_lost = answer_lost
         self.calls = 0
 
     async def append(
@@ -34,11 +36,13 @@ class _Unreachable(EventLog):
         self.calls += 1
         if self.failures:
             self.failures -= 1
+            if self.answer_lost:
+                await self._log.append(thread_id, run_id, events)
             raise ConnectionError("the database went away")
         return await self._log.append(thread_id, run_id, events)
 
-    def __getattr__(self, name: str) -> Any:
-        return getattr(self._log, name)
+    async def bounds(self, run_id: str) -> LogBounds:
+        return await self._log.bounds(run_id)
 
 
 def _events(start: int, count: int) -> list[NewEvent]:
@@ -63,13 +67,34 @@ async def test_failed_appends_are_repeated_and_every_event_is_stored_once(
     try:
         log = _Unreachable(backend.events, failures=3)
         thread_id, run_id = uuid7(), uuid7()
-        writer = EventWriter(log, thread_id, run_id)
+        writer = EventWriter(cast(EventLog, log), thread_id, run_id)
         for start in range(0, 30, 10):
             await writer.put(_events(start, 10))
         await writer.close()
         assert writer.failure is None
         assert log.calls > 3
         assert await _stored(backend.events, run_id) == [e.data for e in _events(0, 30)]
+    finally:
+        await backend.close()
+
+
+@pytest.mark.parametrize("earlier_attempt", [False, True])
+async def test_a_batch_stored_whose_answer_was_lost_is_not_stored_again(
+    tmp_path: Path, earlier_attempt: bool
+) -> None:
+    backend = await open_backend(Settings(data_dir=tmp_path))
+    try:
+        thread_id, run_id = uuid7(), uuid7()
+        after = None
+        if earlier_attempt:  # a retried run: its log holds the first attempt's events
+            after = (await backend.events.append(thread_id, run_id, _events(100, 2)))[-1].id
+        log = _Unreachable(backend.events, failures=2, answer_lost=True)
+        writer = EventWriter(cast(EventLog, log), thread_id, run_id, after=after)
+        await writer.put(_events(0, 5))
+        await writer.close()
+        assert log.calls == 1  # the lost answer was found in the log, not written again
+        stored = await _stored(backend.events, run_id)
+        assert stored == [e.data for e in _events(100, 2 if earlier_attempt else 0) + _events(0, 5)]
     finally:
         await backend.close()
 
@@ -81,7 +106,7 @@ async def test_a_writer_that_cannot_store_gives_up_and_stops_the_emitter(
     backend = await open_backend(Settings(data_dir=tmp_path))
     try:
         log = _Unreachable(backend.events, failures=1_000_000)
-        writer = EventWriter(log, uuid7(), uuid7())
+        writer = EventWriter(cast(EventLog, log), uuid7(), uuid7())
         await writer.put(_events(0, 1))
         with pytest.raises(ConnectionError):
             await writer.close()

@@ -209,20 +209,31 @@ class RunEnd:
     delete_thread: bool = False
 
 
-async def finish(tx: ThreadTransaction, run: RunRecord, end: RunEnd) -> bool:
+@dataclass(frozen=True)
+class Finished:
+    """An attempt's end was written."""
+
+    #: Runs still in flight on the thread (queued behind the one that ended): a worker
+    #: should be told there is work.
+    waiting: int
+
+
+async def finish(tx: ThreadTransaction, run: RunRecord, end: RunEnd) -> Finished | None:
     """End an attempt: the run's status and the thread's in one transaction. Refused
-    (False, nothing written) when the run is no longer `running` under `run.attempt`:
+    (None, nothing written) when the run is no longer `running` under `run.attempt`:
     a stale attempt never overwrites the current one (fencing)."""
     current = await tx.get_run(run.run_id)
     if current is None or current.attempt != run.attempt or current.status != "running":
-        return False
+        return None
     if end.delete_thread:
         await tx.delete_thread()
-        return True
+        return Finished(waiting=0)
     if end.delete_run:
         await tx.delete_run(run.run_id)
     else:
         await tx.update_run(run.run_id, {"status": end.status, "result": end.result})
-    status = thread_status(end.thread_status, await tx.inflight_runs())
-    await tx.update_thread({**end.thread_state, "status": status})
-    return True
+    inflight = await tx.inflight_runs()
+    await tx.update_thread(
+        {**end.thread_state, "status": thread_status(end.thread_status, inflight)}
+    )
+    return Finished(waiting=len(inflight))

@@ -4,9 +4,11 @@ lone event is committed at once. Batches are bounded, and a graph that emits fas
 the log commits is made to wait (`put` blocks while the backlog is full), so a run's
 memory stays bounded however many events it emits.
 
-A failed append is repeated (the log stores a batch whole or not at all) until it
-succeeds or `RETRY_SECONDS` pass; then the writer fails, `put` raises its error and the
-graph stops there, so a run never goes on emitting events that nobody stores."""
+A failed append is repeated until it succeeds or `RETRY_SECONDS` pass (the log stores a
+batch whole or not at all; after a failure the writer first asks the log whether the
+batch was stored after all, so a commit whose answer was lost is never stored twice).
+When it gives up, `put` raises its error and the graph stops there: a run never goes on
+emitting events that nobody stores."""
 
 from __future__ import annotations
 
@@ -15,7 +17,8 @@ import logging
 import time
 from collections.abc import Sequence
 
-from tether.ports import EventLog, WriteOutcomeUnknown
+from tether.ids import EventId
+from tether.ports import EventLog
 from tether.records import NewEvent
 
 log = logging.getLogger("tether.worker")
@@ -29,10 +32,14 @@ RETRY_SECONDS = 30.0
 
 
 class EventWriter:
-    def __init__(self, log: EventLog, thread_id: str, run_id: str) -> None:
+    def __init__(
+        self, log: EventLog, thread_id: str, run_id: str, *, after: EventId | None = None
+    ) -> None:
+        """`after`: the last id in the run's log as the writer starts (None: empty)."""
         self._log = log
         self._thread_id = thread_id
         self._run_id = run_id
+        self._last = after
         self._pending: list[NewEvent] = []
         self._wake = asyncio.Event()
         self._room = asyncio.Event()
@@ -82,13 +89,16 @@ class EventWriter:
     async def _append(self, batch: list[NewEvent]) -> None:
         deadline = time.monotonic() + RETRY_SECONDS
         delay = 0.05
+        failed = False
         while True:
             try:
-                await self._log.append(self._thread_id, self._run_id, batch)
+                if failed and await self._stored():
+                    return
+                logged = await self._log.append(self._thread_id, self._run_id, batch)
+                self._last = logged[-1].id
                 return
-            except WriteOutcomeUnknown:
-                raise
             except Exception as exc:
+                failed = True
                 if time.monotonic() + delay > deadline:
                     raise
                 log.warning(
@@ -99,6 +109,16 @@ class EventWriter:
                 )
             await asyncio.sleep(delay)
             delay = min(delay * 2, 1.0)
+
+    async def _stored(self) -> bool:
+        """Whether the batch of a failed append was stored all the same (its commit
+        went through but the answer was lost): this writer is the run log's only one,
+        so the log has moved past its last id only if so."""
+        last = (await self._log.bounds(self._run_id)).last
+        if last is None or (self._last is not None and last <= self._last):
+            return False
+        self._last = last
+        return True
 
     async def close(self) -> None:
         """Commit everything put so far and stop."""

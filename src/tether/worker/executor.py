@@ -70,7 +70,9 @@ class RunExecutor:
     async def execute(self, run: RunRecord, handle: RunHandle) -> None:
         """Run to an end, unless `handle` stops it for shutdown or a lost claim."""
         await self._started(run)
-        writer = EventWriter(self.backend.events, run.thread_id, run.run_id)
+        # A first attempt starts an empty log; a later one continues the earlier's.
+        after = None if run.attempt <= 1 else (await self.backend.events.bounds(run.run_id)).last
+        writer = EventWriter(self.backend.events, run.thread_id, run.run_id, after=after)
         await writer.put(
             [
                 NewEvent(
@@ -88,8 +90,10 @@ class RunExecutor:
             if handle.reason != StopReason.CANCEL:
                 # Shutdown or a lost claim: the run will be claimed again (attempt + 1).
                 await writer.close()
-                if handle.reason == StopReason.SHUTDOWN:
-                    await self.backend.runs.release_run(run)
+                if handle.reason == StopReason.SHUTDOWN and await self.backend.runs.release_run(
+                    run
+                ):
+                    await self.backend.signals.notify_work()  # another worker takes it at once
                 if handle.reason is None:
                     raise
                 return
@@ -282,6 +286,7 @@ class RunExecutor:
             ],
             retain_seconds=self.settings.event_retention_seconds,
         )
-        await backend.signals.notify_work()
+        if finished.waiting:  # the thread's next run can start now
+            await backend.signals.notify_work()
         if run.kwargs.get("webhook") and self.webhooks is not None:
             self.webhooks.wake()

@@ -91,11 +91,14 @@ class WorkerPool:
             # if even that fails, its lease runs out and the sweeper does it.
             log.exception("run %s failed in the worker; handing it back to the queue", run.run_id)
             with contextlib.suppress(Exception):
-                await self.backend.runs.release_run(run)
+                if await self.backend.runs.release_run(run):
+                    await self.backend.signals.notify_work()
         finally:
+            was_full = len(self.active) >= self.capacity
             self.active.pop(run.run_id, None)
-            with contextlib.suppress(Exception):
-                await self.backend.signals.notify_work()
+            if was_full and not self._stopping:  # room again: look for queued runs
+                with contextlib.suppress(Exception):
+                    await self.backend.signals.notify_work()
 
     async def _claim_loop(self) -> None:
         while not self._stopping:

@@ -18,36 +18,41 @@ import time
 from collections.abc import AsyncGenerator, Sequence
 from typing import Any
 
-import psycopg
-from psycopg import AsyncConnection
-
 from tether.backends.postgres.database import SQL_NOW, Pool
 from tether.backends.redis.bus import RedisBus
 from tether.ids import EventId
-from tether.ports import LogBounds, WriteOutcomeUnknown
+from tether.ports import LogBounds
 from tether.records import SCOPE_CONTROL, SCOPE_THREAD, NewEvent, StreamEvent
 
 #: Events read per statement; the loop is yielded between pages.
 PAGE = 500
-#: How long a write whose connection died while committing keeps asking whether it was stored.
-_OUTCOME_SECONDS = 10.0
-
-_ALLOCATE = """
-INSERT INTO event_clocks AS c (thread_id, ms, seq)
-VALUES (%(thread_id)s, (extract(epoch from clock_timestamp()) * 1000)::bigint, %(n)s - 1)
-ON CONFLICT (thread_id) DO UPDATE SET
-    seq = CASE WHEN EXCLUDED.ms > c.ms THEN EXCLUDED.seq ELSE c.seq + %(n)s END,
-    ms = GREATEST(c.ms, EXCLUDED.ms)
-RETURNING ms, seq
-"""
-
-_INSERT = f"""
-INSERT INTO events (thread_id, ms, seq, run_id, event, mode, scope, data, expires_at)
-SELECT %(thread_id)s, u.ms, u.seq, %(run_id)s, u.event, u.mode, u.scope, u.data,
-       CASE WHEN %(retain)s::double precision IS NULL THEN NULL
-            ELSE {SQL_NOW} + %(retain)s::double precision END
-FROM unnest(%(ms)s::bigint[], %(seq)s::int[], %(event)s::text[], %(mode)s::text[],
-            %(scope)s::smallint[], %(data)s::bytea[]) AS u(ms, seq, event, mode, scope, data)
+#: One write, one statement (so one round trip, atomic without BEGIN/COMMIT): take ids
+#: from the thread's clock row (its lock is held until the statement commits), insert the
+#: events, and, when a run's log ends, set its expiry.
+_WRITE = f"""
+WITH clock AS (
+    INSERT INTO event_clocks AS c (thread_id, ms, seq)
+    SELECT %(thread_id)s, (extract(epoch from clock_timestamp()) * 1000)::bigint, %(n)s - 1
+    WHERE %(n)s > 0
+    ON CONFLICT (thread_id) DO UPDATE SET
+        seq = CASE WHEN EXCLUDED.ms > c.ms THEN EXCLUDED.seq ELSE c.seq + %(n)s END,
+        ms = GREATEST(c.ms, EXCLUDED.ms)
+    RETURNING ms, seq
+), written AS (
+    INSERT INTO events (thread_id, ms, seq, run_id, event, mode, scope, data, expires_at)
+    SELECT %(thread_id)s, clock.ms, clock.seq - %(n)s + u.ord, %(run_id)s,
+           u.event, u.mode, u.scope, u.data,
+           CASE WHEN %(retain)s::double precision IS NULL THEN NULL
+                ELSE {SQL_NOW} + %(retain)s::double precision END
+    FROM clock, unnest(%(event)s::text[], %(mode)s::text[], %(scope)s::smallint[],
+                       %(data)s::bytea[]) WITH ORDINALITY AS u(event, mode, scope, data, ord)
+), ended AS (
+    INSERT INTO run_logs (run_id, thread_id, expires_at, expired)
+    SELECT %(run_id)s, %(thread_id)s, {SQL_NOW} + %(end_retain)s::double precision, FALSE
+    WHERE %(end_retain)s::double precision IS NOT NULL
+    ON CONFLICT (run_id) DO UPDATE SET expires_at = EXCLUDED.expires_at, expired = FALSE
+)
+SELECT ms, seq FROM clock
 """
 
 _COLUMNS = "ms, seq, run_id, event, mode, scope, data"
@@ -72,46 +77,6 @@ class PostgresEventLog:
         self._reads: dict[tuple[str, EventId | None], asyncio.Future[list[StreamEvent]]] = {}
 
     # -- writing ----------------------------------------------------------------------
-
-    async def _insert(
-        self,
-        conn: AsyncConnection[Any],
-        thread_id: str,
-        run_id: str | None,
-        events: Sequence[NewEvent],
-        retain: float | None,
-    ) -> list[StreamEvent]:
-        count = len(events)
-        cur = await conn.execute(_ALLOCATE, {"thread_id": thread_id, "n": count})
-        row = await cur.fetchone()
-        assert row is not None
-        ms, last_seq = row["ms"], row["seq"]
-        logged = [
-            StreamEvent(
-                EventId(ms, last_seq - count + 1 + i),
-                e.event,
-                e.data,
-                e.mode,
-                run_id or "",
-                e.scope if run_id is not None else SCOPE_THREAD,
-            )
-            for i, e in enumerate(events)
-        ]
-        await conn.execute(
-            _INSERT,
-            {
-                "thread_id": thread_id,
-                "run_id": run_id,
-                "retain": retain,
-                "ms": [e.id.ms for e in logged],
-                "seq": [e.id.seq for e in logged],
-                "event": [e.event for e in logged],
-                "mode": [e.mode for e in logged],
-                "scope": [e.scope for e in logged],
-                "data": [e.data for e in logged],
-            },
-        )
-        return logged
 
     async def append(
         self, thread_id: str, run_id: str, events: Sequence[NewEvent]
@@ -152,50 +117,31 @@ class PostgresEventLog:
         *,
         end_retain: float | None = None,
     ) -> list[StreamEvent]:
-        """One all-or-nothing write. If the connection dies during the COMMIT, the batch
-        may or may not be stored: look at the log to tell which, so that a caller who
-        repeats a failed write never stores it twice."""
-        logged: list[StreamEvent] = []
-        committing = False
-        try:
-            async with self._pool.connection() as conn, conn.transaction():
-                if events:
-                    logged = await self._insert(conn, thread_id, run_id, events, retain)
-                if end_retain is not None:
-                    await conn.execute(
-                        "INSERT INTO run_logs (run_id, thread_id, expires_at, expired)"
-                        f" VALUES (%s, %s, {SQL_NOW} + %s, FALSE)"
-                        " ON CONFLICT (run_id) DO UPDATE SET"
-                        " expires_at = EXCLUDED.expires_at, expired = FALSE",
-                        (run_id, thread_id, end_retain),
-                    )
-                committing = True
-        except psycopg.OperationalError:
-            if not committing or not logged:
-                raise  # failed before the COMMIT (or nothing to find): nothing was stored
-            if not await self._stored(thread_id, logged[-1]):
-                raise
-        return logged
-
-    async def _stored(self, thread_id: str, last: StreamEvent) -> bool:
-        """Whether a batch whose COMMIT was cut off is in the log (its last event is:
-        the log's ids are never reused by another write of the same run)."""
-        deadline = time.monotonic() + _OUTCOME_SECONDS
-        while True:
-            try:
-                async with self._pool.connection() as conn:
-                    cur = await conn.execute(
-                        "SELECT 1 FROM events WHERE thread_id = %s AND ms = %s AND seq = %s"
-                        " AND run_id IS NOT DISTINCT FROM %s AND event = %s",
-                        (thread_id, last.id.ms, last.id.seq, last.run_id or None, last.event),
-                    )
-                    return await cur.fetchone() is not None
-            except psycopg.Error as exc:
-                if time.monotonic() >= deadline:
-                    raise WriteOutcomeUnknown(
-                        f"could not learn whether events up to {last.id} were stored: {exc}"
-                    ) from exc
-                await asyncio.sleep(0.2)
+        count = len(events)
+        scopes = [e.scope if run_id is not None else SCOPE_THREAD for e in events]
+        async with self._pool.connection() as conn:
+            cur = await conn.execute(
+                _WRITE,
+                {
+                    "thread_id": thread_id,
+                    "run_id": run_id,
+                    "n": count,
+                    "retain": retain,
+                    "end_retain": end_retain,
+                    "event": [e.event for e in events],
+                    "mode": [e.mode for e in events],
+                    "scope": scopes,
+                    "data": [e.data for e in events],
+                },
+            )
+            row = await cur.fetchone()
+        if row is None:
+            return []
+        first = row["seq"] - count + 1
+        return [
+            StreamEvent(EventId(row["ms"], first + i), e.event, e.data, e.mode, run_id or "", scope)
+            for i, (e, scope) in enumerate(zip(events, scopes, strict=True))
+        ]
 
     # -- reading ----------------------------------------------------------------------
 
