@@ -50,6 +50,26 @@ class LocalSignals:
         self._cancel_callbacks.clear()
 
 
+class Heard:
+    """The news of one key so far: `count` grows with each notice."""
+
+    def __init__(self) -> None:
+        self.count = 0
+        self.listeners = 0
+        self._next = asyncio.Event()
+
+    def hear(self) -> None:
+        self.count += 1
+        self._next.set()
+        self._next = asyncio.Event()
+
+    async def wait_past(self, count: int, timeout: float) -> bool:
+        """True once the count is above `count`; False after `timeout` seconds."""
+        if self.count > count:
+            return True
+        return await wait_for(self._next, timeout)
+
+
 class _Subscription:
     def __init__(self, event: asyncio.Event) -> None:
         self._event = event
@@ -62,22 +82,45 @@ class _Subscription:
 class News:
     """ "Something was committed under this key": readers subscribe before they look, so
     a commit between their look and their wait still wakes them. Holds an entry only
-    while someone waits on the key."""
+    while someone waits on the key.
+
+    Two ways to follow a key: `subscription` (one wake-up) and `listen` (a count of the
+    news so far, for a reader that follows a key for long: it notes the count before it
+    looks, and looks again whenever the count has moved)."""
 
     def __init__(self) -> None:
         self._events: dict[str, asyncio.Event] = {}
         self._waiting: dict[str, int] = {}
+        self._heard: dict[str, Heard] = {}
 
     def notify(self, key: str) -> None:
         event = self._events.pop(key, None)
         if event is not None:
             event.set()
+        heard = self._heard.get(key)
+        if heard is not None:
+            heard.hear()
 
     def notify_all(self) -> None:
         """Wake every waiter (news may have been lost)."""
         events, self._events = self._events, {}
         for event in events.values():
             event.set()
+        for heard in self._heard.values():
+            heard.hear()
+
+    @contextlib.contextmanager
+    def listen(self, key: str) -> Iterator[Heard]:
+        heard = self._heard.get(key)
+        if heard is None:
+            heard = self._heard[key] = Heard()
+        heard.listeners += 1
+        try:
+            yield heard
+        finally:
+            heard.listeners -= 1
+            if not heard.listeners and self._heard.get(key) is heard:
+                del self._heard[key]
 
     @contextlib.contextmanager
     def subscription(self, key: str) -> Iterator[_Subscription]:

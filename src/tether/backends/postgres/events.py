@@ -18,6 +18,7 @@ import time
 from collections.abc import AsyncGenerator, Sequence
 from typing import Any
 
+from tether.backends.local import Heard
 from tether.backends.postgres.database import SQL_NOW, Pool
 from tether.backends.redis.bus import RedisBus
 from tether.ids import EventId
@@ -74,7 +75,9 @@ class PostgresEventLog:
         self._pool = pool
         self._bus = bus
         self._poll = max(0.01, poll_seconds)
-        self._reads: dict[tuple[str, EventId | None], asyncio.Future[list[StreamEvent]]] = {}
+        self._reads: dict[
+            tuple[str, EventId | None], tuple[asyncio.Future[list[StreamEvent]], int]
+        ] = {}
 
     # -- writing ----------------------------------------------------------------------
 
@@ -170,22 +173,25 @@ class PostgresEventLog:
         thread_id: str,
         run_id: str | None,
         after: EventId | None,
-        *,
-        fresh: bool = False,
-    ) -> list[StreamEvent]:
-        """One page after `after`; readers at the same place share the query. `fresh`:
-        a query that starts now (one that started earlier may predate a commit)."""
+        heard: Heard,
+    ) -> tuple[list[StreamEvent], int]:
+        """One page after `after`, and the count of news heard before it was asked for:
+        it holds every event whose news came before. Readers at the same place share a
+        query that no news has overtaken."""
         shared = (key, after)
-        future = self._reads.get(shared)
-        if future is None or fresh:
-            future = asyncio.ensure_future(self._query(thread_id, run_id, after))
-            self._reads[shared] = future
-            future.add_done_callback(
+        pending = self._reads.get(shared)
+        if pending is None or pending[1] != heard.count:
+            query = asyncio.ensure_future(self._query(thread_id, run_id, after))
+            pending = self._reads[shared] = (query, heard.count)
+            query.add_done_callback(
                 lambda done: (
-                    self._reads.pop(shared, None) if self._reads.get(shared) is done else None
+                    self._reads.pop(shared, None)
+                    if (current := self._reads.get(shared)) is not None and current[0] is done
+                    else None
                 )
             )
-        return await asyncio.shield(future)
+        rows, count = pending
+        return await asyncio.shield(rows), count
 
     def tail_run(
         self, run_id: str, after: EventId | None, *, idle: float
@@ -202,27 +208,27 @@ class PostgresEventLog:
     ) -> AsyncGenerator[StreamEvent | None, None]:
         cursor = after
         quiet_since = time.monotonic()
-        while True:
-            batch = await self._read(key, thread_id, run_id, cursor)
-            if not batch:
-                # Subscribe, then look again: an append committed in between is seen either way.
-                with self._bus.news.subscription(key) as news:
-                    batch = await self._read(key, thread_id, run_id, cursor, fresh=True)
-                    if not batch:
-                        left = idle - (time.monotonic() - quiet_since)
-                        if left <= 0:
-                            quiet_since = time.monotonic()
-                            yield None
-                            continue
-                        # Look again at least every poll interval: a notice may be lost.
-                        await news.wait(min(left, self._poll))
-                        continue
-            quiet_since = time.monotonic()
-            for event in batch:
-                cursor = event.id
-                yield event
-                if event.scope == SCOPE_CONTROL:
-                    return
+        with self._bus.news.listen(key) as heard:
+            while True:
+                batch, seen = await self._read(key, thread_id, run_id, cursor, heard)
+                if batch:
+                    quiet_since = time.monotonic()
+                    for event in batch:
+                        cursor = event.id
+                        yield event
+                        if event.scope == SCOPE_CONTROL:
+                            return
+                    if len(batch) == PAGE:
+                        continue  # more to read now
+                if heard.count != seen:
+                    continue  # news since the read began: it may hold more
+                left = idle - (time.monotonic() - quiet_since)
+                if left <= 0:
+                    quiet_since = time.monotonic()
+                    yield None
+                    continue
+                # Look again at least every poll interval: a notice may be lost.
+                await heard.wait_past(seen, min(left, self._poll))
 
     async def bounds(self, run_id: str) -> LogBounds:
         async with self._pool.connection() as conn:
