@@ -106,8 +106,11 @@ export function preview(value, max = 160) {
 
 // -- Times, ids, statuses ---------------------------------------------------------------
 
+/** `01a2…ab425f` : UUIDv7 ids of one moment share their first digits (the time), so the
+ * end (random) tells them apart. */
 export function shortId(id) {
-  return id ? String(id).slice(0, 8) : "";
+  const text = String(id ?? "");
+  return text.length > 12 ? `${text.slice(0, 4)}…${text.slice(-6)}` : text;
 }
 
 const pad = (n, width = 2) => String(n).padStart(width, "0");

@@ -1,13 +1,15 @@
 // Draws a graph from `GET /assistants/{id}/graph` (`{nodes: [{id, data}], edges: [{source,
-// target, conditional, data}]}`) as a top-down layered SVG: layers by longest path from the
-// start (back edges found by a depth-first walk do not count), order in a layer by the mean
-// position of neighbours, a few sweeps.
+// target, conditional, data}]}`) as a top-down layered SVG (the Sugiyama way, small): layers by
+// longest path from the start (edges that close a cycle, found by a depth-first walk, do not
+// count and are drawn on the side), an edge across several layers gets a waypoint in each, and
+// a few sweeps order every layer by the mean position of its neighbours.
 
 import { svg } from "./dom.js";
 
 const NODE_H = 34;
-const LAYER_GAP = 62;
+const LAYER_GAP = 58;
 const NODE_GAP = 28;
+const WAYPOINT_W = 10;
 const MARGIN = 20;
 
 let measureContext = null;
@@ -24,23 +26,25 @@ function label(node) {
   return typeof name === "string" && name ? name : String(node.id);
 }
 
-/** Positions for every node and a route for every edge. */
+/** Positions for every node and a path for every edge. */
 export function layout(graph) {
   const nodes = (graph.nodes ?? []).map((n) => ({ ...n, id: String(n.id) }));
   const byId = new Map(nodes.map((n) => [n.id, n]));
-  const edges = (graph.edges ?? []).filter((e) => byId.has(String(e.source)) && byId.has(String(e.target)));
+  const edges = (graph.edges ?? [])
+    .map((e) => ({ ...e, source: String(e.source), target: String(e.target) }))
+    .filter((e) => byId.has(e.source) && byId.has(e.target));
   const out = new Map(nodes.map((n) => [n.id, []]));
-  for (const e of edges) out.get(String(e.source)).push(String(e.target));
+  for (const e of edges) out.get(e.source).push(e.target);
 
-  // Depth-first from the start (then any node not reached): an edge to a node on the
-  // stack closes a cycle and is drawn as a back edge.
+  // Depth-first from the start (then from any node not reached): an edge to a node still on
+  // the stack closes a cycle.
   const state = new Map();
   const order = [];
-  const back = new Set();
+  const closing = new Set();
   const visit = (id) => {
     state.set(id, "open");
     for (const next of out.get(id)) {
-      if (state.get(next) === "open") back.add(`${id}\u0000${next}`);
+      if (state.get(next) === "open") closing.add(`${id}\u0000${next}`);
       else if (!state.has(next)) visit(next);
     }
     state.set(id, "done");
@@ -49,36 +53,56 @@ export function layout(graph) {
   if (byId.has("__start__")) visit("__start__");
   for (const n of nodes) if (!state.has(n.id) && n.id !== "__end__") visit(n.id);
   if (byId.has("__end__") && !state.has("__end__")) visit("__end__");
-  order.reverse(); // a topological order of the forward edges
+  order.reverse(); // a topological order of the other edges
 
   const rank = new Map(nodes.map((n) => [n.id, 0]));
   for (const id of order) {
     for (const next of out.get(id)) {
-      if (!back.has(`${id}\u0000${next}`)) rank.set(next, Math.max(rank.get(next), rank.get(id) + 1));
+      if (!closing.has(`${id}\u0000${next}`)) rank.set(next, Math.max(rank.get(next), rank.get(id) + 1));
     }
   }
   if (byId.has("__end__")) {
     const deepest = Math.max(0, ...[...rank].filter(([id]) => id !== "__end__").map(([, r]) => r));
     rank.set("__end__", Math.max(rank.get("__end__"), deepest + 1));
   }
+  const forward = (e) => e.source !== e.target && rank.get(e.target) > rank.get(e.source);
 
+  // Layers, with a waypoint for each layer a forward edge crosses.
   const layers = [];
-  for (const id of order) (layers[rank.get(id)] ??= []).push(id);
-  for (let i = 0; i < layers.length; i++) layers[i] ??= [];
-  const preds = new Map(nodes.map((n) => [n.id, []]));
-  for (const e of edges) preds.get(String(e.target)).push(String(e.source));
+  const place = (id) => (layers[rank.get(id)] ??= []).push(id);
+  order.forEach(place);
+  const down = new Map(nodes.map((n) => [n.id, []]));
+  const up = new Map(nodes.map((n) => [n.id, []]));
+  const chains = edges.map((e, i) => {
+    if (!forward(e)) return null;
+    const chain = [e.source];
+    for (let r = rank.get(e.source) + 1; r < rank.get(e.target); r++) {
+      const id = `\u0000${i}:${r}`;
+      rank.set(id, r);
+      down.set(id, []);
+      up.set(id, []);
+      place(id);
+      chain.push(id);
+    }
+    chain.push(e.target);
+    for (let k = 0; k + 1 < chain.length; k++) {
+      down.get(chain[k]).push(chain[k + 1]);
+      up.get(chain[k + 1]).push(chain[k]);
+    }
+    return chain;
+  });
+  for (let r = 0; r < layers.length; r++) layers[r] ??= [];
+
   const position = new Map();
-  const index = () => layers.forEach((layer) => layer.forEach((id, i) => position.set(id, i)));
-  index();
-  for (let sweep = 0; sweep < 4; sweep++) {
-    const down = sweep % 2 === 0;
-    const sequence = down ? layers.slice(1) : layers.slice(0, -1).reverse();
+  layers.forEach((layer) => layer.forEach((id, i) => position.set(id, i)));
+  for (let sweep = 0; sweep < 6; sweep++) {
+    const downward = sweep % 2 === 0;
+    const sequence = downward ? layers.slice(1) : layers.slice(0, -1).reverse();
     for (const layer of sequence) {
       const weight = new Map(
         layer.map((id) => {
-          const near = down ? preds.get(id) : out.get(id);
-          const ps = near.filter((n) => rank.get(n) !== rank.get(id)).map((n) => position.get(n));
-          return [id, ps.length ? ps.reduce((a, b) => a + b, 0) / ps.length : position.get(id)];
+          const near = (downward ? up : down).get(id).map((n) => position.get(n));
+          return [id, near.length ? near.reduce((a, b) => a + b, 0) / near.length : position.get(id)];
         }),
       );
       layer.sort((a, b) => weight.get(a) - weight.get(b));
@@ -87,10 +111,17 @@ export function layout(graph) {
   }
 
   const boxes = new Map();
-  for (const n of nodes) {
-    const text = label(n);
-    const terminal = n.id === "__start__" || n.id === "__end__";
-    boxes.set(n.id, { id: n.id, text, terminal, w: Math.max(terminal ? 64 : 96, textWidth(text) + 32), h: NODE_H });
+  for (const layer of layers) {
+    for (const id of layer) {
+      const node = byId.get(id);
+      if (!node) {
+        boxes.set(id, { id, waypoint: true, w: WAYPOINT_W, h: NODE_H });
+        continue;
+      }
+      const text = label(node);
+      const terminal = id === "__start__" || id === "__end__";
+      boxes.set(id, { id, text, terminal, w: Math.max(terminal ? 64 : 96, textWidth(text) + 32), h: NODE_H });
+    }
   }
   const widths = layers.map((layer) => layer.reduce((sum, id) => sum + boxes.get(id).w, 0) + NODE_GAP * Math.max(0, layer.length - 1));
   const inner = Math.max(120, ...widths);
@@ -104,11 +135,30 @@ export function layout(graph) {
     }
   });
 
+  // Edges leaving (or entering) one node start (end) apart, in the order of their other ends.
+  const ports = new Map();
+  const spread = (end, other) => {
+    const groups = new Map();
+    chains.forEach((chain, i) => {
+      if (!chain) return;
+      const id = end(chain);
+      if (!groups.has(id)) groups.set(id, []);
+      groups.get(id).push(i);
+    });
+    for (const [id, group] of groups) {
+      const box = boxes.get(id);
+      group.sort((x, y) => boxes.get(other(chains[x])).x - boxes.get(other(chains[y])).x);
+      const span = Math.min(box.w * 0.6, 16 * (group.length - 1));
+      group.forEach((i, k) => ports.set(`${id}>${i}`, box.x + box.w / 2 - span / 2 + (group.length > 1 ? (span * k) / (group.length - 1) : 0)));
+    }
+  };
+  spread((c) => c[0], (c) => c[1]);
+  spread((c) => c[c.length - 1], (c) => c[c.length - 2]);
+
   let right = MARGIN + inner;
   const routes = edges.map((e, i) => {
-    const a = boxes.get(String(e.source));
-    const b = boxes.get(String(e.target));
-    const isBack = back.has(`${a.id}\u0000${b.id}`) || rank.get(b.id) <= rank.get(a.id);
+    const a = boxes.get(e.source);
+    const b = boxes.get(e.target);
     let d;
     let mid;
     if (a === b) {
@@ -117,29 +167,40 @@ export function layout(graph) {
       d = `M ${x} ${y - 8} C ${x + 34} ${y - 26}, ${x + 34} ${y + 26}, ${x} ${y + 8}`;
       mid = { x: x + 30, y };
       right = Math.max(right, x + 40);
-    } else if (isBack) {
-      const lane = MARGIN + inner + 18 + (i % 4) * 12;
-      const x1 = a.x + a.w;
+    } else if (!chains[i]) {
+      // Back to an earlier layer: out of the right side, round the layers between.
+      const lane = Math.max(a.x + a.w, b.x + b.w) + 26 + (i % 4) * 10;
       const y1 = a.y + a.h / 2;
-      const x2 = b.x + b.w;
       const y2 = b.y + b.h / 2;
-      d = `M ${x1} ${y1} C ${lane} ${y1}, ${lane} ${y2}, ${x2 + 2} ${y2}`;
+      d = `M ${a.x + a.w} ${y1} C ${lane} ${y1}, ${lane} ${y2}, ${b.x + b.w + 2} ${y2}`;
       mid = { x: lane - 6, y: (y1 + y2) / 2 };
       right = Math.max(right, lane + 10);
     } else {
-      const x1 = a.x + a.w / 2;
-      const y1 = a.y + a.h;
-      const x2 = b.x + b.w / 2;
-      const y2 = b.y - 2;
-      const bend = Math.max(24, (y2 - y1) / 2);
-      d = `M ${x1} ${y1} C ${x1} ${y1 + bend}, ${x2} ${y2 - bend}, ${x2} ${y2}`;
-      mid = { x: (x1 + x2) / 2, y: (y1 + y2) / 2 };
+      const chain = chains[i];
+      const points = [{ x: ports.get(`${e.source}>${i}`), y: a.y + a.h }];
+      for (const id of chain.slice(1, -1)) {
+        const w = boxes.get(id);
+        points.push({ x: w.x + w.w / 2, y: w.y }, { x: w.x + w.w / 2, y: w.y + w.h });
+      }
+      points.push({ x: ports.get(`${e.target}>${i}`), y: b.y - 2 });
+      d = `M ${points[0].x} ${points[0].y}`;
+      for (let k = 1; k < points.length; k++) {
+        const p = points[k - 1];
+        const q = points[k];
+        if (p.x === q.x) d += ` L ${q.x} ${q.y}`;
+        else {
+          const bend = (q.y - p.y) / 2;
+          d += ` C ${p.x} ${p.y + bend}, ${q.x} ${q.y - bend}, ${q.x} ${q.y}`;
+        }
+      }
+      const m = Math.floor((points.length - 1) / 2);
+      mid = { x: (points[m].x + points[m + 1].x) / 2, y: (points[m].y + points[m + 1].y) / 2 };
     }
     const text = typeof e.data === "string" ? e.data : null;
-    return { source: a.id, target: b.id, d, mid, conditional: Boolean(e.conditional), text };
+    return { source: e.source, target: e.target, d, mid, conditional: Boolean(e.conditional), text };
   });
   const height = MARGIN * 2 + layers.length * NODE_H + Math.max(0, layers.length - 1) * LAYER_GAP;
-  return { boxes: [...boxes.values()], routes, width: right + MARGIN, height };
+  return { boxes: [...boxes.values()].filter((b) => !b.waypoint), routes, width: right + MARGIN, height };
 }
 
 /** The SVG of `graph`; nodes named in `highlight` are marked (the thread's next nodes). */
@@ -166,7 +227,7 @@ export function drawGraph(graph, { highlight = [] } = {}) {
     ),
   );
   for (const route of routes) {
-    root.append(svg("path", { d: route.d, class: `graph-edge${route.conditional ? " conditional" : ""}`, "marker-end": "url(#arrow)" }));
+    root.append(svg("path", { d: route.d, class: `graph-edge${route.conditional ? " conditional" : ""}`, "marker-end": "url(#arrow)", "data-edge": `${route.source}>${route.target}` }));
     if (route.text) {
       root.append(svg("text", { x: route.mid.x + 6, y: route.mid.y + 4, class: "graph-edge-label" }, route.text));
     }

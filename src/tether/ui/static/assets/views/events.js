@@ -45,7 +45,8 @@ function summary(event) {
   if (event.event === "messages" && Array.isArray(data) && data[0] && typeof data[0] === "object") {
     const [message, meta] = data;
     const who = meta?.langgraph_node ? `${meta.langgraph_node} · ` : "";
-    return `${who}${message.type ?? "message"}: ${preview(message.content, 140)}`;
+    const content = typeof message.content === "string" ? JSON.stringify(message.content) : message.content;
+    return `${who}${message.type ?? "message"} ${preview(content, 140)}`;
   }
   if (event.event === "updates" && data && typeof data === "object" && !Array.isArray(data)) {
     const nodes = Object.keys(data);

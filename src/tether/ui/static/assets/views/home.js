@@ -130,7 +130,10 @@ export function homeView(container, { query, navigate }) {
     return row;
   }
 
+  let generation = 0; // a newer search makes the answers of older ones moot
   async function search(reset) {
+    if (reset) generation += 1;
+    const mine = generation;
     if (reset) {
       offset = 0;
       const text = metadataInput.value.trim();
@@ -157,13 +160,14 @@ export function homeView(container, { query, navigate }) {
     if (status.value) body.status = status.value;
     try {
       const found = await api("POST", "/threads/search", body, { signal });
+      if (mine !== generation) return;
       const page = found.slice(0, PAGE);
       tableBody.append(...page.map(threadRow));
       offset += page.length;
       more.classList.toggle("hidden", found.length <= PAGE);
       replace(message, offset === 0 ? h("div", { class: "empty" }, Object.keys(filter).length || status.value ? "No thread matches." : "No threads yet. Start a run on an assistant above.") : null);
     } catch (error) {
-      if (!signal.aborted) replace(message, h("div", { class: "alert alert-error" }, errorText(error)));
+      if (!signal.aborted && mine === generation) replace(message, h("div", { class: "alert alert-error" }, errorText(error)));
     }
   }
   more.addEventListener("click", () => search(false));

@@ -340,10 +340,28 @@ export function threadView(container, { threadId, query, navigate }) {
         field("Step", state.metadata?.step ?? "—"),
         field("At", state.created_at ? h("span", { title: state.created_at }, formatTime(state.created_at)) : "—"),
       ),
+      conversation(state.values?.messages),
       h("h3", {}, "Values"),
       h("div", { id: "state-values" }, jsonTree(state.values ?? {}, { open: 2 })),
       (state.tasks ?? []).length ? [h("h3", {}, "Tasks"), jsonTree(state.tasks, { open: 1 })] : null,
     );
+  }
+
+  function conversation(messages) {
+    if (!Array.isArray(messages) || !messages.length || !messages.every((m) => m && typeof m === "object" && "content" in m)) return null;
+    return [
+      h("h3", {}, "Messages"),
+      h(
+        "div",
+        { class: "messages", id: "state-messages" },
+        messages.map((m) => {
+          const role = m.type ?? m.role ?? "message";
+          const text = typeof m.content === "string" ? m.content : preview(m.content, 2000);
+          const calls = (m.tool_calls ?? []).map((c) => h("div", { class: "tool-call mono small" }, `${c.name}(${preview(c.args, 200)})`));
+          return h("div", { class: `message role-${role}` }, h("div", { class: "message-role" }, m.name ? `${role} · ${m.name}` : role), text ? h("div", { class: "message-text" }, text) : null, calls);
+        }),
+      ),
+    ];
   }
 
   async function loadHistory() {
@@ -405,9 +423,12 @@ export function threadView(container, { threadId, query, navigate }) {
 
   // -- loading -------------------------------------------------------------------------
   let lastSnapshot = "";
+  let refreshes = 0; // a newer refresh makes the answers of older ones moot
   async function refresh(full = false) {
+    const mine = ++refreshes;
     try {
       const [t, r] = await Promise.all([get(""), get("/runs?limit=50")]);
+      if (mine !== refreshes) return;
       thread = t;
       const known = new Set(runs.map((x) => x.run_id));
       runs = r;
@@ -421,7 +442,12 @@ export function threadView(container, { threadId, query, navigate }) {
       else if (fresh && known.size && !pinned && fresh.run_id !== selected) select(fresh.run_id, false);
       renderRuns();
       if (changed || full) {
-        state = await get("/state");
+        const fetched = await get("/state");
+        if (mine !== refreshes) {
+          lastSnapshot = ""; // the newer refresh must draw the state too
+          return;
+        }
+        state = fetched;
         renderState();
         renderInterrupt();
         renderRunDetail();
