@@ -90,6 +90,21 @@ def test_start_a_run_see_its_interrupt_answer_it_and_see_the_run_succeed(
     assert state["values"]["counter"] == 5 + 1 + 10
 
 
+def test_a_thread_paused_at_a_breakpoint_continues_from_the_form(
+    page: Page, tether_url: str
+) -> None:
+    thread_id, _ = _finished_run(tether_url, "agent", {"delay": 0}, interrupt_before=["step_b"])
+    page.goto(f"{tether_url}/ui/threads/{thread_id}")
+    expect(page.locator("#interrupt")).to_contain_text("Paused before step_b")
+    expect(page.locator("#tab-state")).to_contain_text("step_b")
+    page.click("#resume-submit")
+    expect(page.locator("#thread-status")).to_have_text("idle")
+    expect(page.locator("#runs tbody tr")).to_have_count(2)
+    expect(page.locator("#run-status")).to_have_text("success")
+    expect(page.locator("#state-values")).to_contain_text('"counter": 111')
+    expect(page.locator("#interrupt")).to_be_hidden()
+
+
 def test_events_arrive_live_and_a_reload_goes_on_after_the_last_one(
     page: Page, tether_url: str
 ) -> None:

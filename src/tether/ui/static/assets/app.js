@@ -144,6 +144,12 @@ function openTokenDialog() {
 }
 
 document.getElementById("token-button").addEventListener("click", openTokenDialog);
+document.addEventListener("click", (event) => {
+  if (dialog && !dialog.contains(event.target) && !event.target.closest("#token-button")) {
+    dialog.remove();
+    dialog = null;
+  }
+});
 document.addEventListener("keydown", (event) => {
   if (event.key === "Escape" && dialog) {
     dialog.remove();

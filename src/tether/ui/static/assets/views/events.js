@@ -102,11 +102,14 @@ export function eventList(threadId, runId, { onStatus, onEvent }) {
   const showCount = () => (count.textContent = `${total} event${total === 1 ? "" : "s"}`);
   const flush = () => {
     frame = 0;
+    // Follow the tail, unless the reader scrolled up to look at something.
+    const following = list.scrollHeight - list.scrollTop - list.clientHeight < 40;
     const fragment = document.createDocumentFragment();
-    for (const event of pending) fragment.append(row(event));
+    for (const event of pending.slice(-SHOW)) fragment.append(row(event));
     pending = [];
     list.append(fragment);
     while (list.childElementCount > SHOW) list.firstElementChild.remove();
+    if (following) list.scrollTop = list.scrollHeight;
     showCount();
   };
   const persist = () => {
