@@ -108,9 +108,9 @@ def test_a_thread_paused_at_a_breakpoint_continues_from_the_form(
 def test_events_arrive_live_and_a_reload_goes_on_after_the_last_one(
     page: Page, tether_url: str
 ) -> None:
-    n = 25
+    n = 30
     _open_assistant(page, tether_url, "ticker")
-    page.fill("#run-input", json.dumps({"n_events": n, "delay": 0.2}))
+    page.fill("#run-input", json.dumps({"n_events": n, "delay": 0.25}))
     page.click("#run-start")
     expect(page).to_have_url(RUN_URL)
     thread_id, run_id = _ids(page)
@@ -169,12 +169,24 @@ def test_a_bookmarked_thread_link_shows_its_runs_events_state_checkpoints_and_gr
     page.click('[data-tab="history"]')
     expect(page.locator("#history .checkpoint")).to_have_count(5)  # input, 3 steps, and start
     page.click('[data-tab="graph"]')
-    for node in ("step_a", "step_b", "step_c"):
-        expect(page.locator(f'#tab-graph [data-node="{node}"]')).to_be_visible()
+    for node in ("step_a", "step_b", "step_c"):  # each ran in the selected run
+        expect(page.locator(f'#tab-graph [data-node="{node}"]')).to_have_class(re.compile("done"))
+    expect(page.locator('#tab-graph [data-edge="step_a>step_b"]')).to_be_attached()
 
     # Back in the browser's history, and a link that names no thread.
     page.goto(f"{tether_url}/ui/threads/{uuid.uuid4()}")
     expect(page.locator(".alert-error")).to_contain_text("404")
+
+
+def test_a_failed_run_shows_its_error(page: Page, tether_url: str) -> None:
+    thread_id, _ = _finished_run(
+        tether_url, "agent", {"delay": 0, "fail": True}, stream_mode=["updates"]
+    )
+    page.goto(f"{tether_url}/ui/threads/{thread_id}")
+    expect(page.locator("#run-status")).to_have_text("error")
+    expect(page.locator('#events [data-event="error"]')).to_contain_text("ValueError: boom from b")
+    expect(page.locator("#thread-status")).to_have_text("error")
+    expect(page.locator(".thread-error")).to_contain_text("ValueError: boom from b")
 
 
 def test_cancel_a_running_run(page: Page, tether_url: str) -> None:

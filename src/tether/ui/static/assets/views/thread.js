@@ -38,6 +38,7 @@ export function threadView(container, { threadId, query, navigate }) {
   let timer = 0;
   let stopped = false;
   let graphFor = null;
+  let doneNodes = new Set(); // nodes the selected run finished (its `updates` events)
 
   // -- skeleton ------------------------------------------------------------------------
   const head = h("div", { class: "page-head" });
@@ -102,6 +103,7 @@ export function threadView(container, { threadId, query, navigate }) {
         { class: "grow" },
         h("div", { class: "title-row" }, h("h1", {}, "Thread"), h("span", { id: "thread-status" }, badge(thread.status))),
         h("p", { class: "muted mono small id-line" }, thread.thread_id, copyButton(thread.thread_id, "Copy the thread id")),
+        thread.status === "error" && thread.error ? h("div", { class: "alert alert-error thread-error" }, h("strong", {}, "The last run failed: "), `${thread.error.error ?? "Error"}: ${thread.error.message ?? ""}`) : null,
         h(
           "dl",
           { class: "facts" },
@@ -207,6 +209,8 @@ export function threadView(container, { threadId, query, navigate }) {
     events?.stop();
     events = null;
     selected = runId;
+    doneNodes = new Set();
+    markGraph();
     attempt = null;
     streamState = "";
     const url = `${ROOT}/ui/threads/${encodeURIComponent(threadId)}${runId ? `?run=${encodeURIComponent(runId)}` : ""}`;
@@ -230,6 +234,10 @@ export function threadView(container, { threadId, query, navigate }) {
             attempt = event.data.attempt;
           }
           if (event.event === "error" || event.event === "metadata") scheduleDetail();
+          if (event.event === "updates" && event.data && typeof event.data === "object") {
+            for (const node of Object.keys(event.data)) if (!node.startsWith("__")) doneNodes.add(node);
+            markGraph();
+          }
         },
       });
     }
@@ -399,6 +407,10 @@ export function threadView(container, { threadId, query, navigate }) {
     }
   }
 
+  function markGraph() {
+    for (const node of tabs.graph.querySelectorAll(".graph-node")) node.classList.toggle("done", doneNodes.has(node.dataset.node));
+  }
+
   async function loadGraph() {
     const assistantId = runs[0]?.assistant_id ?? thread?.metadata?.assistant_id;
     if (!assistantId) {
@@ -413,8 +425,9 @@ export function threadView(container, { threadId, query, navigate }) {
       replace(
         tabs.graph,
         h("div", { class: "graph-box" }, drawGraph(graph, { highlight: state?.next ?? [] })),
-        (state?.next ?? []).length ? h("p", { class: "muted small" }, "Highlighted: the node(s) the thread runs next.") : null,
+        h("p", { class: "legend muted small" }, h("span", { class: "swatch done" }), "ran in the selected run", h("span", { class: "swatch next" }), "runs next"),
       );
+      markGraph();
     } catch (error) {
       graphFor = null;
       if (!signal.aborted) replace(tabs.graph, h("div", { class: "alert alert-error" }, errorText(error)));
