@@ -258,3 +258,38 @@ def test_the_users_token_goes_with_every_request(
         page.goto(f"{tether_url}/ui/threads/{thread_id}?run={run_id}")
     assert stream.value.headers.get(sent[0]) == sent[1]
     expect(page.locator("#run-status")).to_have_text("success")
+
+
+def test_the_pages_sse_reader_and_id_order(page: Page, tether_url: str) -> None:
+    """The page's own SSE parser, fed a stream cut at awkward places (a CRLF split in two, a
+    heartbeat comment, an event spread over chunks), and its event id order (integers)."""
+    page.goto(f"{tether_url}/ui")
+    result = page.evaluate(
+        """async () => {
+          const { readSSE, compareIds } = await import("/ui/assets/api.js");
+          const chunks = [
+            ": heartbeat\\r\\n\\r\\nevent: metadata\\r\\ndata: {\\"run_id\\":\\"r\\"}\\r",
+            "\\nid: 5-0\\r\\n\\r\\nevent: custom\\r\\nda",
+            "ta: {\\"i\\":1}\\r\\nid: 5-1\\r\\n\\r\\n",
+            "event: error\\ndata: {\\"error\\":\\"E\\"}\\n\\n",
+          ];
+          const body = new ReadableStream({
+            start(controller) {
+              for (const chunk of chunks) controller.enqueue(new TextEncoder().encode(chunk));
+              controller.close();
+            },
+          });
+          const events = [];
+          for await (const event of readSSE(body)) events.push(event);
+          return {
+            events,
+            order: [compareIds("1000-10", "1000-9"), compareIds("999-0", "1000-0"), compareIds("7-3", "7-3")],
+          };
+        }"""
+    )
+    assert result["events"] == [
+        {"event": "metadata", "data": '{"run_id":"r"}', "id": "5-0"},
+        {"event": "custom", "data": '{"i":1}', "id": "5-1"},
+        {"event": "error", "data": '{"error":"E"}', "id": None},
+    ]
+    assert result["order"] == [1, -1, 0]

@@ -173,8 +173,10 @@ export class RunFollower {
         const response = await fetch(`${ROOT}${base}/stream`, { headers, signal });
         if (!response.ok) throw await failure(response);
         this.onStatus("live");
-        failures = 0;
+        let received = 0;
         for await (const message of readSSE(response.body)) {
+          received += 1;
+          failures = 0;
           if (message.id && this.lastEventId && compareIds(message.id, this.lastEventId) <= 0) {
             continue; // already handed on
           }
@@ -194,6 +196,11 @@ export class RunFollower {
           // An error without an id (a cursor the server no longer has) would repeat: go
           // on from now instead.
           if (brokenCursor) this.lastEventId = null;
+          if (!received) {
+            // Closed at once (a server shutting down?): wait before asking again.
+            failures += 1;
+            await sleep(Math.min(500 * 2 ** failures, 5000), signal);
+          }
           continue;
         }
         this.onStatus("ended", run);
