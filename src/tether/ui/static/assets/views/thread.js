@@ -161,6 +161,7 @@ export function threadView(container, { threadId, query, navigate }) {
     const first = stamps.find((e) => e.id);
     const last = [...stamps].reverse().find((e) => e.id);
     const kwargs = run?.kwargs ?? {};
+    const scrolled = events?.list.scrollTop ?? 0; // moving the list resets its scroll
     replace(
       runBox,
       h(
@@ -189,6 +190,7 @@ export function threadView(container, { threadId, query, navigate }) {
       events?.notice,
       events?.list,
     );
+    if (events) events.list.scrollTop = scrolled;
   }
 
   function streamLabel() {
