@@ -178,6 +178,23 @@ def test_a_bookmarked_thread_link_shows_its_runs_events_state_checkpoints_and_gr
     expect(page.locator(".alert-error")).to_contain_text("404")
 
 
+def test_an_open_thread_page_follows_a_run_started_elsewhere(page: Page, tether_url: str) -> None:
+    thread_id, first = _finished_run(tether_url, "trivial", {})
+    page.goto(f"{tether_url}/ui/threads/{thread_id}")
+    expect(page.locator("#run-status")).to_have_text("success")
+    run = _api(
+        tether_url,
+        "POST",
+        f"/threads/{thread_id}/runs",
+        {"assistant_id": "trivial", "input": {}, "stream_mode": ["updates"]},
+    )
+    expect(page.locator("#runs tbody tr")).to_have_count(2)
+    expect(page.locator("#runs tr.selected")).to_have_attribute("data-run", run["run_id"])
+    expect(page.locator('#events [data-event="updates"]')).to_contain_text("increment")
+    expect(page.locator("#run-status")).to_have_text("success")
+    assert first != run["run_id"]
+
+
 def test_a_failed_run_shows_its_error(page: Page, tether_url: str) -> None:
     thread_id, _ = _finished_run(
         tether_url, "agent", {"delay": 0, "fail": True}, stream_mode=["updates"]
