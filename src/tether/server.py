@@ -68,6 +68,7 @@ def serve(settings: Settings, project: Project, sock: socket.socket, *, announce
         print(
             f"Tether {__version__}\n"
             f"  API:    {url}\n"
+            f"  UI:     {url}/ui\n"
             f"  Docs:   {url}/docs\n"
             f"  Graphs: {', '.join(project.graphs)}\n"
             f"  Data:   {describe_storage(settings)}",
