@@ -59,7 +59,7 @@ class Runtime:
             project = read_project(settings.config)
         stack = contextlib.AsyncExitStack()
         try:
-            backend = await open_backend(settings)
+            backend = await open_backend(settings, project.store)
             stack.push_async_callback(backend.close)
             registry = GraphRegistry(project, backend.checkpointer, backend.store)
             assistants = AssistantService(backend.assistants, registry)
@@ -72,12 +72,15 @@ class Runtime:
                 assistants=assistants,
                 retention_seconds=settings.event_retention_seconds,
             )
+            thread_ttl = project.thread_ttl
+            runs.default_thread_ttl = thread_ttl.thread_ttl() if thread_ttl else None
             threads = ThreadService(
                 threads=backend.threads,
                 events=backend.events,
                 checkpoints=backend.checkpoints,
                 runs=runs,
                 registry=registry,
+                default_ttl=runs.default_thread_ttl,
             )
             pool = None
             if recover and backend.single_process:
@@ -129,6 +132,13 @@ class Runtime:
             runtime._tasks.append(
                 asyncio.create_task(runtime._purge_loop(), name="tether-retention")
             )
+            if thread_ttl and thread_ttl.sweep_interval_minutes:
+                runtime._tasks.append(
+                    asyncio.create_task(
+                        runtime._thread_ttl_loop(thread_ttl.sweep_interval_minutes * 60),
+                        name="tether-thread-ttl",
+                    )
+                )
             stack.callback(lambda: [task.cancel() for task in runtime._tasks])
         except BaseException:
             await stack.aclose()
@@ -144,6 +154,15 @@ class Runtime:
                 await self.purge_expired()
             except Exception:
                 log.exception("retention sweep failed")
+
+    async def _thread_ttl_loop(self, interval: float) -> None:
+        """Threads past their TTL, every `checkpointer.ttl.sweep_interval_minutes`."""
+        while True:
+            await asyncio.sleep(interval)
+            try:
+                await self.threads.expire()
+            except Exception:
+                log.exception("thread TTL sweep failed")
 
     async def purge_expired(self) -> None:
         while await self.backend.events.purge_expired():
