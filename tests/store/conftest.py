@@ -7,7 +7,7 @@ import contextlib
 import sqlite3
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -46,7 +46,10 @@ class App:
             found = db.execute(
                 "SELECT expires_at FROM store WHERE prefix = ? AND key = ?", (prefix, key)
             ).fetchone()
-        return None if found is None or found[0] is None else datetime.fromisoformat(found[0])
+        if found is None or found[0] is None:
+            return None
+        # langgraph's SQLite store writes puts with an offset, refreshes without (both UTC).
+        return datetime.fromisoformat(found[0]).replace(tzinfo=UTC)
 
 
 OpenApp = Callable[..., contextlib.AbstractAsyncContextManager[App]]

@@ -7,11 +7,11 @@ import logging
 import sqlite3
 from collections.abc import Sequence
 from pathlib import Path
-from typing import cast
+from typing import Any, cast
 
 import aiosqlite
 import orjson
-from langgraph.store.base import PutOp, Result, SearchItem, SearchOp
+from langgraph.store.base import Item, PutOp, Result, SearchItem, SearchOp, TTLConfig
 from langgraph.store.sqlite.aio import AsyncSqliteStore
 
 from tether.backends.exact_search import (
@@ -31,12 +31,77 @@ def can_load_extensions() -> bool:
     return hasattr(sqlite3.Connection, "enable_load_extension")
 
 
-class ExactSqliteStore(AsyncSqliteStore):
-    """`AsyncSqliteStore` whose `query` searches rank exactly (see `exact_search`)."""
+class SqliteStore(AsyncSqliteStore):
+    """`AsyncSqliteStore` whose reads refresh TTLs as langgraph's other stores do: as the
+    read asks (`refresh_ttl`), else as `refresh_on_read` says (default true). (Its own
+    refreshes a read only when `refresh_on_read` is configured true, whatever it asks.)"""
+
+    def __init__(self, conn: aiosqlite.Connection, options: StoreOptions, **index: Any) -> None:
+        ttl = options.ttl or {}
+        self.refresh_default = ttl.get("refresh_on_read", True)
+        forced: TTLConfig = {**ttl, "refresh_on_read": True}
+        super().__init__(conn, ttl=forced, **index)
+
+    def _refresh(self, refresh_ttl: bool | None) -> bool:
+        return self.refresh_default if refresh_ttl is None else refresh_ttl
+
+    def get(
+        self, namespace: tuple[str, ...], key: str, *, refresh_ttl: bool | None = None
+    ) -> Item | None:
+        return super().get(namespace, key, refresh_ttl=self._refresh(refresh_ttl))
+
+    async def aget(
+        self, namespace: tuple[str, ...], key: str, *, refresh_ttl: bool | None = None
+    ) -> Item | None:
+        return await super().aget(namespace, key, refresh_ttl=self._refresh(refresh_ttl))
+
+    def search(
+        self,
+        namespace_prefix: tuple[str, ...],
+        /,
+        *,
+        query: str | None = None,
+        filter: dict[str, Any] | None = None,
+        limit: int = 10,
+        offset: int = 0,
+        refresh_ttl: bool | None = None,
+    ) -> list[SearchItem]:
+        return super().search(
+            namespace_prefix,
+            query=query,
+            filter=filter,
+            limit=limit,
+            offset=offset,
+            refresh_ttl=self._refresh(refresh_ttl),
+        )
+
+    async def asearch(
+        self,
+        namespace_prefix: tuple[str, ...],
+        /,
+        *,
+        query: str | None = None,
+        filter: dict[str, Any] | None = None,
+        limit: int = 10,
+        offset: int = 0,
+        refresh_ttl: bool | None = None,
+    ) -> list[SearchItem]:
+        return await super().asearch(
+            namespace_prefix,
+            query=query,
+            filter=filter,
+            limit=limit,
+            offset=offset,
+            refresh_ttl=self._refresh(refresh_ttl),
+        )
+
+
+class ExactSqliteStore(SqliteStore):
+    """The SQLite store whose `query` searches rank exactly (see `exact_search`)."""
 
     def __init__(self, conn: aiosqlite.Connection, options: StoreOptions) -> None:
         assert options.index is not None
-        super().__init__(conn, ttl=options.ttl)
+        super().__init__(conn, options)
         self.exact = ExactIndex(options.index)
 
     async def setup(self) -> None:
@@ -91,17 +156,17 @@ class ExactSqliteStore(AsyncSqliteStore):
             results[idx] = page
 
 
-async def open_store(path: Path, options: StoreOptions) -> AsyncSqliteStore:
+async def open_store(path: Path, options: StoreOptions) -> SqliteStore:
     """The store in the file `path`: sqlite-vec search where it can be loaded, exact search
     otherwise (the choice is logged); plain when the project configures no index."""
     conn = await aiosqlite.connect(path, isolation_level=None)
     try:
         await conn.execute("PRAGMA journal_mode=WAL")
-        store: AsyncSqliteStore
+        store: SqliteStore
         if options.index is None:
-            store = AsyncSqliteStore(conn, ttl=options.ttl)
+            store = SqliteStore(conn, options)
         elif can_load_extensions():
-            store = AsyncSqliteStore(conn, index=options.index, ttl=options.ttl)
+            store = SqliteStore(conn, options, index=options.index)
             log.info("store: semantic search with sqlite-vec (%d dims)", options.index["dims"])
         else:
             store = ExactSqliteStore(conn, options)
