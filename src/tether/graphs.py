@@ -24,6 +24,7 @@ from langgraph.graph import StateGraph
 from langgraph.pregel import Pregel
 
 from tether import graph_errors
+from tether.http_options import HttpOptionError, HttpOptions, read_http_options
 from tether.store_options import (
     ProjectOptionError,
     StoreOptions,
@@ -92,6 +93,8 @@ class Project:
     store: StoreOptions = field(default_factory=StoreOptions)
     #: `checkpointer.ttl` of langgraph.json.
     thread_ttl: ThreadTTL | None = None
+    #: `http` of langgraph.json (with the project's app, if any, loaded).
+    http: HttpOptions = field(default_factory=HttpOptions)
 
 
 def read_config(config_path: Path) -> ProjectConfig:
@@ -134,7 +137,8 @@ def read_project(config_path: Path) -> Project:
     try:
         project.thread_ttl = read_thread_ttl(raw)
         project.store = read_store_options(raw, root)
-    except ProjectOptionError as exc:
+        project.http = read_http_options(raw, root)
+    except (ProjectOptionError, HttpOptionError) as exc:
         raise GraphConfigError(f"{config_path}: {exc}") from exc
 
     for graph_id, entry in raw["graphs"].items():

@@ -59,7 +59,7 @@ def serve(settings: Settings, project: Project, sock: socket.socket, *, announce
     SIGINT or SIGTERM; then uvicorn raises that signal again for the caller."""
     import uvicorn
 
-    from tether.api.app import create_app
+    from tether.api.app import build_app
 
     port = sock.getsockname()[1]
     host = f"[{settings.host}]" if ":" in settings.host else settings.host  # IPv6
@@ -74,7 +74,7 @@ def serve(settings: Settings, project: Project, sock: socket.socket, *, announce
             flush=True,
         )
     config = uvicorn.Config(
-        create_app(settings, workers=settings.workers > 0, project=project),
+        build_app(settings, workers=settings.workers > 0, project=project),
         log_level=settings.log_level,
         lifespan="on",
         timeout_graceful_shutdown=5,
