@@ -63,12 +63,13 @@ def serve(settings: Settings, project: Project, sock: socket.socket, *, announce
 
     port = sock.getsockname()[1]
     host = f"[{settings.host}]" if ":" in settings.host else settings.host  # IPv6
-    url = f"http://{host}:{port}"
+    url = f"http://{host}:{port}{project.http.mount_prefix}"
+    docs = "(off: http.disable_meta)" if "meta" in project.http.disabled else f"{url}/docs"
     if announce == "banner":
         print(
             f"Tether {__version__}\n"
             f"  API:    {url}\n"
-            f"  Docs:   {url}/docs\n"
+            f"  Docs:   {docs}\n"
             f"  Graphs: {', '.join(project.graphs)}\n"
             f"  Data:   {describe_storage(settings)}",
             flush=True,
