@@ -20,6 +20,7 @@ from tether.services.streams import StreamService
 from tether.services.threads import ThreadService
 from tether.services.webhooks import WebhookSender
 from tether.settings import Settings
+from tether.store_options import sweep_interval_seconds
 from tether.worker.executor import RunExecutor
 from tether.worker.pool import WorkerPool
 
@@ -132,6 +133,12 @@ class Runtime:
             runtime._tasks.append(
                 asyncio.create_task(runtime._purge_loop(), name="tether-retention")
             )
+            runtime._tasks.append(
+                asyncio.create_task(
+                    runtime._store_ttl_loop(sweep_interval_seconds(project.store)),
+                    name="tether-store-ttl",
+                )
+            )
             if thread_ttl and thread_ttl.sweep_interval_minutes:
                 runtime._tasks.append(
                     asyncio.create_task(
@@ -154,6 +161,19 @@ class Runtime:
                 await self.purge_expired()
             except Exception:
                 log.exception("retention sweep failed")
+
+    async def _store_ttl_loop(self, interval: float) -> None:
+        """Delete expired store items (`store.ttl.sweep_interval_minutes`, default 5)."""
+        # langgraph's SQLite and PostgreSQL stores can sweep; BaseStore does not say so.
+        sweep = getattr(self.backend.store, "sweep_ttl", None)
+        if sweep is None:
+            return
+        while True:
+            await asyncio.sleep(interval)
+            try:
+                await sweep()
+            except Exception:
+                log.exception("store TTL sweep failed")
 
     async def _thread_ttl_loop(self, interval: float) -> None:
         """Threads past their TTL, every `checkpointer.ttl.sweep_interval_minutes`."""

@@ -228,10 +228,10 @@ def _embeddings_from(embed: str, module: Any, attr: str) -> Embeddings:
 
 #: How often expired store items are deleted when langgraph.json does not say (langgraph's
 #: own default): items put with a `ttl` expire even without a `store.ttl` section.
-DEFAULT_SWEEP_MINUTES = 5
+DEFAULT_SWEEP_MINUTES = 5.0
 
 
-def sweeping(options: StoreOptions) -> StoreOptions:
-    """`options` with a TTL sweep interval, so that the store's sweeper always runs."""
-    ttl: TTLConfig = {"sweep_interval_minutes": DEFAULT_SWEEP_MINUTES, **(options.ttl or {})}
-    return StoreOptions(index=options.index, ttl=ttl)
+def sweep_interval_seconds(options: StoreOptions) -> float:
+    """Seconds between two sweeps of expired store items."""
+    minutes = (options.ttl or {}).get("sweep_interval_minutes") or DEFAULT_SWEEP_MINUTES
+    return float(minutes) * 60

@@ -31,7 +31,7 @@ from tether.backends.redis.bus import RedisBus
 from tether.backends.redis.keys import Keys
 from tether.ports import Backend
 from tether.settings import Settings
-from tether.store_options import StoreOptions, sweeping
+from tether.store_options import StoreOptions
 
 
 async def migrate_all(pool: Pool) -> list[int]:
@@ -70,9 +70,7 @@ async def open_postgres_backend(settings: Settings, store_options: StoreOptions)
         await bus.start()
         stack.push_async_callback(bus.close)
         checkpointer = PostgresCheckpointer(pool)
-        store = await open_store(pool, sweeping(store_options))
-        await store.start_ttl_sweeper()
-        stack.push_async_callback(store.stop_ttl_sweeper)
+        store = await open_store(pool, store_options)
     except BaseException:
         await stack.aclose()
         raise

@@ -26,7 +26,7 @@ from tether.backends.sqlite.store import open_store
 from tether.backends.sqlite.threads import SqliteThreadStore
 from tether.backends.sqlite.webhooks import SqliteWebhookOutbox
 from tether.ports import Backend
-from tether.store_options import StoreOptions, sweeping
+from tether.store_options import StoreOptions
 
 
 def _lock_folder(folder: Path) -> int:
@@ -67,10 +67,8 @@ async def open_sqlite_backend(main_path: Path, store_options: StoreOptions) -> B
         checkpointer = SqliteCheckpointer.open(folder / "checkpoints.sqlite")
         stack.callback(checkpointer.close)
 
-        store = await open_store(folder / "store.sqlite", sweeping(store_options))
+        store = await open_store(folder / "store.sqlite", store_options)
         stack.push_async_callback(store.conn.close)
-        await store.start_ttl_sweeper()
-        stack.push_async_callback(store.stop_ttl_sweeper)
 
         signals = LocalSignals()
         stack.push_async_callback(signals.close)
