@@ -24,6 +24,14 @@ from langgraph.graph import StateGraph
 from langgraph.pregel import Pregel
 
 from tether import graph_errors
+from tether.http_options import HttpOptionError, HttpOptions, read_http_options
+from tether.store_options import (
+    ProjectOptionError,
+    StoreOptions,
+    ThreadTTL,
+    read_store_options,
+    read_thread_ttl,
+)
 
 #: A compiled graph of any state, context, input and output types.
 Graph: TypeAlias = "Pregel[Any, Any, Any, Any]"
@@ -81,6 +89,12 @@ class Project:
     graphs: dict[str, GraphSpec] = field(default_factory=dict)
     env: dict[str, str] = field(default_factory=dict)
     raw: dict[str, Any] = field(default_factory=dict)
+    #: `store.index` and `store.ttl` of langgraph.json.
+    store: StoreOptions = field(default_factory=StoreOptions)
+    #: `checkpointer.ttl` of langgraph.json.
+    thread_ttl: ThreadTTL | None = None
+    #: `http` of langgraph.json (with the project's app, if any, loaded).
+    http: HttpOptions = field(default_factory=HttpOptions)
 
 
 def read_config(config_path: Path) -> ProjectConfig:
@@ -119,6 +133,13 @@ def read_project(config_path: Path) -> Project:
     for folder in config.source_folders:
         if str(folder) not in sys.path:
             sys.path.insert(0, str(folder))
+
+    try:
+        project.thread_ttl = read_thread_ttl(raw)
+        project.store = read_store_options(raw, root)
+        project.http = read_http_options(raw, root)
+    except (ProjectOptionError, HttpOptionError) as exc:
+        raise GraphConfigError(f"{config_path}: {exc}") from exc
 
     for graph_id, entry in raw["graphs"].items():
         location = str(entry["path"] if isinstance(entry, dict) else entry)  # checked above

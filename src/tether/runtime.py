@@ -20,6 +20,7 @@ from tether.services.streams import StreamService
 from tether.services.threads import ThreadService
 from tether.services.webhooks import WebhookSender
 from tether.settings import Settings
+from tether.store_options import sweep_interval_seconds
 from tether.worker.executor import RunExecutor
 from tether.worker.pool import WorkerPool
 
@@ -59,7 +60,7 @@ class Runtime:
             project = read_project(settings.config)
         stack = contextlib.AsyncExitStack()
         try:
-            backend = await open_backend(settings)
+            backend = await open_backend(settings, project.store)
             stack.push_async_callback(backend.close)
             registry = GraphRegistry(project, backend.checkpointer, backend.store)
             assistants = AssistantService(backend.assistants, registry)
@@ -72,12 +73,15 @@ class Runtime:
                 assistants=assistants,
                 retention_seconds=settings.event_retention_seconds,
             )
+            thread_ttl = project.thread_ttl
+            runs.default_thread_ttl = thread_ttl.thread_ttl() if thread_ttl else None
             threads = ThreadService(
                 threads=backend.threads,
                 events=backend.events,
                 checkpoints=backend.checkpoints,
                 runs=runs,
                 registry=registry,
+                default_ttl=runs.default_thread_ttl,
             )
             pool = None
             if recover and backend.single_process:
@@ -129,6 +133,19 @@ class Runtime:
             runtime._tasks.append(
                 asyncio.create_task(runtime._purge_loop(), name="tether-retention")
             )
+            runtime._tasks.append(
+                asyncio.create_task(
+                    runtime._store_ttl_loop(sweep_interval_seconds(project.store)),
+                    name="tether-store-ttl",
+                )
+            )
+            if thread_ttl and thread_ttl.sweep_interval_minutes:
+                runtime._tasks.append(
+                    asyncio.create_task(
+                        runtime._thread_ttl_loop(thread_ttl.sweep_interval_minutes * 60),
+                        name="tether-thread-ttl",
+                    )
+                )
             stack.callback(lambda: [task.cancel() for task in runtime._tasks])
         except BaseException:
             await stack.aclose()
@@ -144,6 +161,28 @@ class Runtime:
                 await self.purge_expired()
             except Exception:
                 log.exception("retention sweep failed")
+
+    async def _store_ttl_loop(self, interval: float) -> None:
+        """Delete expired store items (`store.ttl.sweep_interval_minutes`, default 5)."""
+        # langgraph's SQLite and PostgreSQL stores can sweep; BaseStore does not say so.
+        sweep = getattr(self.backend.store, "sweep_ttl", None)
+        if sweep is None:
+            return
+        while True:
+            await asyncio.sleep(interval)
+            try:
+                await sweep()
+            except Exception:
+                log.exception("store TTL sweep failed")
+
+    async def _thread_ttl_loop(self, interval: float) -> None:
+        """Threads past their TTL, every `checkpointer.ttl.sweep_interval_minutes`."""
+        while True:
+            await asyncio.sleep(interval)
+            try:
+                await self.threads.expire()
+            except Exception:
+                log.exception("thread TTL sweep failed")
 
     async def purge_expired(self) -> None:
         while await self.backend.events.purge_expired():

@@ -59,23 +59,24 @@ def serve(settings: Settings, project: Project, sock: socket.socket, *, announce
     SIGINT or SIGTERM; then uvicorn raises that signal again for the caller."""
     import uvicorn
 
-    from tether.api.app import create_app
+    from tether.api.app import build_app
 
     port = sock.getsockname()[1]
     host = f"[{settings.host}]" if ":" in settings.host else settings.host  # IPv6
-    url = f"http://{host}:{port}"
+    url = f"http://{host}:{port}{project.http.mount_prefix}"
+    docs = "(off: http.disable_meta)" if "meta" in project.http.disabled else f"{url}/docs"
     if announce == "banner":
         print(
             f"Tether {__version__}\n"
             f"  API:    {url}\n"
             f"  UI:     {url}/ui\n"
-            f"  Docs:   {url}/docs\n"
+            f"  Docs:   {docs}\n"
             f"  Graphs: {', '.join(project.graphs)}\n"
             f"  Data:   {describe_storage(settings)}",
             flush=True,
         )
     config = uvicorn.Config(
-        create_app(settings, workers=settings.workers > 0, project=project),
+        build_app(settings, workers=settings.workers > 0, project=project),
         log_level=settings.log_level,
         lifespan="on",
         timeout_graceful_shutdown=5,

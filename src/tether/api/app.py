@@ -4,19 +4,24 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi_offline import FastAPIOffline
+from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
 from starlette.middleware.cors import CORSMiddleware
 from starlette.responses import Response
+from starlette.routing import Match, Mount
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from tether import __version__
 from tether.api import assistants, crons, runs, store, system, threads, ui
 from tether.api.responses import json_response
 from tether.errors import TetherError
 from tether.graphs import Project
+from tether.http_options import HttpOptions
 from tether.runtime import Runtime
 from tether.settings import Settings
 
@@ -40,8 +45,11 @@ def _validation_detail(exc: RequestValidationError) -> str:
 def create_app(
     settings: Settings | None = None, *, workers: bool = True, project: Project | None = None
 ) -> FastAPI:
-    """The app; its lifespan starts the runtime on `project` (default: read `settings.config`)."""
+    """Tether's own app; its lifespan starts the runtime on `project` (default: read
+    `settings.config`). Routes the project's `http.disable_*` options remove are left out;
+    `build_app` adds the project's `http.app` and `http.mount_prefix`."""
     settings = settings or Settings.from_env()
+    http = project.http if project is not None else HttpOptions()
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -55,14 +63,19 @@ def create_app(
     # `/docs` (Swagger UI) and `/redoc` load their scripts, styles and icon from this server
     # (fastapi-offline ships them), not from a CDN, so they work without internet; Swagger UI
     # is told not to send the spec to its online validator either.
-    app = FastAPIOffline(
-        static_url=DOCS_ASSETS_URL,
-        swagger_ui_parameters={"validatorUrl": None},
-        title="Tether",
-        version=__version__,
-        description="A self-hosted LangGraph Agent Server: durable runs you can join, resume and cancel.",
-        lifespan=lifespan,
-    )
+    about: dict[str, Any] = {
+        "title": "Tether",
+        "version": __version__,
+        "description": "A self-hosted LangGraph Agent Server: durable runs you can join, resume"
+        " and cancel.",
+        "lifespan": lifespan,
+    }
+    if "meta" in http.disabled:
+        app = FastAPI(openapi_url=None, docs_url=None, redoc_url=None, **about)
+    else:
+        app = FastAPIOffline(
+            static_url=DOCS_ASSETS_URL, swagger_ui_parameters={"validatorUrl": None}, **about
+        )
     app.add_middleware(
         CORSMiddleware,
         allow_origins=["*"],
@@ -86,8 +99,61 @@ def create_app(
             {"detail": exc.detail}, status_code=exc.status_code, headers=exc.headers
         )
 
-    for module in (system, assistants, threads, runs, crons, store, ui):
-        # Added to the app's own router: FastAPI matches included routers per request at a
-        # measurable cost (~90 µs a request).
-        app.router.routes.extend(module.router.routes)
+    groups = {"assistants": [assistants], "threads": [threads], "runs": [runs, crons]}
+    groups["store"] = [store]
+    groups["ui"] = [ui]
+    if "meta" in http.disabled:
+
+        @app.get("/ok", include_in_schema=False)
+        async def ok() -> Response:
+            return json_response({"ok": True})
+    else:
+        groups["meta"] = [system]
+    for group, modules in groups.items():
+        if group in http.disabled:
+            continue
+        for module in modules:
+            # Added to the app's own router: FastAPI matches included routers per request at a
+            # measurable cost (~90 µs a request).
+            app.router.routes.extend(module.router.routes)
     return app
+
+
+def build_app(settings: Settings, *, workers: bool, project: Project) -> ASGIApp:
+    """What the server serves: Tether's app, with the project's `http.app` beside it (its
+    routes first) and everything under `http.mount_prefix`, when langgraph.json says so."""
+    tether = create_app(settings, workers=workers, project=project)
+    http = project.http
+    if http.app is None and not http.mount_prefix:
+        return tether
+    custom = http.app
+
+    @asynccontextmanager
+    async def lifespan(_: Starlette) -> AsyncIterator[None]:
+        async with tether.router.lifespan_context(tether):
+            if custom is None:
+                yield
+            else:
+                async with custom.router.lifespan_context(custom):
+                    yield
+
+    inner: ASGIApp = tether if custom is None else ProjectRoutesFirst(custom, tether)
+    return Starlette(routes=[Mount(http.mount_prefix, app=inner)], lifespan=lifespan)
+
+
+class ProjectRoutesFirst:
+    """Sends a request to the project's app when one of its routes matches it fully (path
+    and method), else to Tether's: the project's routes take precedence."""
+
+    def __init__(self, project_app: Any, tether: ASGIApp) -> None:
+        self.project_app = project_app
+        self.tether = tether
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] in ("http", "websocket"):
+            for route in self.project_app.routes:
+                match, _ = route.matches(scope)
+                if match is Match.FULL:
+                    await self.project_app(scope, receive, send)
+                    return
+        await self.tether(scope, receive, send)

@@ -112,8 +112,20 @@ async def _create(
     request: Request, thread_id: str | None, body: RunCreate
 ) -> tuple[Runtime, RunRecord]:
     runtime: Runtime = runtime_of(request)
-    run = await runtime.runs.create(thread_id, body.payload(), stateless=thread_id is None)
+    run = await runtime.runs.create(
+        thread_id, _payload(runtime, body, request), stateless=thread_id is None
+    )
     return runtime, run
+
+
+def _payload(runtime: Runtime, body: RunCreate, request: Request) -> dict[str, Any]:
+    """The run's body, with the headers `http.configurable_headers` lets into its config."""
+    payload = body.payload()
+    headers = runtime.registry.project.http.headers
+    config = headers.into_config(payload.get("config"), request.headers.items())
+    if config is not None:
+        payload["config"] = config
+    return payload
 
 
 # -- on a thread -------------------------------------------------------------------------
@@ -244,7 +256,10 @@ async def wait_stateless_run(body: RunCreate, request: Request) -> Response:
 @router.post("/runs/batch")
 async def create_run_batch(bodies: list[RunCreate], request: Request) -> Response:
     runtime: Runtime = runtime_of(request)
-    runs = [await runtime.runs.create(None, body.payload(), stateless=True) for body in bodies]
+    runs = [
+        await runtime.runs.create(None, _payload(runtime, body, request), stateless=True)
+        for body in bodies
+    ]
     return json_response([r.to_api() for r in runs])
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from fastapi import APIRouter, Request
+from langgraph.store.base import NOT_PROVIDED
 from starlette.responses import Response
 
 from tether.api.responses import flag, json_response, no_content, runtime_of
@@ -24,7 +25,8 @@ async def put_item(body: StorePut, request: Request) -> Response:
         body.key,
         body.value,
         index=body.index,
-        ttl=body.ttl,
+        # Absent: the project's `store.ttl.default_ttl`; null: never expires.
+        ttl=body.ttl if "ttl" in body.model_fields_set else NOT_PROVIDED,
     )
     return no_content()
 
@@ -34,7 +36,9 @@ async def get_item(
     request: Request, key: str, namespace: str = "", refresh_ttl: str | None = None
 ) -> Response:
     labels = namespace.split(".") if namespace else []
-    item = await _store(request).get(labels, key, refresh_ttl=flag(refresh_ttl, default=True))
+    # Absent: the project's `store.ttl.refresh_on_read` (default true).
+    refresh = None if refresh_ttl in (None, "") else flag(refresh_ttl)
+    item = await _store(request).get(labels, key, refresh_ttl=refresh)
     return json_response(item)
 
 

@@ -60,6 +60,8 @@ class RunService:
         self.signals = signals
         self.assistants = assistants
         self.retention_seconds = retention_seconds
+        #: The `ttl` of threads a run creates (langgraph.json's `checkpointer.ttl`).
+        self.default_thread_ttl: dict[str, Any] | None = None
 
     async def create(
         self, thread_id: str | None, payload: dict[str, Any], *, stateless: bool = False
@@ -72,13 +74,17 @@ class RunService:
         if stateless:
             thread_id = uuid7()
             create_thread = new_thread(
-                thread_id, {"graph_id": graph_id, "assistant_id": assistant["assistant_id"]}
+                thread_id,
+                {"graph_id": graph_id, "assistant_id": assistant["assistant_id"]},
+                self.default_thread_ttl,
             )
         else:
             check_thread_id(thread_id or "")
             if payload.get("if_not_exists") == "create":
                 create_thread = new_thread(
-                    thread_id, {"graph_id": graph_id, "assistant_id": assistant["assistant_id"]}
+                    thread_id,
+                    {"graph_id": graph_id, "assistant_id": assistant["assistant_id"]},
+                    self.default_thread_ttl,
                 )
         assert thread_id is not None
         after_seconds = payload.get("after_seconds") or 0

@@ -7,7 +7,7 @@ import contextlib
 from collections.abc import Iterator, Sequence
 from typing import Any
 
-from langgraph.store.base import BaseStore, Item
+from langgraph.store.base import NOT_PROVIDED, BaseStore, Item, NotProvided
 
 from tether.errors import InvalidInput
 
@@ -64,16 +64,19 @@ class StoreService:
         value: dict[str, Any],
         *,
         index: Any,
-        ttl: float | None,
+        ttl: float | None | NotProvided = NOT_PROVIDED,
     ) -> None:
+        """Store `value`; `ttl` minutes (not provided: the store's default TTL, None: never
+        expires); `index` the fields to embed (None: the configured ones, False: none)."""
         with _bad_input_is_422():
             await self.store.aput(
                 check_namespace(namespace), check_key(key), value, index=index, ttl=ttl
             )
 
     async def get(
-        self, namespace: Sequence[str], key: str, *, refresh_ttl: bool
+        self, namespace: Sequence[str], key: str, *, refresh_ttl: bool | None
     ) -> dict[str, Any] | None:
+        """The item or None; `refresh_ttl` None follows the store's `refresh_on_read`."""
         with _bad_input_is_422():
             item = await self.store.aget(
                 check_namespace(namespace), check_key(key), refresh_ttl=refresh_ttl

@@ -54,7 +54,10 @@ class ThreadService:
         checkpoints: CheckpointAdmin,
         runs: RunService,
         registry: GraphRegistry,
+        default_ttl: dict[str, Any] | None = None,
     ) -> None:
+        #: The `ttl` of threads created without one (langgraph.json's `checkpointer.ttl`).
+        self.default_ttl = default_ttl
         self.threads = threads
         self.events = events
         self.checkpoints = checkpoints
@@ -72,7 +75,7 @@ class ThreadService:
     ) -> ThreadRecord:
         if thread_id is not None:
             check_thread_id(thread_id)
-        record = new_thread(thread_id, metadata, ttl)
+        record = new_thread(thread_id, metadata, self.default_ttl if ttl is None else ttl)
         created = await self.threads.create_thread(record, if_exists=if_exists or "raise")
         if created is None:
             raise Conflict(f"Thread with ID {record.thread_id} already exists")
@@ -153,7 +156,7 @@ class ThreadService:
 
     async def copy(self, thread_id: str) -> ThreadRecord:
         source = await self.get(thread_id)
-        copy = new_thread(str(uuid.uuid4()), dict(source.metadata))
+        copy = new_thread(str(uuid.uuid4()), dict(source.metadata), self.default_ttl)
         copy.values, copy.interrupts, copy.config = source.values, source.interrupts, source.config
         await self.threads.create_thread(copy, if_exists="raise")
         await self.checkpoints.copy_thread(source.thread_id, copy.thread_id)

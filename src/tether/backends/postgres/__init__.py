@@ -24,12 +24,14 @@ from tether.backends.postgres.crons import PostgresCronStore
 from tether.backends.postgres.database import Pool, check_schema, migrate, open_pool
 from tether.backends.postgres.events import PostgresEventLog
 from tether.backends.postgres.runs import PostgresRunStore
+from tether.backends.postgres.store import open_store
 from tether.backends.postgres.threads import PostgresThreadStore
 from tether.backends.postgres.webhooks import PostgresWebhookOutbox
 from tether.backends.redis.bus import RedisBus
 from tether.backends.redis.keys import Keys
 from tether.ports import Backend
 from tether.settings import Settings
+from tether.store_options import StoreOptions
 
 
 async def migrate_all(pool: Pool) -> list[int]:
@@ -54,7 +56,7 @@ async def _check_langgraph_tables(pool: Pool) -> None:
         )
 
 
-async def open_postgres_backend(settings: Settings) -> Backend:
+async def open_postgres_backend(settings: Settings, store_options: StoreOptions) -> Backend:
     stack = contextlib.AsyncExitStack()
     try:
         pool = await open_pool(settings.database_url, max_size=settings.database_pool_size)
@@ -68,7 +70,7 @@ async def open_postgres_backend(settings: Settings) -> Backend:
         await bus.start()
         stack.push_async_callback(bus.close)
         checkpointer = PostgresCheckpointer(pool)
-        store = AsyncPostgresStore(pool)
+        store = await open_store(pool, store_options)
     except BaseException:
         await stack.aclose()
         raise

@@ -13,9 +13,6 @@ import fcntl
 import os
 from pathlib import Path
 
-import aiosqlite
-from langgraph.store.sqlite.aio import AsyncSqliteStore
-
 from tether.backends import DataFolderInUse
 from tether.backends.local import LocalSignals
 from tether.backends.sqlite.assistants import SqliteAssistantStore
@@ -25,9 +22,11 @@ from tether.backends.sqlite.crons import SqliteCronStore
 from tether.backends.sqlite.database import Database
 from tether.backends.sqlite.events import SqliteEventLog
 from tether.backends.sqlite.runs import SqliteRunStore
+from tether.backends.sqlite.store import open_store
 from tether.backends.sqlite.threads import SqliteThreadStore
 from tether.backends.sqlite.webhooks import SqliteWebhookOutbox
 from tether.ports import Backend
+from tether.store_options import StoreOptions
 
 
 def _lock_folder(folder: Path) -> int:
@@ -45,7 +44,7 @@ def _lock_folder(folder: Path) -> int:
     return fd
 
 
-async def open_sqlite_backend(main_path: Path) -> Backend:
+async def open_sqlite_backend(main_path: Path, store_options: StoreOptions) -> Backend:
     """Open (and migrate) the SQLite files; `main_path` names the main database file."""
     folder = main_path.parent
     folder.mkdir(parents=True, exist_ok=True)
@@ -68,11 +67,8 @@ async def open_sqlite_backend(main_path: Path) -> Backend:
         checkpointer = SqliteCheckpointer.open(folder / "checkpoints.sqlite")
         stack.callback(checkpointer.close)
 
-        store_conn = await aiosqlite.connect(folder / "store.sqlite", isolation_level=None)
-        stack.push_async_callback(store_conn.close)
-        await store_conn.execute("PRAGMA journal_mode=WAL")
-        store = AsyncSqliteStore(store_conn)
-        await store.setup()
+        store = await open_store(folder / "store.sqlite", store_options)
+        stack.push_async_callback(store.conn.close)
 
         signals = LocalSignals()
         stack.push_async_callback(signals.close)
