@@ -104,6 +104,12 @@ def build_parser() -> argparse.ArgumentParser:
         type=int,
         help="runs this process executes at once (env TETHER_WORKERS; default 16)",
     )
+    worker.add_argument(
+        "--metrics-port",
+        type=int,
+        help="serve Prometheus metrics at http://HOST:PORT/metrics (env TETHER_METRICS_PORT;"
+        " default: not served)",
+    )
     _runs(worker)
     migrate = commands.add_parser(
         "migrate", help="create or upgrade the database schema, then exit"
@@ -127,9 +133,13 @@ async def _work(settings: Settings, project: Project) -> None:
         f" (graphs: {', '.join(runtime.registry.graph_ids)})",
         flush=True,
     )
+    if settings.metrics_port:
+        port = runtime.metrics.serve(settings.host, settings.metrics_port)
+        print(f"tether: metrics at http://{settings.host}:{port}/metrics", flush=True)
     try:
         await stop.wait()
     finally:
+        runtime.metrics.close()
         await runtime.stop()
 
 
@@ -156,6 +166,7 @@ def main(argv: list[str] | None = None) -> None:
         workers=args.concurrency if args.command == "worker" else getattr(args, "workers", None),
         log_level=getattr(args, "log_level", None),
         reload=getattr(args, "reload", None),
+        metrics_port=getattr(args, "metrics_port", None),
     )
     if args.command == "dev":
         settings = replace(settings, shutdown_grace_seconds=0.0)  # a restart resumes them

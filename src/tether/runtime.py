@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 
 from tether.backends import open_backend
 from tether.graphs import GraphRegistry, Project, read_project
+from tether.metrics import Metrics
 from tether.ports import Backend
 from tether.services.assistants import AssistantService
 from tether.services.crons import CronService
@@ -40,6 +41,7 @@ class Runtime:
     store: StoreService
     pool: WorkerPool | None
     webhooks: WebhookSender | None
+    metrics: Metrics
     started_at: float
     _stack: contextlib.AsyncExitStack
     _tasks: list[asyncio.Task[None]] = field(default_factory=list)
@@ -94,14 +96,16 @@ class Runtime:
                 crons=backend.crons, threads=backend.threads, signals=backend.signals, runs=runs
             )
             webhooks = None
+            metrics = Metrics()
             if workers:
-                executor = RunExecutor(backend, registry, settings)
+                executor = RunExecutor(backend, registry, settings, metrics=metrics)
                 pool = WorkerPool(backend, executor, settings)
                 webhooks = WebhookSender(
                     backend.webhooks,
                     worker_id=pool.worker_id,
                     retries=settings.webhook_retries,
                     poll_seconds=settings.poll_seconds,
+                    metrics=metrics,
                 )
                 executor.webhooks = webhooks
                 await webhooks.start()
@@ -122,11 +126,13 @@ class Runtime:
                     threads=backend.threads,
                     events=backend.events,
                     heartbeat_seconds=settings.heartbeat_seconds,
+                    metrics=metrics,
                 ),
                 crons=crons,
                 store=StoreService(backend.store),
                 pool=pool,
                 webhooks=webhooks,
+                metrics=metrics,
                 started_at=time.time(),
                 _stack=stack,
             )

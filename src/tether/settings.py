@@ -56,6 +56,9 @@ class Settings:
     #: queue (another worker resumes them from their last checkpoint).
     shutdown_grace_seconds: float = 10.0
     webhook_retries: int = 3
+    #: `tether worker` serves its Prometheus metrics on this port (0: not served; API
+    #: processes serve them at `/metrics`).
+    metrics_port: int = 0
     log_level: str = "info"
     #: `tether dev` restarts its server when the project's code changes (`dev` only).
     reload: bool = True

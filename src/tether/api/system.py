@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from fastapi import APIRouter, Request
-from starlette.responses import PlainTextResponse, Response
+from starlette.responses import Response
 
 from tether import __version__
 from tether.api.responses import json_response, runtime_of
+from tether.metrics import CONTENT_TYPE
 from tether.services.run_config import LANGGRAPH_VERSION
 
 router = APIRouter(tags=["System"])
@@ -37,6 +38,8 @@ async def info() -> Response:
 
 @router.get("/metrics")
 async def metrics(request: Request, format: str = "prometheus") -> Response:
+    """This process's figures (Prometheus text, or `format=json` for the queue and workers,
+    as the official server's)."""
     runtime = runtime_of(request)
     stats = await runtime.runs.queue_stats()
     pool = runtime.pool
@@ -49,18 +52,9 @@ async def metrics(request: Request, format: str = "prometheus") -> Response:
                 "workers": {"max": capacity, "active": active, "available": capacity - active},
             }
         )
-    lines = [
-        "# HELP tether_runs_pending Runs waiting to be claimed.",
-        "# TYPE tether_runs_pending gauge",
-        f"tether_runs_pending {stats.pending}",
-        "# HELP tether_runs_running Runs being executed.",
-        "# TYPE tether_runs_running gauge",
-        f"tether_runs_running {stats.running}",
-        "# HELP tether_workers_max Concurrent runs this process executes at most.",
-        "# TYPE tether_workers_max gauge",
-        f"tether_workers_max {capacity}",
-        "# HELP tether_workers_active Runs this process is executing now.",
-        "# TYPE tether_workers_active gauge",
-        f"tether_workers_active {active}",
-    ]
-    return PlainTextResponse("\n".join(lines) + "\n", media_type="text/plain; version=0.0.4")
+    figures = runtime.metrics
+    figures.runs_pending.set(stats.pending)
+    figures.runs_running.set(stats.running)
+    figures.workers_max.set(capacity)
+    figures.workers_active.set(active)
+    return Response(figures.exposition(), media_type=CONTENT_TYPE)

@@ -8,11 +8,12 @@ from __future__ import annotations
 
 import contextlib
 import time
-from collections.abc import AsyncIterator, Collection
+from collections.abc import AsyncGenerator, AsyncIterator, Collection, Iterator
 from dataclasses import dataclass
 
 from tether.errors import InvalidInput
 from tether.ids import EventId
+from tether.metrics import Metrics
 from tether.ports import EventLog, RunStore, ThreadStore
 from tether.records import SCOPE_CONTROL, SCOPE_RUN, StreamEvent
 from tether.serialization import dumps
@@ -45,12 +46,19 @@ _RUN_CHECK_SECONDS = 2.0
 
 class StreamService:
     def __init__(
-        self, *, runs: RunStore, threads: ThreadStore, events: EventLog, heartbeat_seconds: float
+        self,
+        *,
+        runs: RunStore,
+        threads: ThreadStore,
+        events: EventLog,
+        heartbeat_seconds: float,
+        metrics: Metrics | None = None,
     ) -> None:
         self.runs = runs
         self.threads = threads
         self.events = events
         self.heartbeat_seconds = heartbeat_seconds
+        self.metrics = metrics or Metrics()
 
     async def join_cursor(
         self, run_id: str, last_event_id: str | None
@@ -84,6 +92,29 @@ class StreamService:
         `replay` marks a request for past events (a Last-Event-ID): if they were
         deleted after the retention period, the reader is told so instead of getting a
         silent partial replay."""
+        items = self._follow_run(run_id, after, modes, replay)
+        with self._counted():
+            async with contextlib.aclosing(items):
+                async for item in items:
+                    if isinstance(item, StreamEvent):
+                        self.metrics.events_streamed.inc()
+                    yield item
+
+    @contextlib.contextmanager
+    def _counted(self) -> Iterator[None]:
+        self.metrics.open_streams.inc()
+        try:
+            yield
+        finally:
+            self.metrics.open_streams.dec()
+
+    async def _follow_run(
+        self,
+        run_id: str,
+        after: EventId | None,
+        modes: Collection[str] | None,
+        replay: bool,
+    ) -> AsyncGenerator[StreamItem, None]:
         if replay and (await self.events.bounds(run_id)).expired:
             yield ErrorFrame(
                 "EventLogExpired",
@@ -125,6 +156,17 @@ class StreamService:
         self, thread_id: str, after: EventId | None, modes: Collection[str]
     ) -> AsyncIterator[StreamItem]:
         """The thread feed: every run's events plus lifecycle and state updates."""
+        items = self._follow_thread(thread_id, after, modes)
+        with self._counted():
+            async with contextlib.aclosing(items):
+                async for item in items:
+                    if isinstance(item, StreamEvent):
+                        self.metrics.events_streamed.inc()
+                    yield item
+
+    async def _follow_thread(
+        self, thread_id: str, after: EventId | None, modes: Collection[str]
+    ) -> AsyncGenerator[StreamItem, None]:
         next_heartbeat = time.monotonic() + self.heartbeat_seconds
         tail = self.events.tail_thread(thread_id, after, idle=self.heartbeat_seconds)
         async with contextlib.aclosing(tail):

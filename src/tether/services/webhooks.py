@@ -16,6 +16,7 @@ import httpx
 
 from tether.backends.local import wait_for
 from tether.ids import uuid7
+from tether.metrics import Metrics
 from tether.ports import WebhookDelivery, WebhookOutbox
 from tether.records import RunRecord, now_iso
 from tether.serialization import dumps
@@ -53,8 +54,10 @@ class WebhookSender:
         retries: int = 3,
         backoff_seconds: float = 1.0,
         poll_seconds: float = 1.0,
+        metrics: Metrics | None = None,
     ) -> None:
         self.outbox = outbox
+        self.metrics = metrics
         self.worker_id = worker_id
         self.retries = retries
         self.backoff_seconds = backoff_seconds
@@ -97,6 +100,15 @@ class WebhookSender:
             failure = None if response.status_code < 500 else f"HTTP {response.status_code}"
         except httpx.HTTPError as exc:
             failure = repr(exc)
+        outcome = (
+            "delivered"
+            if failure is None
+            else "retried"
+            if delivery.attempts < self.retries
+            else "dropped"
+        )
+        if self.metrics is not None:
+            self.metrics.webhook_deliveries.labels(outcome).inc()
         if failure is None:
             await self.outbox.webhook_delivered(delivery.delivery_id)
             return

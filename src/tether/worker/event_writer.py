@@ -15,7 +15,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 from tether.ids import EventId
 from tether.ports import EventLog
@@ -33,10 +33,18 @@ RETRY_SECONDS = 30.0
 
 class EventWriter:
     def __init__(
-        self, log: EventLog, thread_id: str, run_id: str, *, after: EventId | None = None
+        self,
+        log: EventLog,
+        thread_id: str,
+        run_id: str,
+        *,
+        after: EventId | None = None,
+        on_stored: Callable[[int], object] | None = None,
     ) -> None:
-        """`after`: the last id in the run's log as the writer starts (None: empty)."""
+        """`after`: the last id in the run's log as the writer starts (None: empty).
+        `on_stored` is told how many events each stored batch held."""
         self._log = log
+        self._on_stored = on_stored
         self._thread_id = thread_id
         self._run_id = run_id
         self._last = after
@@ -93,10 +101,10 @@ class EventWriter:
         while True:
             try:
                 if failed and await self._stored():
-                    return
+                    break
                 logged = await self._log.append(self._thread_id, self._run_id, batch)
                 self._last = logged[-1].id
-                return
+                break
             except Exception as exc:
                 failed = True
                 if time.monotonic() + delay > deadline:
@@ -109,6 +117,8 @@ class EventWriter:
                 )
             await asyncio.sleep(delay)
             delay = min(delay * 2, 1.0)
+        if self._on_stored is not None:
+            self._on_stored(len(batch))
 
     async def _stored(self) -> bool:
         """Whether the batch of a failed append was stored all the same (its commit

@@ -6,11 +6,13 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import time
 import uuid
 from dataclasses import dataclass
 from typing import Any
 
 from tether.graphs import GraphRegistry
+from tether.metrics import Metrics
 from tether.ports import Backend
 from tether.records import SCOPE_CONTROL, SCOPE_THREAD, NewEvent, RunRecord, now_iso
 from tether.serialization import dumps, to_jsonable
@@ -60,19 +62,35 @@ class RunHandle:
 
 
 class RunExecutor:
-    def __init__(self, backend: Backend, registry: GraphRegistry, settings: Settings) -> None:
+    def __init__(
+        self,
+        backend: Backend,
+        registry: GraphRegistry,
+        settings: Settings,
+        *,
+        metrics: Metrics | None = None,
+    ) -> None:
         self.backend = backend
         self.registry = registry
         self.settings = settings
+        self.metrics = metrics or Metrics()
         #: Set by the runtime: told when a delivery was queued, to send it at once.
         self.webhooks: WebhookSender | None = None
 
     async def execute(self, run: RunRecord, handle: RunHandle) -> None:
         """Run to an end, unless `handle` stops it for shutdown or a lost claim."""
+        started = time.monotonic()
+        self.metrics.run_started(run)
         await self._started(run)
         # A first attempt starts an empty log; a later one continues the earlier's.
         after = None if run.attempt <= 1 else (await self.backend.events.bounds(run.run_id)).last
-        writer = EventWriter(self.backend.events, run.thread_id, run.run_id, after=after)
+        writer = EventWriter(
+            self.backend.events,
+            run.thread_id,
+            run.run_id,
+            after=after,
+            on_stored=self.metrics.events_written.inc,
+        )
         await writer.put(
             [
                 NewEvent(
@@ -93,6 +111,7 @@ class RunExecutor:
                 if handle.reason == StopReason.SHUTDOWN and await self.backend.runs.release_run(
                     run
                 ):
+                    self.metrics.runs_handed_back.inc()
                     await self.backend.signals.notify_work()  # another worker takes it at once
                 if handle.reason is None:
                     raise
@@ -122,7 +141,8 @@ class RunExecutor:
         if outcome.error is not None:
             await writer.put([NewEvent("error", dumps(outcome.error), "error")])
         await writer.close()
-        await self._finish(run, config, outcome)
+        if await self._finish(run, config, outcome):
+            self.metrics.run_ended(outcome.status, time.monotonic() - started)
 
     async def _started(self, run: RunRecord) -> None:
         # Most runs start on a thread that already names their graph: one read, no write.
@@ -208,7 +228,8 @@ class RunExecutor:
             return None, {**config, "configurable": configurable}
         return graph_input, config
 
-    async def _finish(self, run: RunRecord, config: Any, outcome: Outcome) -> None:
+    async def _finish(self, run: RunRecord, config: Any, outcome: Outcome) -> bool:
+        """Write the run's end; False if its claim was lost (another attempt owns it)."""
         backend = self.backend
         status = outcome.status
         if status == "rollback":
@@ -268,7 +289,7 @@ class RunExecutor:
             log.warning(
                 "run %s attempt %s lost its claim; its result is discarded", run.run_id, run.attempt
             )
-            return
+            return False
         if delete_thread:
             await backend.checkpoints.delete_thread(run.thread_id)
         end = dumps({"status": end_status, "result": result})
@@ -290,3 +311,4 @@ class RunExecutor:
             await backend.signals.notify_work()
         if run.kwargs.get("webhook") and self.webhooks is not None:
             self.webhooks.wake()
+        return True

@@ -92,6 +92,7 @@ class WorkerPool:
             log.exception("run %s failed in the worker; handing it back to the queue", run.run_id)
             with contextlib.suppress(Exception):
                 if await self.backend.runs.release_run(run):
+                    self.executor.metrics.runs_handed_back.inc()
                     await self.backend.signals.notify_work()
         finally:
             was_full = len(self.active) >= self.capacity
