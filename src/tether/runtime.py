@@ -13,6 +13,7 @@ from tether.backends import open_backend
 from tether.graphs import GraphRegistry, Project, read_project
 from tether.ports import Backend
 from tether.services.assistants import AssistantService
+from tether.services.auth import AuthService
 from tether.services.crons import CronService
 from tether.services.runs import RunService
 from tether.services.store import StoreService
@@ -37,6 +38,8 @@ class Runtime:
     streams: StreamService
     crons: CronService
     store: StoreService
+    #: The project's custom auth (a no-op without one).
+    auth: AuthService
     pool: WorkerPool | None
     webhooks: WebhookSender | None
     started_at: float
@@ -121,6 +124,14 @@ class Runtime:
                 ),
                 crons=crons,
                 store=StoreService(backend.store),
+                auth=AuthService(
+                    project.auth,
+                    openapi=(project.raw.get("auth") or {}).get("openapi"),
+                    threads=backend.threads,
+                    assistants=backend.assistants,
+                    crons=backend.crons,
+                    runs=backend.runs,
+                ),
                 pool=pool,
                 webhooks=webhooks,
                 started_at=time.time(),

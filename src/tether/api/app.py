@@ -13,7 +13,7 @@ from starlette.middleware.cors import CORSMiddleware
 from starlette.responses import Response
 
 from tether import __version__
-from tether.api import assistants, crons, runs, store, system, threads
+from tether.api import assistants, auth, crons, runs, store, system, threads
 from tether.api.responses import json_response
 from tether.errors import TetherError
 from tether.graphs import Project
@@ -63,6 +63,7 @@ def create_app(
         description="A self-hosted LangGraph Agent Server: durable runs you can join, resume and cancel.",
         lifespan=lifespan,
     )
+    auth.install(app)  # inside CORS: preflights and CORS headers do not need credentials
     app.add_middleware(
         CORSMiddleware,
         allow_origins=["*"],
@@ -74,7 +75,8 @@ def create_app(
 
     @app.exception_handler(TetherError)
     async def tether_error(request: Request, exc: TetherError) -> Response:
-        return json_response({"detail": exc.detail}, status_code=exc.status_code)
+        headers = getattr(exc, "headers", None)
+        return json_response({"detail": exc.detail}, status_code=exc.status_code, headers=headers)
 
     @app.exception_handler(RequestValidationError)
     async def validation_error(request: Request, exc: RequestValidationError) -> Response:

@@ -62,9 +62,15 @@ class RunService:
         self.retention_seconds = retention_seconds
 
     async def create(
-        self, thread_id: str | None, payload: dict[str, Any], *, stateless: bool = False
+        self,
+        thread_id: str | None,
+        payload: dict[str, Any],
+        *,
+        stateless: bool = False,
+        thread_metadata: dict[str, Any] | None = None,
     ) -> RunRecord:
-        """Admit a run. `payload` is a validated run-create body."""
+        """Admit a run. `payload` is a validated run-create body; a thread the run creates
+        (stateless, or `if_not_exists: create`) also gets `thread_metadata` (its owner)."""
         assistant = await self.assistants.resolve(payload["assistant_id"])
         graph_id = assistant["graph_id"]
         strategy = payload.get("multitask_strategy") or "enqueue"
@@ -72,13 +78,23 @@ class RunService:
         if stateless:
             thread_id = uuid7()
             create_thread = new_thread(
-                thread_id, {"graph_id": graph_id, "assistant_id": assistant["assistant_id"]}
+                thread_id,
+                {
+                    **(thread_metadata or {}),
+                    "graph_id": graph_id,
+                    "assistant_id": assistant["assistant_id"],
+                },
             )
         else:
             check_thread_id(thread_id or "")
             if payload.get("if_not_exists") == "create":
                 create_thread = new_thread(
-                    thread_id, {"graph_id": graph_id, "assistant_id": assistant["assistant_id"]}
+                    thread_id,
+                    {
+                        **(thread_metadata or {}),
+                        "graph_id": graph_id,
+                        "assistant_id": assistant["assistant_id"],
+                    },
                 )
         assert thread_id is not None
         after_seconds = payload.get("after_seconds") or 0
