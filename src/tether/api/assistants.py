@@ -34,6 +34,7 @@ async def create_assistant(body: AssistantCreate, request: Request) -> Response:
         "name": body.name,
     }
     await runtime.auth.authorize(caller_of(request), "assistants", "create", value)
+    await runtime.auth.check_new_assistant_id(caller_of(request), body.assistant_id)
     created = await runtime.assistants.create(
         graph_id=body.graph_id,
         assistant_id=body.assistant_id,

@@ -524,6 +524,18 @@ class AuthService:
                 kept.append(run.run_id)
         return kept
 
+    async def check_new_assistant_id(self, caller: Caller | None, assistant_id: str | None) -> None:
+        """As `check_new_thread_id`, for assistants."""
+        if caller is None or assistant_id is None or not is_uuid(assistant_id):
+            return
+        existing = await self.assistants.get_assistant(assistant_id)
+        if existing is None:
+            return
+        value = {"assistant_id": _uuid(assistant_id)}
+        filters = await self.authorize(caller, "assistants", "read", value)
+        if not matches(filters, existing.get("metadata")):
+            raise Conflict(f"Assistant {assistant_id} already exists")
+
     async def check_run_create(
         self, caller: Caller | None, thread_id: str | None, payload: dict[str, Any]
     ) -> dict[str, Any] | None:
