@@ -166,6 +166,14 @@ def load_auth(config: ProjectConfig) -> Any:
         raise GraphConfigError(
             f"{what} failed to load: {attr} is a {type(value).__name__}, not a langgraph_sdk.Auth"
         )
+    from tether.services.auth import AuthConfigError, authenticate_params
+
+    handler = value._authenticate_handler
+    try:
+        if handler is not None:
+            authenticate_params(handler)
+    except AuthConfigError as exc:
+        raise GraphConfigError(f"{what}: {exc}") from exc
     return value
 
 
