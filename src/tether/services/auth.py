@@ -422,6 +422,8 @@ class AuthService:
     ) -> dict[str, Any]:
         """Authorize `action` on a thread; 404 if the caller's filter hides it. Returns the
         (possibly edited) value. A missing thread is left to the service that reads it."""
+        if caller is None:
+            return value or {}
         value = {"thread_id": _uuid(thread_id), **(value or {})}
         filters = await self.authorize(caller, "threads", action, value)
         if filters and is_uuid(thread_id):
@@ -440,6 +442,8 @@ class AuthService:
         detail: str | None = None,
     ) -> dict[str, Any]:
         """Authorize `action` on an assistant; 404 if the caller's filter hides it."""
+        if caller is None:
+            return value or {}
         value = {"assistant_id": _uuid(assistant_id), **(value or {})}
         filters = await self.authorize(caller, "assistants", action, value)
         if filters and is_uuid(assistant_id):
@@ -456,6 +460,8 @@ class AuthService:
         value: dict[str, Any] | None = None,
     ) -> dict[str, Any]:
         """Authorize `action` on a cron job; 404 if the caller's filter hides it."""
+        if caller is None:
+            return value or {}
         value = {
             "cron_id": cron_id if action in ("update", "delete") else _uuid(cron_id),
             **(value or {}),
