@@ -175,3 +175,13 @@ async def test_tether_sdk_sends_api_key_and_headers(auth_server: str) -> None:
     finally:
         await alice.aclose()
         await bob.aclose()
+
+
+async def test_a_handler_refusal_keeps_its_status_detail_and_headers(
+    shared: dict[str, httpx.AsyncClient],
+) -> None:
+    refused = await shared["ann"].post("/runs/crons/search", json={})
+    assert (refused.status_code, refused.json()) == (403, {"detail": "Crons are off"})
+    assert refused.headers["x-reason"] == "policy"
+    forbidden = await shared["ann"].post("/assistants", json={"graph_id": "whoami"})
+    assert (forbidden.status_code, forbidden.json()) == (403, {"detail": "Forbidden"})

@@ -31,3 +31,13 @@ async def readers_only(ctx: Auth.types.AuthContext, value: Any) -> Any:
     if ctx.action == "search":
         return {"readers": {"$contains": ctx.user.identity}}
     return None
+
+
+@auth.on.crons
+async def no_crons(ctx: Auth.types.AuthContext, value: Any) -> None:
+    raise Auth.exceptions.HTTPException(403, "Crons are off", headers={"X-Reason": "policy"})
+
+
+@auth.on.assistants.create
+async def no_assistants(ctx: Auth.types.AuthContext, value: Any) -> bool:
+    return False
