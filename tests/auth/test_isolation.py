@@ -648,3 +648,17 @@ async def test_the_cron_runs_as_its_creator(clients: Clients) -> None:
     ok(await clients.bob.get(f"/threads/{thread_id}/runs/{run['run_id']}/join"))
     state = ok(await clients.bob.get(f"/threads/{thread_id}/state"))
     assert state["values"] == {"seen": _seen("bob")}
+
+
+async def test_deleting_an_assistant_with_its_threads_spares_other_users_threads(
+    clients: Clients,
+) -> None:
+    alice, bob = clients.alice, clients.bob
+    assistant_id = ok(await alice.post("/assistants", json={"graph_id": "whoami"}))["assistant_id"]
+    tagged = {"metadata": {"assistant_id": assistant_id}}
+    hers = ok(await alice.post("/threads", json=tagged))["thread_id"]
+    his = ok(await bob.post("/threads", json=tagged))["thread_id"]
+    deleted = await alice.delete(f"/assistants/{assistant_id}", params={"delete_threads": "true"})
+    assert deleted.status_code == 204
+    not_found(await alice.get(f"/threads/{hers}"))
+    ok(await bob.get(f"/threads/{his}"))

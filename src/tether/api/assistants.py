@@ -17,7 +17,6 @@ from tether.api.schemas import (
     AssistantVersionChange,
     AssistantVersionsSearch,
 )
-from tether.services.auth import merge_equalities, split_filters
 
 router = APIRouter(tags=["Assistants"])
 
@@ -146,9 +145,8 @@ async def delete_assistant(
     await runtime.assistants.delete(assistant_id)
     if flag(delete_threads):
         # Only the threads the caller may delete.
-        filters = await runtime.auth.authorize(caller, "threads", "delete", {"thread_id": None})
-        equal, rest = split_filters(filters or {})
-        if not rest and (metadata := merge_equalities({"assistant_id": assistant_id}, equal)):
+        metadata = await runtime.auth.deletable_threads(caller, {"assistant_id": assistant_id})
+        if metadata is not None:
             await runtime.threads.delete_where(metadata=metadata)
     return no_content()
 

@@ -10,7 +10,6 @@ from starlette.responses import Response
 from tether.api.auth import caller_of
 from tether.api.responses import json_response, no_content, runtime_of, select_fields
 from tether.api.schemas import CronCount, CronCreate, CronPatch, CronSearch
-from tether.services.auth import matches
 from tether.services.threads import check_thread_id
 
 router = APIRouter(tags=["Crons"])
@@ -63,19 +62,7 @@ def _metadata(cron: dict[str, Any]) -> Any:
 
 
 async def _thread_check(request: Request) -> Any:
-    """Crons on a thread are also filtered by their thread (threadless ones are not)."""
-    runtime, caller = runtime_of(request), caller_of(request)
-    filters = await runtime.auth.thread_filter(caller)
-    if not filters:
-        return None
-
-    async def visible(cron: dict[str, Any]) -> bool:
-        if not cron.get("thread_id"):
-            return True
-        thread = await runtime.threads.threads.get_thread(cron["thread_id"])
-        return thread is None or matches(filters, thread.metadata)
-
-    return visible
+    return await runtime_of(request).auth.cron_thread_check(caller_of(request))
 
 
 @router.post("/runs/crons/search")

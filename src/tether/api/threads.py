@@ -21,7 +21,7 @@ from tether.api.schemas import (
     ThreadStateUpdate,
 )
 from tether.api.sse import EventStreamResponse, encode_stream
-from tether.errors import Conflict, InvalidInput, NotFound
+from tether.errors import Conflict, InvalidInput
 from tether.services.threads import check_thread_id
 
 router = APIRouter(tags=["Threads"])
@@ -139,14 +139,8 @@ async def _check(request: Request, thread_id: str, action: str = "read", **value
 
 @router.post("/threads/prune")
 async def prune_threads(body: ThreadPrune, request: Request) -> Response:
-    runtime, caller = runtime_of(request), caller_of(request)
-    if caller is not None:
-        await runtime.auth.authorize(
-            caller, "threads", "delete", {"thread_ids": list(body.thread_ids)}
-        )
-        for thread_id in body.thread_ids:
-            if not await runtime.auth.thread_visible(caller, thread_id, "delete"):
-                raise NotFound("At least one thread not found or not authorized")
+    runtime = runtime_of(request)
+    await runtime.auth.check_prune(caller_of(request), body.thread_ids)
     pruned = await runtime.threads.prune(body.thread_ids, body.strategy)
     return json_response({"pruned_count": pruned})
 

@@ -699,9 +699,41 @@ class AuthService:
                 return total
             position += _PAGE
 
-    async def thread_filter(self, caller: Caller | None) -> Filters | None:
-        """The caller's `threads.search` filter (crons are also filtered by their thread)."""
-        return await self.authorize(caller, "threads", "search", {})
+    async def cron_thread_check(
+        self, caller: Caller | None
+    ) -> Callable[[Mapping[str, Any]], Awaitable[bool]] | None:
+        """Crons on a thread are also filtered by the caller's `threads.search` filter on
+        their thread (threadless crons are not): the check, or None when nothing is hidden."""
+        filters = await self.authorize(caller, "threads", "search", {})
+        if not filters:
+            return None
+
+        async def visible(cron: Mapping[str, Any]) -> bool:
+            if not cron.get("thread_id"):
+                return True
+            thread = await self.threads.get_thread(cron["thread_id"])
+            return thread is None or matches(filters, thread.metadata)
+
+        return visible
+
+    async def check_prune(self, caller: Caller | None, thread_ids: Sequence[str]) -> None:
+        """`threads.delete` for the whole list, then for each thread: 404 if any is hidden."""
+        if caller is None:
+            return
+        await self.authorize(caller, "threads", "delete", {"thread_ids": list(thread_ids)})
+        for thread_id in thread_ids:
+            if not await self.thread_visible(caller, thread_id, "delete"):
+                raise NotFound("At least one thread not found or not authorized")
+
+    async def deletable_threads(
+        self, caller: Caller | None, metadata: dict[str, Any]
+    ) -> dict[str, Any] | None:
+        """The metadata filter selecting the threads matching `metadata` that the caller may
+        delete (an assistant's threads, deleted with it); None when it cannot be expressed
+        as one (then none are deleted)."""
+        filters = await self.authorize(caller, "threads", "delete", {"thread_id": None})
+        equal, rest = split_filters(filters or {})
+        return None if rest else merge_equalities(metadata, equal)
 
     # -- store ---------------------------------------------------------------------------
 
