@@ -11,7 +11,7 @@ from typing import Any
 from fastapi import FastAPI
 from starlette.datastructures import QueryParams
 from starlette.requests import Request
-from starlette.types import ASGIApp, Receive, Scope, Send
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from tether.api.responses import json_response
 from tether.errors import TetherError
@@ -76,7 +76,24 @@ class AuthMiddleware:
             await response(scope, receive, send)
             return
         scope.setdefault("state", {})[_STATE_KEY] = caller
-        await self.app(scope, receive, send)
+        await self.app(scope, _replay_body(request, receive), send)
+
+
+def _replay_body(request: Request, receive: Receive) -> Receive:
+    """If `authenticate` read the body (through `request`), the route reads it again."""
+    body: bytes | None = getattr(request, "_body", None)
+    if body is None:
+        return receive
+    sent = False
+
+    async def replay() -> Message:
+        nonlocal sent
+        if not sent:
+            sent = True
+            return {"type": "http.request", "body": body, "more_body": False}
+        return await receive()
+
+    return replay
 
 
 def add_security(schema: dict[str, Any], openapi: Mapping[str, Any]) -> dict[str, Any]:

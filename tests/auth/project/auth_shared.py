@@ -4,14 +4,16 @@ filter can express, so Tether applies them while paging."""
 from typing import Any
 
 from langgraph_sdk import Auth
+from starlette.requests import Request
 
 auth = Auth()
 
 
 @auth.authenticate
-async def authenticate(authorization: str | None) -> str:
+async def authenticate(authorization: str | None, request: Request) -> str:
     if not authorization:
         raise Auth.exceptions.HTTPException(401, "Who are you?")
+    await request.body()  # a handler may read the body: the route still gets it
     return authorization.removeprefix("Bearer ")
 
 
