@@ -9,7 +9,7 @@ from pathlib import Path
 
 import httpx
 import pytest
-from conftest import ServerProcess
+from conftest import PostgresDatabase, ServerProcess
 from langgraph_sdk import get_client
 from tether_sdk import get_client as get_tether_client
 
@@ -185,3 +185,25 @@ async def test_a_handler_refusal_keeps_its_status_detail_and_headers(
     assert refused.headers["x-reason"] == "policy"
     forbidden = await shared["ann"].post("/assistants", json={"graph_id": "whoami"})
     assert (forbidden.status_code, forbidden.json()) == (403, {"detail": "Forbidden"})
+
+
+async def test_a_worker_in_another_process_runs_the_graph_as_the_caller(
+    tmp_path: Path, postgres_database: PostgresDatabase
+) -> None:
+    """The user travels with the run through the database to a `tether worker` process."""
+    api = ServerProcess(tmp_path / "api", config=PROJECT, command="serve", args=["--workers", "0"])
+    worker = ServerProcess(tmp_path / "worker", config=PROJECT, command="worker")
+    for process in (api, worker):
+        process.env.update(postgres_database.env)
+    api.start()
+    worker.start()
+    bob = get_client(url=api.url, api_key="token-bob")
+    try:
+        thread = await bob.threads.create()
+        result = await bob.runs.wait(thread["thread_id"], "whoami", input={})
+        assert result["seen"]["identity"] == "bob"  # type: ignore[index]
+        assert result["seen"]["org"] == "globex"  # type: ignore[index]
+    finally:
+        await bob.aclose()
+        worker.stop()
+        api.stop()
