@@ -169,9 +169,13 @@ def load_auth(config: ProjectConfig) -> Any:
     from tether.services.auth import AuthConfigError, authenticate_params
 
     handler = value._authenticate_handler
+    if handler is None:
+        raise GraphConfigError(
+            f"{what}: {attr} has no @auth.authenticate handler, so no request would be"
+            " authenticated"
+        )
     try:
-        if handler is not None:
-            authenticate_params(handler)
+        authenticate_params(handler)
     except AuthConfigError as exc:
         raise GraphConfigError(f"{what}: {exc}") from exc
     return value

@@ -32,8 +32,14 @@ def project(tmp_path: Path, auth_source: str, auth: object) -> Path:
     return tmp_path / "langgraph.json"
 
 
+AUTH = (
+    "from langgraph_sdk import Auth\nauth = Auth()\n"
+    "@auth.authenticate\nasync def a(authorization: str) -> str:\n    return 'x'\n"
+)
+
+
 def test_the_auth_object_is_loaded_from_its_path(tmp_path: Path) -> None:
-    source = "from langgraph_sdk import Auth\nauth = Auth()\n"
+    source = AUTH
     loaded = read_project(project(tmp_path, source, {"path": "./my_auth.py:auth"}))
     assert isinstance(loaded.auth, Auth)
 
@@ -47,6 +53,11 @@ def test_no_auth_section_means_no_auth(tmp_path: Path) -> None:
     ("source", "auth", "message"),
     [
         ("auth = 42\n", {"path": "./my_auth.py:auth"}, "not a langgraph_sdk.Auth"),
+        (
+            "from langgraph_sdk import Auth\nauth = Auth()\n",
+            {"path": "./my_auth.py:auth"},
+            "no @auth.authenticate",
+        ),
         ("raise RuntimeError('boom')\n", {"path": "./my_auth.py:auth"}, "RuntimeError"),
         ("", {"path": "./missing.py:auth"}, "does not exist"),
         ("", {"path": "no-colon"}, "expected"),
