@@ -95,6 +95,8 @@ class Project:
     thread_ttl: ThreadTTL | None = None
     #: `http` of langgraph.json (with the project's app, if any, loaded).
     http: HttpOptions = field(default_factory=HttpOptions)
+    #: The `langgraph_sdk.Auth` object `auth.path` names (None: every request is allowed).
+    auth: Any = None
 
 
 def read_config(config_path: Path) -> ProjectConfig:
@@ -147,7 +149,57 @@ def read_project(config_path: Path) -> Project:
         spec = GraphSpec(graph_id=graph_id, path=location, description=description)
         _load(spec, config)
         project.graphs[graph_id] = spec
+    project.auth = load_auth(config)
     return project
+
+
+def load_auth(config: ProjectConfig) -> Any:
+    """The `langgraph_sdk.Auth` object `"auth": {"path": "./auth.py:auth"}` names, or None."""
+    section = config.raw.get("auth")
+    if section is None or (isinstance(section, dict) and section.get("path") is None):
+        return None
+    location = section.get("path") if isinstance(section, dict) else None
+    if not isinstance(location, str) or ":" not in location:
+        raise GraphConfigError(f'auth: expected "path": "./auth.py:attribute", got {location!r}')
+    file_part, _, attr = location.rpartition(":")
+    what = f"auth ({location})"
+    try:
+        if file_part.endswith(".py") or "/" in file_part:
+            file = (config.root / file_part).resolve()
+            module_spec = importlib.util.spec_from_file_location("tether_auth", file)
+            if not file.is_file() or module_spec is None or module_spec.loader is None:
+                raise GraphConfigError(f"{what} failed to load: {file} does not exist")
+            module = importlib.util.module_from_spec(module_spec)
+            sys.modules["tether_auth"] = module
+            module_spec.loader.exec_module(module)
+        else:
+            module = importlib.import_module(file_part)
+    except GraphConfigError:
+        raise
+    except Exception as exc:
+        raise GraphConfigError(
+            graph_errors.import_failed(what, file_part, exc, config.root, config.source_folders)
+        ) from exc
+    value = getattr(module, attr, None)
+    from langgraph_sdk import Auth
+
+    if not isinstance(value, Auth):
+        raise GraphConfigError(
+            f"{what} failed to load: {attr} is a {type(value).__name__}, not a langgraph_sdk.Auth"
+        )
+    from tether.services.auth import AuthConfigError, authenticate_params
+
+    handler = value._authenticate_handler
+    if handler is None:
+        raise GraphConfigError(
+            f"{what}: {attr} has no @auth.authenticate handler, so no request would be"
+            " authenticated"
+        )
+    try:
+        authenticate_params(handler)
+    except AuthConfigError as exc:
+        raise GraphConfigError(f"{what}: {exc}") from exc
+    return value
 
 
 def _load(spec: GraphSpec, config: ProjectConfig) -> None:

@@ -14,6 +14,7 @@ from tether.graphs import GraphRegistry, Project, read_project
 from tether.metrics import Metrics
 from tether.ports import Backend
 from tether.services.assistants import AssistantService
+from tether.services.auth import AuthService
 from tether.services.crons import CronService
 from tether.services.runs import RunService
 from tether.services.store import StoreService
@@ -39,6 +40,8 @@ class Runtime:
     streams: StreamService
     crons: CronService
     store: StoreService
+    #: The project's custom auth (a no-op without one).
+    auth: AuthService
     pool: WorkerPool | None
     webhooks: WebhookSender | None
     metrics: Metrics
@@ -130,6 +133,14 @@ class Runtime:
                 ),
                 crons=crons,
                 store=StoreService(backend.store),
+                auth=AuthService(
+                    project.auth,
+                    openapi=(project.raw.get("auth") or {}).get("openapi"),
+                    threads=backend.threads,
+                    assistants=backend.assistants,
+                    crons=backend.crons,
+                    runs=backend.runs,
+                ),
                 pool=pool,
                 webhooks=webhooks,
                 metrics=metrics,

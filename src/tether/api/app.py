@@ -17,7 +17,7 @@ from starlette.routing import Match, Mount
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from tether import __version__
-from tether.api import assistants, crons, runs, store, system, threads, ui
+from tether.api import assistants, auth, crons, runs, store, system, threads, ui
 from tether.api.responses import json_response
 from tether.errors import TetherError
 from tether.graphs import Project
@@ -76,6 +76,7 @@ def create_app(
         app = FastAPIOffline(
             static_url=DOCS_ASSETS_URL, swagger_ui_parameters={"validatorUrl": None}, **about
         )
+    auth.install(app)  # inside CORS: preflights and CORS headers do not need credentials
     app.add_middleware(
         CORSMiddleware,
         allow_origins=["*"],
@@ -87,7 +88,8 @@ def create_app(
 
     @app.exception_handler(TetherError)
     async def tether_error(request: Request, exc: TetherError) -> Response:
-        return json_response({"detail": exc.detail}, status_code=exc.status_code)
+        headers = getattr(exc, "headers", None)
+        return json_response({"detail": exc.detail}, status_code=exc.status_code, headers=headers)
 
     @app.exception_handler(RequestValidationError)
     async def validation_error(request: Request, exc: RequestValidationError) -> Response:

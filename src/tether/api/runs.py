@@ -9,14 +9,15 @@ from typing import Any
 from fastapi import APIRouter, Query, Request
 from starlette.responses import Response
 
+from tether.api.auth import caller_of
 from tether.api.responses import flag, json_response, no_content, runtime_of
 from tether.api.schemas import MAX_INT, RunCreate, RunsCancel
 from tether.api.sse import EventStreamResponse, encode_items, encode_stream
-from tether.errors import InvalidInput
+from tether.errors import InvalidInput, NotFound
 from tether.records import RunRecord
 from tether.runtime import Runtime
 from tether.serialization import dumps
-from tether.services.runs import check_run_id, normalize_modes
+from tether.services.runs import NOTHING_TO_CANCEL, check_run_id, normalize_modes
 from tether.services.streams import ErrorFrame
 from tether.services.threads import check_thread_id
 
@@ -112,8 +113,10 @@ async def _create(
     request: Request, thread_id: str | None, body: RunCreate
 ) -> tuple[Runtime, RunRecord]:
     runtime: Runtime = runtime_of(request)
+    payload = _payload(runtime, body, request)
+    owner = await runtime.auth.check_run_create(caller_of(request), thread_id, payload)
     run = await runtime.runs.create(
-        thread_id, _payload(runtime, body, request), stateless=thread_id is None
+        thread_id, payload, stateless=thread_id is None, thread_metadata=owner
     )
     return runtime, run
 
@@ -126,6 +129,18 @@ def _payload(runtime: Runtime, body: RunCreate, request: Request) -> dict[str, A
     if config is not None:
         payload["config"] = config
     return payload
+
+
+async def _check(request: Request, thread_id: str, action: str = "read", **value: Any) -> Any:
+    """A run inherits its thread's access."""
+    return await runtime_of(request).auth.check_thread(
+        caller_of(request), thread_id, action, value or None
+    )
+
+
+async def _check_run(request: Request, run_id: str) -> None:
+    if not await runtime_of(request).auth.check_run(caller_of(request), run_id, "read"):
+        raise NotFound("Run not found")
 
 
 # -- on a thread -------------------------------------------------------------------------
@@ -161,6 +176,7 @@ async def list_runs(
     offset: int = Query(0, ge=0, le=MAX_INT),
     status: str | None = None,
 ) -> Response:
+    await _check(request, thread_id)
     runs = await runtime_of(request).runs.list_runs(
         thread_id, limit=limit, offset=offset, status=status
     )
@@ -173,17 +189,20 @@ async def list_runs(
 
 @router.get("/threads/{thread_id}/runs/{run_id}")
 async def get_run(thread_id: str, run_id: str, request: Request) -> Response:
+    await _check(request, thread_id)
     return json_response((await runtime_of(request).runs.get(thread_id, run_id)).to_api())
 
 
 @router.delete("/threads/{thread_id}/runs/{run_id}", status_code=204)
 async def delete_run(thread_id: str, run_id: str, request: Request) -> Response:
+    await _check(request, thread_id, "delete", run_id=run_id)
     await runtime_of(request).runs.delete(thread_id, run_id)
     return no_content()
 
 
 @router.get("/threads/{thread_id}/runs/{run_id}/join")
 async def join_run(thread_id: str, run_id: str, request: Request) -> Response:
+    await _check(request, thread_id)
     runtime: Runtime = runtime_of(request)
     run = await runtime.runs.get(thread_id, run_id)
     return await _wait_response(
@@ -210,6 +229,14 @@ async def cancel_run(
     if action not in ("interrupt", "rollback"):
         raise InvalidInput("action must be 'interrupt' or 'rollback'")
     runtime: Runtime = runtime_of(request)
+    metadata = {"run_ids": [run_id], "status": None}
+    await runtime.auth.check_thread(
+        caller_of(request),
+        thread_id,
+        "update",
+        {"action": action, "metadata": metadata},
+        detail="No runs found to cancel.",
+    )
     run = await runtime.runs.cancel(thread_id, run_id, action=action)
     if not flag(wait):
         return Response(status_code=202)
@@ -225,8 +252,24 @@ async def cancel_run(
 async def cancel_runs(body: RunsCancel, request: Request, action: str = "interrupt") -> Response:
     if action not in ("interrupt", "rollback"):
         raise InvalidInput("action must be 'interrupt' or 'rollback'")
-    await runtime_of(request).runs.cancel_many(
-        thread_id=body.thread_id, run_ids=body.run_ids, status=body.status, action=action
+    runtime, caller = runtime_of(request), caller_of(request)
+    run_ids = body.run_ids
+    if caller is not None:
+        value = {"action": action, "metadata": {"run_ids": run_ids, "status": body.status}}
+        if body.thread_id is not None:
+            await runtime.auth.check_thread(
+                caller, body.thread_id, "update", value, detail=NOTHING_TO_CANCEL
+            )
+        else:
+            # Only the runs on threads the caller may update.
+            run_ids = await runtime.auth.cancellable_runs(caller, run_ids, body.status, value)
+            if not run_ids:
+                raise NotFound(NOTHING_TO_CANCEL)
+    await runtime.runs.cancel_many(
+        thread_id=body.thread_id,
+        run_ids=run_ids,
+        status=body.status if run_ids == body.run_ids else None,
+        action=action,
     )
     return Response(status_code=204)
 
@@ -255,16 +298,13 @@ async def wait_stateless_run(body: RunCreate, request: Request) -> Response:
 
 @router.post("/runs/batch")
 async def create_run_batch(bodies: list[RunCreate], request: Request) -> Response:
-    runtime: Runtime = runtime_of(request)
-    runs = [
-        await runtime.runs.create(None, _payload(runtime, body, request), stateless=True)
-        for body in bodies
-    ]
+    runs = [(await _create(request, None, body))[1] for body in bodies]
     return json_response([r.to_api() for r in runs])
 
 
 @router.get("/runs/{run_id}")
 async def get_stateless_run(run_id: str, request: Request) -> Response:
+    await _check_run(request, run_id)
     return json_response((await runtime_of(request).runs.get(None, run_id)).to_api())
 
 
@@ -283,6 +323,9 @@ async def _join_stream(request: Request, thread_id: str | None, run_id: str) -> 
     run = await runtime.runs.find(run_id)
     if run is not None and thread_id is not None and run.thread_id != thread_id:
         run = None
+    if not await runtime.auth.check_run(caller_of(request), run_id, "read"):
+        # Hidden from this caller: exactly as if it did not exist.
+        return EventStreamResponse(encode_items(ErrorFrame("HTTPException", "404: Run not found")))
     # A stateless run is deleted with its temporary thread, but its log outlives it.
     replayable = run is None and thread_id is None and last_event_id is not None
     if run is None and not (replayable and await runtime.streams.replayable(run_id)):

@@ -7,6 +7,7 @@ from typing import Any
 from fastapi import APIRouter, Query, Request
 from starlette.responses import Response
 
+from tether.api.auth import caller_of
 from tether.api.responses import flag, json_response, no_content, runtime_of, select_fields
 from tether.api.schemas import (
     CheckpointConfig,
@@ -20,7 +21,7 @@ from tether.api.schemas import (
     ThreadStateUpdate,
 )
 from tether.api.sse import EventStreamResponse, encode_stream
-from tether.errors import InvalidInput
+from tether.errors import Conflict, InvalidInput
 from tether.services.threads import check_thread_id
 
 router = APIRouter(tags=["Threads"])
@@ -34,9 +35,14 @@ def _ttl(ttl: dict[str, Any] | None) -> dict[str, Any] | None:
 
 @router.post("/threads")
 async def create_thread(body: ThreadCreate, request: Request) -> Response:
-    thread = await runtime_of(request).threads.create(
+    runtime, caller = runtime_of(request), caller_of(request)
+    value = {"thread_id": body.thread_id, "metadata": dict(body.metadata or {})}
+    value["if_exists"] = body.if_exists or "raise"
+    await runtime.auth.authorize(caller, "threads", "create", value)
+    await runtime.auth.check_new_thread_id(caller, body.thread_id)
+    thread = await runtime.threads.create(
         thread_id=body.thread_id,
-        metadata=body.metadata,
+        metadata=value["metadata"],
         if_exists=body.if_exists,
         ttl=_ttl(body.ttl),
         supersteps=body.supersteps,
@@ -48,15 +54,29 @@ async def create_thread(body: ThreadCreate, request: Request) -> Response:
 async def search_threads(body: ThreadSearch, request: Request) -> Response:
     for thread_id in body.ids or []:
         check_thread_id(thread_id)
-    found = await runtime_of(request).threads.search(
-        ids=body.ids,
-        metadata=body.metadata,
-        values=body.values,
-        status=body.status,
-        limit=body.limit,
-        offset=body.offset,
-        sort_by=body.sort_by or "created_at",
-        sort_order=body.sort_order or "desc",
+    runtime = runtime_of(request)
+
+    def fetch(metadata: dict[str, Any] | None, limit: int, offset: int) -> Any:
+        return runtime.threads.search(
+            ids=body.ids,
+            metadata=metadata,
+            values=body.values,
+            status=body.status,
+            limit=limit,
+            offset=offset,
+            sort_by=body.sort_by or "created_at",
+            sort_order=body.sort_order or "desc",
+        )
+
+    value = {
+        "metadata": body.metadata,
+        "values": body.values,
+        "status": body.status,
+        "limit": body.limit,
+        "offset": body.offset,
+    }
+    found = await runtime.auth.search(
+        caller_of(request), "threads", value, fetch, _metadata, limit=body.limit, offset=body.offset
     )
     items = []
     for thread in found:
@@ -82,21 +102,52 @@ def _extract(item: dict[str, Any], path: str) -> Any:
 
 @router.post("/threads/count")
 async def count_threads(body: ThreadCount, request: Request) -> Response:
-    return json_response(
-        await runtime_of(request).threads.count(
-            metadata=body.metadata, values=body.values, status=body.status
+    threads = runtime_of(request).threads
+
+    def count(metadata: dict[str, Any] | None) -> Any:
+        return threads.count(metadata=metadata, values=body.values, status=body.status)
+
+    def fetch(metadata: dict[str, Any] | None, limit: int, offset: int) -> Any:
+        return threads.search(
+            ids=None,
+            metadata=metadata,
+            values=body.values,
+            status=body.status,
+            limit=limit,
+            offset=offset,
+            sort_by="created_at",
+            sort_order="asc",
         )
+
+    value = {"metadata": body.metadata, "values": body.values, "status": body.status}
+    return json_response(
+        await runtime_of(request).auth.count(
+            caller_of(request), "threads", {**value, "offset": 0}, count, fetch, _metadata
+        )
+    )
+
+
+def _metadata(thread: Any) -> Any:
+    return thread.metadata
+
+
+async def _check(request: Request, thread_id: str, action: str = "read", **value: Any) -> Any:
+    return await runtime_of(request).auth.check_thread(
+        caller_of(request), thread_id, action, value or None
     )
 
 
 @router.post("/threads/prune")
 async def prune_threads(body: ThreadPrune, request: Request) -> Response:
-    pruned = await runtime_of(request).threads.prune(body.thread_ids, body.strategy)
+    runtime = runtime_of(request)
+    await runtime.auth.check_prune(caller_of(request), body.thread_ids)
+    pruned = await runtime.threads.prune(body.thread_ids, body.strategy)
     return json_response({"pruned_count": pruned})
 
 
 @router.get("/threads/{thread_id}")
 async def get_thread(thread_id: str, request: Request, include: str | None = None) -> Response:
+    await _check(request, thread_id)
     thread = await runtime_of(request).threads.get(thread_id)
     body = thread.to_api()
     if include and "ttl" in [part.strip() for part in include.split(",")]:
@@ -106,12 +157,15 @@ async def get_thread(thread_id: str, request: Request, include: str | None = Non
 
 @router.get("/threads/{thread_id}/storage")
 async def get_thread_storage(thread_id: str, request: Request) -> Response:
+    await _check(request, thread_id)
     return json_response(await runtime_of(request).threads.storage(thread_id))
 
 
 @router.patch("/threads/{thread_id}")
 async def patch_thread(thread_id: str, body: ThreadPatch, request: Request) -> Response:
-    thread = await runtime_of(request).threads.update(thread_id, body.metadata, _ttl(body.ttl))
+    value = await _check(request, thread_id, "update", metadata=dict(body.metadata or {}))
+    metadata = value["metadata"] if (body.metadata is not None or value["metadata"]) else None
+    thread = await runtime_of(request).threads.update(thread_id, metadata, _ttl(body.ttl))
     if request.headers.get("prefer", "").replace(" ", "") == "return=minimal":
         return no_content()
     return json_response(thread.to_api())
@@ -119,17 +173,23 @@ async def patch_thread(thread_id: str, body: ThreadPatch, request: Request) -> R
 
 @router.delete("/threads/{thread_id}", status_code=204)
 async def delete_thread(thread_id: str, request: Request) -> Response:
+    await _check(request, thread_id, "delete")
     await runtime_of(request).threads.delete(thread_id)
     return no_content()
 
 
 @router.post("/threads/{thread_id}/copy")
 async def copy_thread(thread_id: str, request: Request) -> Response:
+    runtime, caller = runtime_of(request), caller_of(request)
+    if not await runtime.auth.thread_visible(caller, thread_id, "read"):
+        raise Conflict("Conflict")
+    await runtime.auth.authorize(caller, "threads", "create", {"thread_id": None})
     return json_response((await runtime_of(request).threads.copy(thread_id)).to_api())
 
 
 @router.get("/threads/{thread_id}/state")
 async def get_state(thread_id: str, request: Request, subgraphs: str | None = None) -> Response:
+    await _check(request, thread_id)
     return json_response(
         await runtime_of(request).threads.state(thread_id, subgraphs=flag(subgraphs))
     )
@@ -137,6 +197,7 @@ async def get_state(thread_id: str, request: Request, subgraphs: str | None = No
 
 @router.post("/threads/{thread_id}/state")
 async def update_state(thread_id: str, body: ThreadStateUpdate, request: Request) -> Response:
+    await _check(request, thread_id, "update")
     checkpoint = body.checkpoint.model_dump(exclude_none=True) if body.checkpoint else {}
     if body.checkpoint_id:
         checkpoint["checkpoint_id"] = body.checkpoint_id
@@ -151,6 +212,7 @@ async def update_state(thread_id: str, body: ThreadStateUpdate, request: Request
 async def get_state_at(
     thread_id: str, checkpoint_id: str, request: Request, subgraphs: str | None = None
 ) -> Response:
+    await _check(request, thread_id)
     return json_response(
         await runtime_of(request).threads.state(
             thread_id, checkpoint={"checkpoint_id": checkpoint_id}, subgraphs=flag(subgraphs)
@@ -162,6 +224,7 @@ async def get_state_at(
 async def get_state_at_checkpoint(
     thread_id: str, body: ThreadStateCheckpoint, request: Request
 ) -> Response:
+    await _check(request, thread_id)
     return json_response(
         await runtime_of(request).threads.state(
             thread_id,
@@ -172,6 +235,7 @@ async def get_state_at_checkpoint(
 
 
 async def _history(request: Request, thread_id: str, body: ThreadHistory) -> Response:
+    await _check(request, thread_id)
     before = body.before
     if isinstance(before, str):
         before = CheckpointConfig(checkpoint_id=before)
@@ -203,6 +267,7 @@ async def post_history(thread_id: str, body: ThreadHistory, request: Request) ->
 
 @router.get("/threads/{thread_id}/stream")
 async def thread_feed(thread_id: str, request: Request) -> Response:
+    await _check(request, thread_id)
     runtime = runtime_of(request)
     await runtime.threads.get(thread_id)
     # The SDK sends `stream_mode`; the official OpenAPI names it `stream_modes`: take both.

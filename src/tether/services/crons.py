@@ -82,7 +82,7 @@ class CronService:
             "cron_id": cron_id,
             "assistant_id": assistant["assistant_id"],
             "thread_id": thread_id,
-            "user_id": "",
+            "user_id": body.get("user_id") or "",
             "schedule": body["schedule"],
             "timezone": body.get("timezone"),
             "end_time": end_time,

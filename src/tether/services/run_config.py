@@ -11,6 +11,7 @@ from langgraph.types import Command, Send
 from tether import __version__
 from tether.graphs import Graph
 from tether.records import RunRecord
+from tether.services.auth import AuthUser
 
 LANGGRAPH_VERSION = version("langgraph")
 
@@ -48,6 +49,10 @@ def run_config(run: RunRecord, assistant: dict[str, Any] | None) -> RunnableConf
         assistant_id=run.assistant_id,
         user_id=configurable.get("user_id", ""),
     )
+    user = configurable.get("langgraph_auth_user")
+    if isinstance(user, dict) and isinstance(user.get("identity"), str):
+        # Stored as JSON with the run; graphs get the user object handlers got.
+        configurable["langgraph_auth_user"] = AuthUser(user)
     checkpoint = dict(kwargs.get("checkpoint") or {})
     if kwargs.get("checkpoint_id"):
         checkpoint["checkpoint_id"] = kwargs["checkpoint_id"]

@@ -64,9 +64,15 @@ class RunService:
         self.default_thread_ttl: dict[str, Any] | None = None
 
     async def create(
-        self, thread_id: str | None, payload: dict[str, Any], *, stateless: bool = False
+        self,
+        thread_id: str | None,
+        payload: dict[str, Any],
+        *,
+        stateless: bool = False,
+        thread_metadata: dict[str, Any] | None = None,
     ) -> RunRecord:
-        """Admit a run. `payload` is a validated run-create body."""
+        """Admit a run. `payload` is a validated run-create body; a thread the run creates
+        (stateless, or `if_not_exists: create`) also gets `thread_metadata` (its owner)."""
         assistant = await self.assistants.resolve(payload["assistant_id"])
         graph_id = assistant["graph_id"]
         strategy = payload.get("multitask_strategy") or "enqueue"
@@ -75,7 +81,11 @@ class RunService:
             thread_id = uuid7()
             create_thread = new_thread(
                 thread_id,
-                {"graph_id": graph_id, "assistant_id": assistant["assistant_id"]},
+                {
+                    **(thread_metadata or {}),
+                    "graph_id": graph_id,
+                    "assistant_id": assistant["assistant_id"],
+                },
                 self.default_thread_ttl,
             )
         else:
@@ -83,7 +93,11 @@ class RunService:
             if payload.get("if_not_exists") == "create":
                 create_thread = new_thread(
                     thread_id,
-                    {"graph_id": graph_id, "assistant_id": assistant["assistant_id"]},
+                    {
+                        **(thread_metadata or {}),
+                        "graph_id": graph_id,
+                        "assistant_id": assistant["assistant_id"],
+                    },
                     self.default_thread_ttl,
                 )
         assert thread_id is not None

@@ -1,0 +1,47 @@
+"""An in-process Tether app serving `project/` (custom auth from its langgraph.json), with
+clients for alice, bob and an anonymous caller."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from dataclasses import replace
+from pathlib import Path
+
+import httpx
+import pytest
+
+from tether.api.app import create_app
+from tether.settings import Settings
+
+from .support import ALICE, BOB, PROJECT, Clients
+
+
+def settings_for(tmp_path: Path, backend_name: str, request: pytest.FixtureRequest) -> Settings:
+    settings = Settings(config=PROJECT, data_dir=tmp_path / "data", heartbeat_seconds=1.0)
+    if backend_name == "postgres":
+        database = request.getfixturevalue("postgres_database")
+        settings = replace(
+            settings,
+            database_url=database.url,
+            redis_url=database.redis_url,
+            redis_prefix=database.redis_prefix,
+            database_pool_size=4,
+        )
+    return settings
+
+
+@pytest.fixture
+async def clients(
+    tmp_path: Path, backend_name: str, request: pytest.FixtureRequest
+) -> AsyncIterator[Clients]:
+    app = create_app(settings_for(tmp_path, backend_name, request))
+    async with app.router.lifespan_context(app):
+        transport = httpx.ASGITransport(app=app)
+
+        def client(headers: dict[str, str]) -> httpx.AsyncClient:
+            return httpx.AsyncClient(
+                transport=transport, base_url="http://tether", headers=headers, timeout=30
+            )
+
+        async with client(ALICE) as alice, client(BOB) as bob, client({}) as anonymous:
+            yield Clients(app, alice, bob, anonymous)
