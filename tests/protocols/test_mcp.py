@@ -156,5 +156,15 @@ async def test_wire_shape_of_raw_requests(tether_url: str) -> None:
         assert not_json.status_code == 400
         assert not_json.json()["error"]["code"] == -32700
 
+        no_accept = await http.post(
+            "/mcp",
+            json={"jsonrpc": "2.0", "id": 4, "method": "tools/list"},
+            headers={"accept": "*/*"},
+        )
+        assert no_accept.status_code == 400
+        assert no_accept.json() == {
+            "error": "Accept header must include application/json or text/event-stream"
+        }
+
         get = await http.get("/mcp")
         assert get.status_code == 405

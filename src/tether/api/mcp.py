@@ -70,6 +70,15 @@ class McpEndpoint:
                 {"detail": "Method Not Allowed"}, status_code=405, headers={"Allow": "POST"}
             )(scope, receive, send)
             return
+        accept = Request(scope).headers.get("accept", "")
+        if scope["method"] == "POST" and not (
+            "application/json" in accept or "text/event-stream" in accept
+        ):
+            await json_response(
+                {"error": "Accept header must include application/json or text/event-stream"},
+                status_code=400,
+            )(scope, receive, send)
+            return
         tools = McpTools(runtime.assistants, runtime.runs, runtime.settings.run_timeout_seconds)
         manager = StreamableHTTPSessionManager(_server(tools), json_response=True, stateless=True)
         async with manager.run():
