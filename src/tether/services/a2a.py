@@ -204,7 +204,7 @@ class A2AService:
     async def _input_keys(self, assistant_id: str) -> list[str]:
         schema = (await self.assistants.schemas(assistant_id)).get("input_schema")
         properties = schema.get("properties") if isinstance(schema, dict) else None
-        return list(properties) if isinstance(properties, dict) else []
+        return sorted(properties) if isinstance(properties, dict) else []
 
     async def card(self, assistant_id: str, base_url: str) -> dict[str, Any]:
         """The agent card of an assistant; `base_url` is where this server is reached."""
@@ -232,7 +232,7 @@ class A2AService:
             "skills": [
                 {
                     "id": f"{aid}-main",
-                    "name": f"{name} capabilities",
+                    "name": f"{name} Capabilities",
                     "description": description,
                     "tags": ["assistant", "langgraph"],
                     "examples": [],
@@ -391,7 +391,6 @@ class A2AService:
             "status": {"state": state, "timestamp": run.updated_at},
             "history": _cut(history_of(values, ref), history_length),
             "artifacts": [],
-            "metadata": {"assistant_id": run.assistant_id, "run_id": run.run_id},
         }
         if state == "failed":
             error = run.result.get("__error__") if isinstance(run.result, dict) else None
