@@ -16,11 +16,12 @@ from starlette.responses import Response
 
 from tether.api.responses import json_response
 from tether.api.sse import EventStreamResponse
-from tether.errors import NotFound
+from tether.errors import NotFound, TetherError
 from tether.runtime import Runtime
 from tether.serialization import dumps
 from tether.services import a2a_wire as wire
 from tether.services.a2a import (
+    INTERNAL_ERROR,
     INVALID_PARAMS,
     INVALID_REQUEST,
     METHOD_NOT_FOUND,
@@ -110,6 +111,8 @@ async def a2a_call(assistant_id: str, request: Request) -> Response:
         result = await _call(service, assistant_id, name, params, v1)
     except A2AError as exc:
         return _rpc_error(request_id, exc)
+    except TetherError as exc:  # e.g. a graph that does not load
+        return _rpc_error(request_id, A2AError(_code_of(exc), exc.detail))
     return json_response({"jsonrpc": "2.0", "id": request_id, "result": result})
 
 
@@ -141,6 +144,14 @@ async def _frames(
             yield _frame({"jsonrpc": "2.0", "id": request_id, "result": result})
     except A2AError as exc:
         yield _frame({"jsonrpc": "2.0", "id": request_id, "error": _error_body(exc)})
+    except TetherError as exc:
+        error = A2AError(_code_of(exc), exc.detail)
+        yield _frame({"jsonrpc": "2.0", "id": request_id, "error": _error_body(error)})
+
+
+def _code_of(error: TetherError) -> int:
+    """Bad input is invalid params; anything else is an internal error."""
+    return INVALID_PARAMS if error.status_code < 500 else INTERNAL_ERROR
 
 
 def _frame(body: dict[str, Any]) -> bytes:

@@ -17,7 +17,7 @@ from typing import Any
 from tether import __version__
 from tether.errors import InvalidInput, NotFound
 from tether.ids import is_uuid
-from tether.records import RunRecord, now_iso
+from tether.records import RunRecord, StreamEvent, now_iso
 from tether.serialization import loads
 from tether.services.assistants import AssistantService
 from tether.services.runs import RunService
@@ -26,6 +26,7 @@ from tether.services.threads import ThreadService
 
 # JSON-RPC error codes of A2A.
 INVALID_REQUEST = -32600
+INTERNAL_ERROR = -32603
 METHOD_NOT_FOUND = -32601
 INVALID_PARAMS = -32602
 TASK_NOT_FOUND = -32001
@@ -324,11 +325,11 @@ class A2AService:
         }
         texts: dict[str, str] = {}
         events = self.streams.follow_run(run.run_id, None, ["messages-tuple"])
-        async with contextlib.aclosing(events) as items:  # type: ignore[type-var]
-            async for item in items:
-                if getattr(item, "mode", None) != "messages-tuple":
+        async with contextlib.aclosing(events):  # type: ignore[type-var]
+            async for item in events:
+                if not isinstance(item, StreamEvent) or item.mode != "messages-tuple":
                     continue
-                chunk = loads(item.data)[0]  # type: ignore[union-attr]
+                chunk = loads(item.data)[0]
                 if not _is_ai(chunk):
                     continue
                 message_id = str(chunk.get("id") or "")
@@ -373,7 +374,10 @@ class A2AService:
         run = await self.runs.find(ref.run_id)
         if run is None or run.thread_id != ref.context_id:
             raise A2AError(TASK_NOT_FOUND, f"Task not found: {ref.task_id}")
-        thread = await self.threads.get(ref.context_id)
+        try:
+            thread = await self.threads.get(ref.context_id)
+        except NotFound as exc:  # deleted with its runs' rows still being removed
+            raise A2AError(TASK_NOT_FOUND, f"Task not found: {ref.task_id}") from exc
         state = _STATES.get(run.status, "working")
         values = thread.values
         if (

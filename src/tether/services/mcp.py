@@ -172,9 +172,12 @@ class McpTools:
 def _schema_problem(schema: dict[str, Any], arguments: dict[str, Any]) -> str | None:
     """Why `arguments` do not fit `schema` (None when they do, or the schema is unusable)."""
     try:
-        validator = jsonschema.validators.validator_for(schema)(schema)
-        error = jsonschema.exceptions.best_match(validator.iter_errors(arguments))
-    except jsonschema.exceptions.SchemaError:
+        validator_class = jsonschema.validators.validator_for(schema)
+        validator_class.check_schema(schema)
+        error = jsonschema.exceptions.best_match(validator_class(schema).iter_errors(arguments))
+    except Exception:
+        # A schema the checker cannot use (invalid, an unknown type, a $ref it cannot
+        # resolve) checks nothing: the graph still validates its own input.
         return None
     if error is None:
         return None
