@@ -15,6 +15,7 @@ from a2a.types.a2a_pb2 import (
     AgentCard,
     CancelTaskRequest,
     GetTaskRequest,
+    ListTasksRequest,
     Message,
     Part,
     Role,
@@ -23,7 +24,12 @@ from a2a.types.a2a_pb2 import (
     Task,
     TaskState,
 )
-from a2a.utils.errors import InvalidParamsError, TaskNotCancelableError, TaskNotFoundError
+from a2a.utils.errors import (
+    InvalidParamsError,
+    TaskNotCancelableError,
+    TaskNotFoundError,
+    UnsupportedOperationError,
+)
 from google.protobuf import json_format, struct_pb2
 from langgraph_sdk import get_client
 
@@ -245,3 +251,43 @@ async def test_raw_json_rpc_errors(tether_url: str) -> None:
     task = (await call(f"/a2a/{chat}", send))["result"]
     assert task["kind"] == "task" and task["status"]["state"] == "completed"
     assert task["history"][0]["parts"] == [{"kind": "text", "text": "hi"}]
+
+
+async def test_a_task_waiting_for_input_is_answered_by_its_task_id(
+    tether_url: str, dialect: str
+) -> None:
+    async with _client(tether_url, "hitl", dialect, streaming=False) as client:
+        [asked] = [e async for e in client.send_message(_message("hi"))]
+        task = asked.task
+        assert task.status.state == TaskState.TASK_STATE_INPUT_REQUIRED
+        question = json_format.MessageToDict(task.status.message.parts[0].data)
+        [interrupt] = [i for found in question["interrupts"].values() for i in found]
+        assert interrupt["value"] == {"question": "approve?", "counter": 0}
+
+        answer = _message("yes")
+        answer.message.task_id = task.id
+        [answered] = [e async for e in client.send_message(answer)]
+        assert answered.task.status.state == TaskState.TASK_STATE_COMPLETED
+        assert answered.task.context_id == task.context_id
+        # The first task is over too, and a finished task takes no more messages.
+        first = await client.get_task(GetTaskRequest(id=task.id))
+        assert first.status.state == TaskState.TASK_STATE_COMPLETED
+        again = _message("again")
+        again.message.task_id = task.id
+        with pytest.raises(UnsupportedOperationError):
+            [e async for e in client.send_message(again)]
+
+    sdk = get_client(url=tether_url, api_key=None)
+    state = await sdk.threads.get_state(task.context_id)
+    assert state["values"]["answer"] == "yes" and state["values"]["counter"] == 11
+    await sdk.aclose()
+
+
+async def test_list_tasks_of_a_context(tether_url: str) -> None:
+    async with _client(tether_url, "chat", "v1.0", streaming=False) as client:
+        [first] = [e async for e in client.send_message(_message("one"))]
+        context_id = first.task.context_id
+        [second] = [e async for e in client.send_message(_message("two", context_id))]
+        listed = await client.list_tasks(ListTasksRequest(context_id=context_id))
+    assert [t.id for t in listed.tasks] == [second.task.id, first.task.id]
+    assert {t.status.state for t in listed.tasks} == {TaskState.TASK_STATE_COMPLETED}

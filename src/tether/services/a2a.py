@@ -131,6 +131,22 @@ def graph_input(message: dict[str, Any], accepts_messages: bool) -> dict[str, An
     return {**data, "messages": [human]}
 
 
+def resume_value(message: dict[str, Any]) -> Any:
+    """What an answer to an interrupt resumes the graph with: the data of its data parts
+    (merged), else its text."""
+    parts = [p for p in message.get("parts") or [] if isinstance(p, dict)]
+    data: dict[str, Any] = {}
+    for part in parts:
+        if part.get("kind") == "data" and isinstance(part.get("data"), dict):
+            data.update(part["data"])
+    if data:
+        return data
+    text = "".join(str(p.get("text") or "") for p in parts if p.get("kind") == "text")
+    if not text:
+        raise A2AError(INVALID_PARAMS, "An answer needs a text or a data part")
+    return text
+
+
 def _file_block(file: dict[str, Any]) -> dict[str, Any]:
     mime = file.get("mimeType") or "application/octet-stream"
     kind = next((k for k in ("image", "audio", "video") if mime.startswith(f"{k}/")), "file")
@@ -260,20 +276,24 @@ class A2AService:
             raise A2AError(INVALID_PARAMS, "params.message is required")
         if message.get("role") not in ("user", None):
             raise A2AError(INVALID_PARAMS, "message.role must be 'user'")
-        if message.get("taskId"):
-            await self._check_task_continuation(message["taskId"])
-        context_id = message.get("contextId") or str(uuid.uuid4())
-        if not is_uuid(context_id):
-            raise A2AError(INVALID_PARAMS, "message.contextId must be a UUID")
-        keys = await self._input_keys(assistant["assistant_id"])
-        graph_in = graph_input(message, accepts_messages="messages" in keys)
-        payload = {
+        payload: dict[str, Any] = {
             "assistant_id": assistant["assistant_id"],
-            "input": graph_in,
             "if_not_exists": "create",
             "stream_mode": ["values", "messages-tuple"],
             "metadata": {"a2a_message_id": message.get("messageId")},
         }
+        if message.get("taskId"):
+            # An answer to a task waiting for input: resume its thread with it.
+            context_id = await self._check_task_continuation(message["taskId"])
+            if message.get("contextId") not in (None, "", context_id):
+                raise A2AError(INVALID_PARAMS, "message.contextId is not the task's context")
+            payload["command"] = {"resume": resume_value(message)}
+        else:
+            context_id = message.get("contextId") or str(uuid.uuid4())
+            if not is_uuid(context_id):
+                raise A2AError(INVALID_PARAMS, "message.contextId must be a UUID")
+            keys = await self._input_keys(assistant["assistant_id"])
+            payload["input"] = graph_input(message, accepts_messages="messages" in keys)
         try:
             run = await self.runs.create(context_id, payload)
         except (InvalidInput, NotFound) as exc:
@@ -288,16 +308,20 @@ class A2AService:
         }
         return TaskRef(context_id, run.run_id), run, user
 
-    async def _check_task_continuation(self, task_id: Any) -> None:
+    async def _check_task_continuation(self, task_id: Any) -> str:
+        """The context of a task that waits for input; any other task cannot take a message."""
         task = await self.get_task(task_id)
-        if task["status"]["state"] in TERMINAL:
+        state = task["status"]["state"]
+        if state in TERMINAL:
             raise A2AError(
                 UNSUPPORTED_OPERATION,
                 f"Task {task_id} is in a terminal state: send the contextId alone to start a new task",
             )
-        raise A2AError(
-            UNSUPPORTED_OPERATION, f"Task {task_id} is still running: wait for it to finish"
-        )
+        if state != "input-required":
+            raise A2AError(
+                UNSUPPORTED_OPERATION, f"Task {task_id} is not waiting for input (it is {state})"
+            )
+        return str(task["contextId"])
 
     async def send(self, assistant_id: str, params: dict[str, Any]) -> dict[str, Any]:
         """`message/send`: run to the end (as `/runs/wait`) and answer the task."""
@@ -381,13 +405,11 @@ class A2AService:
         state = _STATES.get(run.status, "working")
         values = thread.values
         if (
-            run.status == "interrupted"
-            and thread.status == "interrupted"
+            run.status in ("success", "interrupted")
             and thread.interrupts
-            or run.status == "success"
-            and thread.interrupts
+            and await self._is_latest(run)
         ):
-            state = "input-required"
+            state = "input-required"  # the thread waits for an answer to this run's interrupt
         task: dict[str, Any] = {
             "kind": "task",
             "id": ref.task_id,
@@ -412,6 +434,10 @@ class A2AService:
         elif state == "completed":
             task["artifacts"] = [self._artifact(ref, run, values)]
         return task
+
+    async def _is_latest(self, run: RunRecord) -> bool:
+        latest = await self.runs.list_runs(run.thread_id, limit=1, offset=0, status=None)
+        return bool(latest) and latest[0].run_id == run.run_id
 
     @staticmethod
     def _artifact(ref: TaskRef, run: RunRecord, values: Any) -> dict[str, Any]:
