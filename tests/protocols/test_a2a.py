@@ -291,3 +291,23 @@ async def test_list_tasks_of_a_context(tether_url: str) -> None:
         listed = await client.list_tasks(ListTasksRequest(context_id=context_id))
     assert [t.id for t in listed.tasks] == [second.task.id, first.task.id]
     assert {t.status.state for t in listed.tasks} == {TaskState.TASK_STATE_COMPLETED}
+
+
+async def test_a_quiet_stream_gets_heartbeats(tether_url: str) -> None:
+    """A run that says nothing for longer than the heartbeat period (5 s) keeps its stream
+    alive with SSE comments, which A2A clients skip."""
+    ticker = await _assistant_id(tether_url, "ticker")
+    message = {
+        "role": "user",
+        "messageId": "m",
+        "parts": [{"kind": "data", "data": {"n_events": 2, "delay": 5.5}}],
+    }
+    body = {"jsonrpc": "2.0", "id": 1, "method": "message/stream", "params": {"message": message}}
+    async with (
+        httpx.AsyncClient(base_url=tether_url, timeout=30) as http,
+        http.stream("POST", f"/a2a/{ticker}", json=body) as response,
+    ):
+        raw = (await response.aread()).decode()
+    assert ": heartbeat\r\n\r\n" in raw
+    assert raw.rstrip().endswith('"final":true}}')
+    assert '"state":"completed"' in raw.rsplit("data: ", 1)[1]

@@ -15,7 +15,7 @@ from fastapi import APIRouter, Request
 from starlette.responses import Response
 
 from tether.api.responses import json_response
-from tether.api.sse import EventStreamResponse
+from tether.api.sse import HEARTBEAT_FRAME, EventStreamResponse
 from tether.errors import NotFound, TetherError
 from tether.runtime import Runtime
 from tether.serialization import dumps
@@ -135,11 +135,15 @@ async def _call(
 
 
 async def _frames(
-    request_id: Any, items: AsyncIterator[dict[str, Any]], v1: bool
+    request_id: Any, items: AsyncIterator[dict[str, Any] | None], v1: bool
 ) -> AsyncIterator[bytes]:
-    """Each event as one `event: message` SSE frame holding a JSON-RPC response."""
+    """Each event as one `event: message` SSE frame holding a JSON-RPC response; a
+    heartbeat comment while the run is quiet."""
     try:
         async for item in items:
+            if item is None:
+                yield HEARTBEAT_FRAME
+                continue
             result = wire.stream_item_v1(item) if v1 else item
             yield _frame({"jsonrpc": "2.0", "id": request_id, "result": result})
     except A2AError as exc:

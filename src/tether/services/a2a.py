@@ -21,7 +21,7 @@ from tether.records import RunRecord, StreamEvent, now_iso
 from tether.serialization import loads
 from tether.services.assistants import AssistantService
 from tether.services.runs import RunService
-from tether.services.streams import StreamService
+from tether.services.streams import Heartbeat, StreamService
 from tether.services.threads import ThreadService
 
 # JSON-RPC error codes of A2A.
@@ -331,15 +331,16 @@ class A2AService:
 
     async def stream(
         self, assistant_id: str, params: dict[str, Any]
-    ) -> AsyncIterator[dict[str, Any]]:
+    ) -> AsyncIterator[dict[str, Any] | None]:
         """`message/stream`: the task, `working` updates with the reply's text so far as
-        tokens arrive, the reply as an artifact, then the final status."""
+        tokens arrive, the reply as an artifact, then the final status; None while nothing
+        happens for a heartbeat period."""
         ref, run, user = await self._start(assistant_id, params)
         return self._follow(ref, run, user)
 
     async def _follow(
         self, ref: TaskRef, run: RunRecord, user: dict[str, Any]
-    ) -> AsyncIterator[dict[str, Any]]:
+    ) -> AsyncIterator[dict[str, Any] | None]:
         yield {
             "kind": "task",
             "id": ref.task_id,
@@ -351,6 +352,9 @@ class A2AService:
         events = self.streams.follow_run(run.run_id, None, ["messages-tuple"])
         async with contextlib.aclosing(events):  # type: ignore[type-var]
             async for item in events:
+                if isinstance(item, Heartbeat):
+                    yield None  # nothing new: the connection is kept alive
+                    continue
                 if not isinstance(item, StreamEvent) or item.mode != "messages-tuple":
                     continue
                 chunk = loads(item.data)[0]
