@@ -2,6 +2,7 @@
 
 TetherError
 ├── NotFound          404
+├── Forbidden         403
 ├── Conflict          409
 ├── InvalidInput      422 (400 where the official server uses 400)
 └── Gone              410-like: a stream cursor older than the retained log
@@ -20,6 +21,10 @@ class TetherError(Exception):
 
 class NotFound(TetherError):
     status_code = 404
+
+
+class Forbidden(TetherError):
+    status_code = 403
 
 
 class Conflict(TetherError):

@@ -32,13 +32,13 @@ from pathlib import Path
 from typing import Any
 
 #: Route groups `disable_*` can remove.
-GROUPS = ("assistants", "threads", "runs", "store", "meta", "ui")
+GROUPS = ("assistants", "threads", "runs", "store", "meta", "ui", "mcp", "a2a")
 #: Headers that never reach a run's config, whatever the patterns say.
 NEVER_COPIED = frozenset({"authorization", "x-api-key", "x-service-key", "x-tenant-id"})
 _KNOWN = {"app", "mount_prefix", "configurable_headers", *(f"disable_{g}" for g in GROUPS)}
 #: Keys of the official schema Tether accepts but does not act on.
 _IGNORED = {"cors", "logging_headers", "middleware_order", "enable_custom_route_auth"}
-_IGNORED |= {"disable_mcp", "disable_a2a", "disable_webhooks"}
+_IGNORED |= {"disable_webhooks"}
 
 
 class HttpOptionError(ValueError):

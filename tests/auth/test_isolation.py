@@ -467,6 +467,24 @@ async def list_namespaces(w: World) -> None:
     assert ["alice", "notes"] in ok(await w.alice.post("/store/namespaces", json={}))["namespaces"]
 
 
+def refused_under_auth(method: str, path: str) -> Rule:
+    """MCP and A2A do not apply per-user rules yet: with custom auth, they are refused."""
+
+    async def rule(w: World) -> None:
+        concrete = path.replace("{assistant_id}", w.assistant_id)
+        body = {"jsonrpc": "2.0", "id": 1, "method": "tools/list"} if method == "POST" else None
+        params = {"assistant_id": w.assistant_id} if "well-known" in path else None
+        headers = {"accept": "application/json, text/event-stream"}
+        for user in (w.alice, w.bob):
+            response = await user.request(
+                method, concrete, json=body, params=params, headers=headers
+            )
+            assert response.status_code == 403, f"{response.status_code} {response.text[:100]}"
+            assert "custom auth" in response.json()["detail"]
+
+    return rule
+
+
 #: (method, path) -> rule. `MOUNT` marks a mounted app (all methods).
 RULES: dict[tuple[str, str], Rule] = {
     ("GET", "/openapi.json"): open_route,
@@ -542,6 +560,15 @@ RULES: dict[tuple[str, str], Rule] = {
     ("DELETE", "/store/items"): delete_item,
     ("POST", "/store/items/search"): search_items,
     ("POST", "/store/namespaces"): list_namespaces,
+    **{
+        (method, path): refused_under_auth(method, path)
+        for method, path in [
+            ("GET", "/.well-known/agent-card.json"),
+            ("GET", "/a2a/{assistant_id}"),
+            ("POST", "/a2a/{assistant_id}"),
+            *((m, p) for p in ("/mcp", "/mcp/") for m in ("GET", "POST", "DELETE")),
+        ]
+    },
 }
 
 

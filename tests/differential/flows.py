@@ -10,6 +10,7 @@ depend on timing: where a stream's content depends on when a join lands, they re
 from __future__ import annotations
 
 import asyncio
+import json
 import time
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
@@ -696,3 +697,142 @@ async def response_headers(p: Probe) -> None:
     await p.call(
         "cancel_wait_body", "POST", f"/threads/{tid}/runs/{run_id}/cancel", params={"wait": 1}
     )
+
+
+# -- MCP and A2A (wire shape) -------------------------------------------------------------
+
+MCP_HEADERS = {"accept": "application/json, text/event-stream"}
+
+
+async def _mcp(p: Probe, name: str, body: Any, **kwargs: Any) -> httpx.Response:
+    kwargs.setdefault("headers", MCP_HEADERS)
+    response = await p.call(name, "POST", "/mcp", json=body, **kwargs)
+    return response
+
+
+def _tool_text(response: httpx.Response) -> str:
+    """A tool result's text: its JSON value, or `not JSON` (the official Python repr)."""
+    text = response.json()["result"]["content"][0]["text"]
+    try:
+        return str(sorted(json.loads(text)))
+    except ValueError:
+        return "not JSON"
+
+
+@scenario
+async def mcp_wire(p: Probe) -> None:
+    init = {
+        "jsonrpc": "2.0",
+        "id": 1,
+        "method": "initialize",
+        "params": {
+            "protocolVersion": "2025-03-26",
+            "capabilities": {},
+            "clientInfo": {"name": "differential", "version": "1"},
+        },
+    }
+    response = await _mcp(p, "initialize", init)
+    p.record["initialize"]["body"]["result"].pop("serverInfo", None)  # names the server
+    p.record["initialize.session_header"] = "mcp-session-id" in response.headers
+    p.record["initialize.content_type"] = response.headers.get("content-type")
+    await _mcp(p, "initialized", {"jsonrpc": "2.0", "method": "notifications/initialized"})
+    listed = await _mcp(p, "tools_list_raw", {"jsonrpc": "2.0", "id": 2, "method": "tools/list"})
+    p.record.pop("tools_list_raw")
+    p.record["tools"] = sorted(t["name"] for t in listed.json()["result"]["tools"])
+    call = {"name": "trivial", "arguments": {"counter": 1}}
+    called = await _mcp(
+        p, "call_raw", {"jsonrpc": "2.0", "id": 3, "method": "tools/call", "params": call}
+    )
+    p.record.pop("call_raw")
+    p.record["call.is_error"] = called.json()["result"].get("isError")
+    p.record["call.text"] = _tool_text(called)
+    bad = {"name": "trivial", "arguments": [1]}
+    bad_args = await _mcp(
+        p, "bad", {"jsonrpc": "2.0", "id": 4, "method": "tools/call", "params": bad}
+    )
+    p.record["bad"] = {
+        "status": bad_args.status_code,
+        "code": bad_args.json().get("error", {}).get("code"),
+        "is_error": bad_args.json().get("result", {}).get("isError"),
+    }
+    await _mcp(p, "unknown_method", {"jsonrpc": "2.0", "id": 5, "method": "resources/list"})
+    p.record["unknown_method"]["body"]["error"].pop("data", None)
+    p.record["unknown_method"]["body"]["error"].pop("message", None)
+    no_accept = await p.http.post(
+        "/mcp", json={"jsonrpc": "2.0", "id": 6, "method": "tools/list"}, headers={"accept": "*/*"}
+    )
+    p.record["no_accept"] = {"status": no_accept.status_code, "body": no_accept.json()}
+    p.record["get"] = (await p.http.get("/mcp")).status_code
+    p.record["delete"] = (await p.http.delete("/mcp")).status_code
+    batch = await p.http.post("/mcp", json=[init], headers=MCP_HEADERS)
+    p.record["batch"] = batch.status_code
+    not_json = await p.http.post("/mcp", content=b"{x", headers=MCP_HEADERS)
+    p.record["not_json"] = not_json.status_code
+
+
+async def _a2a(p: Probe, name: str, assistant_id: str, method: str, params: Any) -> Any:
+    body = {"jsonrpc": "2.0", "id": 1, "method": method, "params": params}
+    response = await p.call(name, "POST", f"/a2a/{assistant_id}", json=body)
+    return response.json()
+
+
+@scenario
+async def a2a_wire(p: Probe) -> None:
+    [chat] = await p.sdk.assistants.search(graph_id="chat", metadata={"created_by": "system"})
+    aid = chat["assistant_id"]
+    card = await p.call("card", "GET", "/.well-known/agent-card.json", params={"assistant_id": aid})
+    body = p.record["card"]["body"]
+    body.pop("version", None)  # the server's version
+    # URLs hold each server's own port.
+    p.record["card.url"] = body.pop("url").endswith(f"/a2a/{aid}")
+    for interface in body.get("supportedInterfaces", []):
+        interface["url"] = interface["url"].endswith(f"/a2a/{aid}")
+    assert card.status_code == 200
+    await p.call("card_missing", "GET", "/.well-known/agent-card.json")
+    await p.call(
+        "card_by_name", "GET", "/.well-known/agent-card.json", params={"assistant_id": "chat"}
+    )
+    message = {"role": "user", "parts": [{"kind": "text", "text": "hi"}], "messageId": "m1"}
+    sent = await _a2a(p, "send", aid, "message/send", {"message": message})
+    task_id = sent["result"]["id"]
+    await _a2a(p, "get", aid, "tasks/get", {"id": task_id})
+    await _a2a(p, "get_unknown", aid, "tasks/get", {"id": "nope"})
+    await _a2a(p, "cancel_finished", aid, "tasks/cancel", {"id": task_id})
+    await _a2a(p, "unknown_method", aid, "foo/bar", {})
+    v1_message = {"role": "ROLE_USER", "parts": [{"text": "hi"}], "messageId": "m2"}
+    v1 = await _a2a(p, "send_v1_raw", aid, "SendMessage", {"message": v1_message})
+    p.record.pop("send_v1_raw")
+    task = v1.get("result", {}).get("task", {})
+    p.record["send_v1"] = {
+        "keys": sorted(v1.get("result", {})),
+        "state": task.get("status", {}).get("state"),
+        "roles": [m.get("role") for m in task.get("history", [])],
+        "parts": [m.get("parts") for m in task.get("history", [])],
+    }
+    stream_body = {
+        "jsonrpc": "2.0",
+        "id": 3,
+        "method": "message/stream",
+        "params": {"message": {**message, "messageId": "m3"}},
+    }
+    frames = []
+    async with p.http.stream("POST", f"/a2a/{aid}", json=stream_body) as response:
+        async for line in response.aiter_lines():
+            if line.startswith("data:"):
+                frames.append(json.loads(line[5:]))
+    p.record["stream"] = [
+        {
+            "kind": f["result"]["kind"],
+            "state": f["result"].get("status", {}).get("state"),
+            "final": f["result"].get("final"),
+            "text": [
+                part.get("text")
+                for part in (
+                    f["result"].get("status", {}).get("message", {}).get("parts")
+                    or f["result"].get("artifact", {}).get("parts")
+                    or []
+                )
+            ],
+        }
+        for f in frames
+    ]

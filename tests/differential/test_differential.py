@@ -151,6 +151,87 @@ ALLOWED: list[Allowed] = [
         "Tether's run metadata always names the run's graph; the official stateless run omits "
         "graph_id there (its threaded runs have it).",
     ),
+    # -- MCP and A2A (docs/compatibility.md, "MCP and A2A" and rows 36-40) ----------------
+    Allowed(
+        "mcp_wire",
+        "tools",
+        "quirk",
+        "MCP tools/list: the official server drops every assistant whose graph reports no "
+        "input schema, which in 0.16.7 is every graph; Tether lists them all.",
+        tether_is=["agent", "chat", "context", "firehose", "hitl", "nested", "ticker", "trivial"],
+    ),
+    Allowed(
+        "mcp_wire",
+        "call.text",
+        "quirk",
+        "MCP tools/call: the official text is the Python repr of the output; Tether's is JSON.",
+        tether_is="['counter', 'messages']",
+    ),
+    Allowed(
+        "mcp_wire",
+        "call.is_error",
+        "choice",
+        "The mcp SDK always writes isError (false); the official server leaves it out.",
+        tether_is=False,
+    ),
+    Allowed(
+        "mcp_wire",
+        "bad.*",
+        "choice",
+        "tools/call with arguments that are not an object: the official server answers an "
+        "isError result; Tether (the mcp SDK's request validation) the JSON-RPC error -32602.",
+    ),
+    Allowed(
+        "mcp_wire",
+        "delete",
+        "choice",
+        "DELETE /mcp: official 404; Tether (the mcp SDK, stateless) 405 — there is no session.",
+        tether_is=405,
+    ),
+    Allowed(
+        "a2a_wire",
+        "card.body.capabilities.extensions",
+        "choice",
+        "Tether does not implement the historyScope option, so its card does not advertise it.",
+        tether_is="<missing>",
+    ),
+    Allowed(
+        "a2a_wire",
+        "card_by_name.*",
+        "quirk",
+        "A2A wants an assistant UUID on the official server (runs and MCP accept graph names); "
+        "Tether accepts a graph name here too.",
+    ),
+    Allowed(
+        "a2a_wire",
+        "get.body.result.artifacts",
+        "quirk",
+        "Official tasks/get of a completed task has no artifacts (message/send has them); "
+        "Tether answers the same task either way.",
+    ),
+    Allowed(
+        "a2a_wire",
+        "get.body.result.status.message",
+        "choice",
+        "Official tasks/get adds the status message 'Task completed successfully'; Tether "
+        "sends a status message only when it says something (an error, an interrupt).",
+        tether_is="<missing>",
+    ),
+    Allowed(
+        "a2a_wire",
+        "*.history.*.messageId",
+        "choice",
+        "The id of the chat model's reply: the official runtime's streamed message id carries a "
+        "'-0' suffix ('lc_run--<uuid>-0'), langgraph run by Tether gives 'lc_run--<uuid>'.",
+    ),
+    Allowed(
+        "a2a_wire",
+        "send_v1.parts.*.kind",
+        "quirk",
+        "The official v1.0 SendMessage answer still tags parts with the v0.3 `kind`; v1.0 "
+        "ProtoJSON parts have no tag.",
+        tether_is="<missing>",
+    ),
 ]
 conftest.ALLOWANCES[:] = ALLOWED
 

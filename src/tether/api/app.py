@@ -17,7 +17,7 @@ from starlette.routing import Match, Mount
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from tether import __version__
-from tether.api import assistants, auth, crons, runs, store, system, threads, ui
+from tether.api import a2a, assistants, auth, crons, mcp, runs, store, system, threads, ui
 from tether.api.responses import json_response
 from tether.errors import TetherError
 from tether.graphs import Project
@@ -104,6 +104,7 @@ def create_app(
     groups = {"assistants": [assistants], "threads": [threads], "runs": [runs, crons]}
     groups["store"] = [store]
     groups["ui"] = [ui]
+    groups["a2a"] = [a2a]
     if "meta" in http.disabled:
 
         @app.get("/ok", include_in_schema=False)
@@ -118,6 +119,8 @@ def create_app(
             # Added to the app's own router: FastAPI matches included routers per request at a
             # measurable cost (~90 µs a request).
             app.router.routes.extend(module.router.routes)
+    if "mcp" not in http.disabled:
+        app.router.routes.extend(mcp.routes)
     return app
 
 
