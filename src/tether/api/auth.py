@@ -10,7 +10,7 @@ from typing import Any
 
 from fastapi import FastAPI
 from starlette.datastructures import QueryParams
-from starlette.requests import Request
+from starlette.requests import HTTPConnection, Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from tether.api.responses import json_response
@@ -46,16 +46,41 @@ class AuthMiddleware:
         self.app = app
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
+        if scope["type"] not in ("http", "websocket"):
             await self.app(scope, receive, send)
             return
+        websocket = scope["type"] == "websocket"
+        method = "GET" if websocket else scope["method"]
         runtime = getattr(scope["app"].state, "runtime", None)
         service: AuthService | None = runtime.auth if runtime is not None else None
         path = scope["path"]
         root = scope.get("root_path", "")
         if root and path.startswith(root):  # served under `http.mount_prefix`
             path = path[len(root) :] or "/"
-        if service is None or not service.enabled or is_open(scope["method"], path):
+        if service is None or not service.enabled or (not websocket and is_open(method, path)):
+            await self.app(scope, receive, send)
+            return
+        if websocket:
+            # The handshake is authenticated like a request; refused, it is closed before
+            # it is accepted (the client sees HTTP 403).
+            connection = HTTPConnection(scope)
+            try:
+                caller = await service.authenticate(
+                    {
+                        "authorization": connection.headers.get("authorization"),
+                        "headers": dict(scope["headers"]),
+                        "path": scope["path"],
+                        "method": method,
+                        "query_params": QueryParams(scope.get("query_string", b"")),
+                        "request": connection,
+                        "scope": scope,
+                        "user": None,
+                    }
+                )
+            except TetherError:
+                await send({"type": "websocket.close", "code": 1008})
+                return
+            scope.setdefault("state", {})[_STATE_KEY] = caller
             await self.app(scope, receive, send)
             return
         request = Request(scope, receive)
