@@ -58,7 +58,7 @@ class ServerProcess:
     def url(self) -> str:
         return f"http://127.0.0.1:{self.port}"
 
-    def start(self, timeout: float = 30.0) -> None:
+    def start(self, timeout: float = 60.0) -> None:
         self.log_path = self.data_dir / f"server-{time.monotonic_ns()}.log"
         self.data_dir.mkdir(parents=True, exist_ok=True)
         log = self.log_path.open("wb")
