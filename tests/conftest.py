@@ -99,7 +99,9 @@ class ServerProcess:
             except httpx.HTTPError:
                 pass
             time.sleep(0.05)
-        raise RuntimeError(f"tether did not start in {timeout}s:\n{self.log()}")
+        log = self.log()
+        self.stop()  # never leave a server behind
+        raise RuntimeError(f"tether did not start in {timeout}s:\n{log}")
 
     def log(self) -> str:
         return (
