@@ -17,6 +17,7 @@ from tether.services.crons import CronService
 from tether.services.runs import RunService
 from tether.services.store import StoreService
 from tether.services.streams import StreamService
+from tether.services.thread_stream import ThreadStreamService
 from tether.services.threads import ThreadService
 from tether.services.webhooks import WebhookSender
 from tether.settings import Settings
@@ -35,6 +36,7 @@ class Runtime:
     threads: ThreadService
     runs: RunService
     streams: StreamService
+    thread_streams: ThreadStreamService
     crons: CronService
     store: StoreService
     pool: WorkerPool | None
@@ -116,6 +118,13 @@ class Runtime:
                 streams=StreamService(
                     runs=backend.runs,
                     threads=backend.threads,
+                    events=backend.events,
+                    heartbeat_seconds=settings.heartbeat_seconds,
+                ),
+                thread_streams=ThreadStreamService(
+                    threads=threads,
+                    runs=runs,
+                    run_store=backend.runs,
                     events=backend.events,
                     heartbeat_seconds=settings.heartbeat_seconds,
                 ),

@@ -13,7 +13,7 @@ from starlette.middleware.cors import CORSMiddleware
 from starlette.responses import Response
 
 from tether import __version__
-from tether.api import assistants, crons, runs, store, system, threads
+from tether.api import assistants, crons, runs, store, system, thread_stream, threads
 from tether.api.responses import json_response
 from tether.errors import TetherError
 from tether.graphs import Project
@@ -86,7 +86,7 @@ def create_app(
             {"detail": exc.detail}, status_code=exc.status_code, headers=exc.headers
         )
 
-    for module in (system, assistants, threads, runs, crons, store):
+    for module in (system, assistants, threads, thread_stream, runs, crons, store):
         # Added to the app's own router: FastAPI matches included routers per request at a
         # measurable cost (~90 µs a request).
         app.router.routes.extend(module.router.routes)

@@ -129,6 +129,12 @@ class RunService:
                 "resumable": bool(payload.get("stream_resumable")),
                 "checkpoint_during": payload.get("checkpoint_during") is not False,
                 "durability": payload.get("durability") or "async",
+                # Set by the thread-centric protocol (v3): the run logs protocol events.
+                **(
+                    {"stream_protocol": payload["stream_protocol"]}
+                    if payload.get("stream_protocol")
+                    else {}
+                ),
                 **{
                     key: payload[key]
                     for key in ("checkpoint", "checkpoint_id")
