@@ -329,9 +329,12 @@ class ThreadStreamService:
                 if event.mode != PROTOCOL_MODE:
                     continue
                 method, namespace = split_event_name(event.event)
-                if method != "lifecycle" or not namespace:
+                if method != "lifecycle":
                     continue
                 data = loads(event.data).get("data") or {}
+                if not namespace:  # the run itself: running, then how it ended
+                    root["status"] = data.get("event") or root["status"]
+                    continue
                 path = tuple(namespace)
                 node = nodes.get(path)
                 if node is None:

@@ -19,12 +19,13 @@ from typing import Any
 
 from langchain_core._api.beta_decorator import LangChainBetaWarning
 from langchain_core.language_models._compat_bridge import message_to_events
-from langchain_core.messages import BaseMessage
+from langchain_core.messages import BaseMessage, ToolMessage
 from langgraph.prebuilt._tool_call_transformer import ToolCallTransformer
 from langgraph.stream import (
     CheckpointsTransformer,
     CustomTransformer,
-    TasksTransformer,
+    ProtocolEvent,
+    StreamTransformer,
     UpdatesTransformer,
 )
 
@@ -38,13 +39,7 @@ PROTOCOL_MODE = "protocol"
 
 #: Channels langgraph streams only when a transformer asks for them (values, messages and
 #: subgraph lifecycle are always on).
-_TRANSFORMERS = (
-    UpdatesTransformer,
-    CustomTransformer,
-    TasksTransformer,
-    CheckpointsTransformer,
-    ToolCallTransformer,
-)
+_TRANSFORMERS = (UpdatesTransformer, CustomTransformer, CheckpointsTransformer, ToolCallTransformer)
 # langgraph marks its v3 streaming experimental; the protocol is what we serve.
 warnings.filterwarnings("ignore", category=LangChainBetaWarning, message=".*v3 streaming")
 
@@ -98,6 +93,12 @@ class ProtocolTranslator:
                 data = {k: v for k, v in data.items() if k != "namespace"}
                 data.setdefault("graph_name", namespace[-1].partition(":")[0])
             return [protocol_event("lifecycle", namespace, data)]
+        if (
+            method == "tools"
+            and isinstance(data, dict)
+            and isinstance(data.get("output"), ToolMessage)
+        ):
+            data = {**data, "output": data["output"].content}  # the tool's result, not its envelope
         out = [protocol_event(method, namespace, data)]
         if method == "values":
             out.extend(self._interrupts(namespace, params.get("interrupts") or ()))
@@ -129,6 +130,27 @@ class ProtocolTranslator:
             )
 
 
+class _TaskEvents(StreamTransformer):
+    """Keeps the `tasks` events that langgraph folds into subgraph lifecycle and leaves out
+    of its event log; `stream_protocol` logs them in their place (the pump hands over one
+    graph event at a time, so those taken before an event came before it)."""
+
+    before_builtins = True
+    required_stream_modes = ("tasks",)
+
+    def __init__(self, scope: tuple[str, ...], sink: list[ProtocolEvent]) -> None:
+        super().__init__(scope)
+        self._sink = sink
+
+    def init(self) -> dict[str, Any]:
+        return {}
+
+    def process(self, event: ProtocolEvent) -> bool:
+        if event["method"] == "tasks" and not self.scope:  # the root sees every namespace
+            self._sink.append(event)
+        return True
+
+
 async def stream_protocol(
     graph: Any, graph_input: Any, config: Any, options: dict[str, Any], writer: Any, graph_id: str
 ) -> None:
@@ -138,9 +160,14 @@ async def stream_protocol(
     )
     kwargs = {k: v for k, v in options.items() if k not in ("stream_mode", "subgraphs")}
     translator = ProtocolTranslator()
+    tasks: list[ProtocolEvent] = []
+    transformers = [*_TRANSFORMERS, lambda scope: _TaskEvents(scope, tasks)]
     run = await graph.astream_events(
-        graph_input, config, version="v3", transformers=list(_TRANSFORMERS), **kwargs
+        graph_input, config, version="v3", transformers=transformers, **kwargs
     )
     async with run:
         async for event in run:
-            await writer.put(translator.translate(event))
+            logged = [e for task in tasks for e in translator.translate(dict(task))]
+            tasks.clear()
+            await writer.put([*logged, *translator.translate(event)])
+        await writer.put([e for task in tasks for e in translator.translate(dict(task))])
