@@ -299,3 +299,112 @@ async def test_interrupt_and_respond_on_the_wire(http: httpx.AsyncClient) -> Non
         response=1,
     )
     assert again["error"] == "no_such_interrupt"
+
+
+async def test_state_commands(http: httpx.AsyncClient) -> None:
+    # state.get, state.listCheckpoints and state.fork are `unknown_command` on the official server.
+    thread_id, _ = await start_run(http, "agent")
+    await finished(http, thread_id)
+    state = (await command(http, thread_id, "state.get", namespace=[]))["result"]
+    assert state["values"]["counter"] == 111 and state["checkpoint"]["ns"] == ""
+    only = (await command(http, thread_id, "state.get", namespace=[], keys=["counter"]))["result"]
+    assert only["values"] == {"counter": 111}
+    listed = (await command(http, thread_id, "state.listCheckpoints", limit=10))["result"]
+    checkpoints = listed["checkpoints"]
+    assert checkpoints[0]["id"] == state["checkpoint"]["id"]
+    assert [c["step"] for c in checkpoints] == [3, 2, 1, 0, -1]
+    after_a = next(c for c in checkpoints if c["step"] == 1)
+    assert after_a["node_name"] == "step_a"
+    page = (await command(http, thread_id, "state.listCheckpoints", limit=2, before=after_a["id"]))[
+        "result"
+    ]["checkpoints"]
+    assert [c["step"] for c in page] == [0, -1]
+
+    fork = await command(http, thread_id, "state.fork", checkpoint_id=after_a["id"])
+    assert fork["result"]["thread_id"] == thread_id and isinstance(fork["result"]["run_id"], str)
+    replayed = await sse_events(
+        http,
+        thread_id,
+        {
+            "channels": ["values", "lifecycle"],
+            "since": fork["meta"]["applied_through_seq"],
+            "depth": 0,
+        },
+        lambda e: is_root_end(e[-1]),
+    )
+    counters = [e["params"]["data"]["counter"] for e in replayed if e["method"] == "values"]
+    assert counters == [1, 11, 111]  # from the forked checkpoint on
+    unknown = await command(http, thread_id, "state.fork", checkpoint_id="nope")
+    assert unknown["error"] == "no_such_checkpoint"
+
+
+async def test_input_inject_adds_a_message(http: httpx.AsyncClient) -> None:
+    thread_id, _ = await start_run(http, "chat", messages=[{"role": "user", "content": "hi"}])
+    events = await finished(http, thread_id)
+    reply = await command(
+        http, thread_id, "input.inject", namespace=[], message={"role": "user", "content": "again"}
+    )
+    assert reply["type"] == "success"
+    await sse_events(
+        http,
+        thread_id,
+        {"channels": ["lifecycle"], "since": events[-1]["seq"]},
+        lambda e: is_root_end(e[-1]),
+    )
+    values = (await command(http, thread_id, "state.get", namespace=[]))["result"]["values"]
+    assert [m["type"] for m in values["messages"]] == ["human", "ai", "human", "ai"]
+    assert values["messages"][2]["content"] == "again"
+    bad = await command(http, thread_id, "input.inject", namespace=[], message={"role": "robot"})
+    assert bad["error"] == "invalid_argument"
+
+
+async def test_websocket_session(v3_url: str) -> None:
+    thread_id = str(uuid.uuid4())
+    url = v3_url.replace("http://", "ws://") + f"/threads/{thread_id}/stream/events"
+    async with asyncio.timeout(TIMEOUT), connect(url) as socket:
+
+        async def call(command_id: int, method: str, **params: Any) -> dict[str, Any]:
+            """Send a command; the events that arrive before its response go to `events`."""
+            await socket.send(json.dumps({"id": command_id, "method": method, "params": params}))
+            while True:
+                frame = json.loads(await socket.recv())
+                if frame.get("type") == "event":
+                    events.append(frame)
+                elif frame.get("id") == command_id:
+                    return dict(frame)
+
+        events: list[dict[str, Any]] = []
+        # Subscribing before the thread exists is fine on a socket: events come once it runs.
+        subscribed = await call(1, "subscription.subscribe", channels=["lifecycle", "values"])
+        subscription_id = subscribed["result"]["subscription_id"]
+        started = await call(2, "run.start", assistant_id="agent", input={})
+        assert started["type"] == "success"
+        while not events or not is_root_end(events[-1]):
+            events.append(json.loads(await socket.recv()))
+        assert [e["params"]["data"]["event"] for e in events if e["method"] == "lifecycle"] == [
+            "running",
+            "completed",
+        ]
+        tree = await call(3, "agent.getTree")
+        assert tree["result"]["tree"]["status"] == "completed"
+
+        await socket.send("not json")
+        assert json.loads(await socket.recv()) == {
+            "type": "error",
+            "id": None,
+            "error": "invalid_argument",
+            "message": "Protocol commands must be valid JSON.",
+        }
+        await socket.send(json.dumps({"method": "run.start"}))
+        assert json.loads(await socket.recv())["error"] == "invalid_argument"
+        assert (await call(4, "subscription.unsubscribe", subscription_id=subscription_id))[
+            "result"
+        ] == {}
+        again = await call(5, "subscription.unsubscribe", subscription_id=subscription_id)
+        assert again["error"] == "no_such_subscription"
+        # A second subscription on the same socket replays from `since`.
+        await call(6, "subscription.subscribe", channels=["lifecycle"], since=events[0]["seq"])
+        replayed = json.loads(await socket.recv())
+        assert (
+            replayed["method"] == "lifecycle" and replayed["params"]["data"]["event"] == "completed"
+        )

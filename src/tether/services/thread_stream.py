@@ -269,17 +269,21 @@ class ThreadStreamService:
         self, thread_id: str, params: dict[str, Any]
     ) -> dict[str, Any]:
         limit = params.get("limit")
+        limit = (
+            limit if isinstance(limit, int) and not isinstance(limit, bool) and limit > 0 else 10
+        )
         before = params.get("before")
         namespace = params.get("namespace") or []
+        # One more than asked: a checkpoint's node is the one its parent had next.
         states = await self.threads.history(
             thread_id,
-            limit=limit if isinstance(limit, int) and limit > 0 else 10,
+            limit=limit + 1,
             before={"checkpoint_id": before} if isinstance(before, str) else None,
             metadata=None,
             checkpoint={"checkpoint_ns": "|".join(namespace)} if namespace else None,
         )
         checkpoints = []
-        for state in states:
+        for state, parent in zip(states[:limit], [*states[1:], None], strict=False):
             metadata = state.get("metadata") or {}
             summary: dict[str, Any] = {
                 "id": state["checkpoint_id"],
@@ -287,9 +291,13 @@ class ThreadStreamService:
                 "step": metadata.get("step", 0),
                 "metadata": metadata,
             }
-            writes = metadata.get("writes")
-            if isinstance(writes, dict) and len(writes) == 1:
-                summary["node_name"] = next(iter(writes))
+            ran = (parent or {}).get("next") or []
+            if (
+                len(ran) == 1
+                and parent
+                and parent["checkpoint_id"] == state.get("parent_checkpoint_id")
+            ):
+                summary["node_name"] = ran[0]
             checkpoints.append(summary)
         return {"checkpoints": checkpoints}
 
@@ -299,11 +307,11 @@ class ThreadStreamService:
             raise ProtocolError("invalid_argument", "state.fork requires a checkpoint_id.")
         assistant_id = await self._thread_assistant(thread_id)
         try:
-            await self.threads.state(thread_id, checkpoint={"checkpoint_id": checkpoint_id})
-        except NotFound as exc:
-            raise ProtocolError(
-                "no_such_checkpoint", f"Unknown checkpoint: {checkpoint_id}"
-            ) from exc
+            found = await self.threads.state(thread_id, checkpoint={"checkpoint_id": checkpoint_id})
+        except NotFound:
+            found = {}
+        if found.get("checkpoint_id") != checkpoint_id or found.get("created_at") is None:
+            raise ProtocolError("no_such_checkpoint", f"Unknown checkpoint: {checkpoint_id}")
         payload = {
             "input": params.get("input"),
             "config": params.get("config"),
