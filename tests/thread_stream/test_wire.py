@@ -408,3 +408,21 @@ async def test_websocket_session(v3_url: str) -> None:
         assert (
             replayed["method"] == "lifecycle" and replayed["params"]["data"]["event"] == "completed"
         )
+
+
+async def test_a_cancelled_run_ends_its_lifecycle(http: httpx.AsyncClient) -> None:
+    thread_id, _ = await start_run(http, "agent", delay=0.2)
+    queued = await command(http, thread_id, "run.start", assistant_id="agent", input={})
+    cancel = await http.post(
+        f"/threads/{thread_id}/runs/{queued['result']['run_id']}/cancel", params={"wait": "true"}
+    )
+    assert cancel.status_code in (200, 202, 204), cancel.text
+    events = await sse_events(
+        http,
+        thread_id,
+        {"channels": ["lifecycle"], "depth": 0},
+        lambda e: len([x for x in e if is_root_end(x)]) == 2,
+    )
+    ends = [e["params"]["data"] for e in events if is_root_end(e)]
+    assert {end["event"] for end in ends} == {"completed", "failed"}
+    assert all(end["graph_name"] == "agent" for end in ends)
