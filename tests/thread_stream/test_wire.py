@@ -426,3 +426,15 @@ async def test_a_cancelled_run_ends_its_lifecycle(http: httpx.AsyncClient) -> No
     ends = [e["params"]["data"] for e in events if is_root_end(e)]
     assert {end["event"] for end in ends} == {"completed", "failed"}
     assert all(end["graph_name"] == "agent" for end in ends)
+
+
+async def test_a_failed_run_ends_with_its_error(http: httpx.AsyncClient) -> None:
+    thread_id, _ = await start_run(http, "agent", fail=True)
+    events = await finished(http, thread_id)
+    assert events[-1]["params"]["data"] == {
+        "graph_name": "agent",
+        "event": "failed",
+        "error": "boom from b",
+    }
+    tree = await command(http, thread_id, "agent.getTree")
+    assert tree["result"]["tree"]["status"] == "failed"
