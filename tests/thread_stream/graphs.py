@@ -2,6 +2,8 @@
 
 - tools: the model node asks for the `add` tool (a whole AIMessage with a tool call), a
   ToolNode runs it, then a fake chat model streams the answer. No LLM, no network.
+- progress: compiled with a stream transformer whose `progress` channel reports each custom
+  event the node writes (a client reads it as the `progress` extension).
 """
 
 from __future__ import annotations
@@ -11,9 +13,11 @@ from typing import Annotated, TypedDict
 from langchain_core.language_models.fake_chat_models import GenericFakeChatModel
 from langchain_core.messages import AIMessage, AnyMessage, ToolMessage
 from langchain_core.tools import tool
+from langgraph.config import get_stream_writer
 from langgraph.graph import END, START, StateGraph
 from langgraph.graph.message import add_messages
 from langgraph.prebuilt import ToolNode
+from langgraph.stream import ProtocolEvent, StreamChannel, StreamTransformer
 
 
 @tool
@@ -47,3 +51,36 @@ _graph.add_edge(START, "model")
 _graph.add_conditional_edges("model", route, ["tools", END])
 _graph.add_edge("tools", "model")
 tools = _graph.compile()
+
+
+class Progress(StreamTransformer):
+    """Projects the `{"done": n}` custom events of the root graph onto a `progress` channel."""
+
+    required_stream_modes = ("custom",)
+
+    def __init__(self, scope: tuple[str, ...] = ()) -> None:
+        super().__init__(scope)
+        self._channel: StreamChannel[dict[str, int]] = StreamChannel("progress")
+
+    def init(self) -> dict[str, StreamChannel[dict[str, int]]]:
+        return {"progress": self._channel}
+
+    def process(self, event: ProtocolEvent) -> bool:
+        data = event["params"]["data"]
+        if event["method"] == "custom" and isinstance(data, dict) and "done" in data:
+            self._channel.push({"percent": data["done"] * 50})
+        return True
+
+
+def work(state: State) -> State:
+    write = get_stream_writer()
+    for done in (1, 2):
+        write({"done": done})
+    return {}
+
+
+_progress = StateGraph(State)
+_progress.add_node(work)
+_progress.add_edge(START, "work")
+_progress.add_edge("work", END)
+progress = _progress.compile(transformers=[Progress])

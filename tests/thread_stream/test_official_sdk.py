@@ -110,3 +110,20 @@ async def test_reattach_to_a_finished_thread(client: Any, transport: str) -> Non
     async with client.threads.stream(thread_id, assistant_id="agent", transport=transport) as again:
         output = await again.output.with_timeout(TIMEOUT)
     assert output["counter"] == 111
+
+
+async def test_extensions_from_a_graph_transformer(client: Any, transport: str) -> None:
+    async with client.threads.stream(assistant_id="progress", transport=transport) as thread:
+        await thread.run.start(input={})
+        reports = asyncio.create_task(_collect(thread.extensions["progress"]))
+        named = asyncio.create_task(_collect(thread.subscribe(["custom:progress"])))
+        await thread.output.with_timeout(TIMEOUT)
+        assert await asyncio.wait_for(reports, TIMEOUT) == [
+            {"name": "progress", "payload": {"percent": 50}},
+            {"name": "progress", "payload": {"percent": 100}},
+        ]
+        # `custom:<name>` selects that extension only (not the node's own custom events).
+        assert [e["params"]["data"]["name"] for e in await asyncio.wait_for(named, TIMEOUT)] == [
+            "progress",
+            "progress",
+        ]

@@ -93,6 +93,10 @@ class ProtocolTranslator:
                 data = {k: v for k, v in data.items() if k != "namespace"}
                 data.setdefault("graph_name", namespace[-1].partition(":")[0])
             return [protocol_event("lifecycle", namespace, data)]
+        if method.startswith("custom:"):
+            # A graph's own stream transformer (`StreamChannel("<name>")`): on the wire a
+            # `custom` event named after its channel, as the protocol's readers expect.
+            method, data = "custom", {"name": method.partition(":")[2], "payload": data}
         if (
             method == "tools"
             and isinstance(data, dict)
