@@ -68,21 +68,44 @@ async def _collect(events: AsyncIterator[Any]) -> list[Any]:
     return [event async for event in events]
 
 
+async def _opened(thread: Any, subscriptions: int) -> None:
+    """Wait until the SDK registered `subscriptions` (so far) and its shared stream is open.
+
+    Starting the next subscription before that can hang langgraph-sdk 0.4.14 whatever the
+    server: when two subscriptions widen the shared stream at once and the second stream
+    opens first, the first stream is closed while its subscriber still waits for it."""
+    await _until(
+        lambda: (
+            thread._next_subscription_id > subscriptions
+            and thread._shared_stream is not None
+            and thread._shared_stream.ready.done()
+        ),
+        "the shared stream",
+    )
+
+
 async def test_subgraphs_and_namespace_filters(client: Any, transport: str) -> None:
-    async with client.threads.stream(assistant_id="nested", transport=transport) as thread:
-        await thread.run.start(input={})
-        # Subscriptions must be live while the run goes: start them at once.
+    # Subscriptions see the events that come after they open: open them all on an existing
+    # thread, one at a time, then start the run.
+    thread_id = (await client.threads.create())["thread_id"]
+    async with client.threads.stream(
+        thread_id, assistant_id="nested", transport=transport
+    ) as thread:
         child_values = asyncio.create_task(
             _collect(thread.subscribe(["values"], namespaces=[["child"]]))
         )
+        await _opened(thread, 1)
         root_values = asyncio.create_task(
             _collect(thread.subscribe(["values"], namespaces=[[]], depth=0))
         )
-        children = await asyncio.wait_for(_collect(thread.subgraphs), TIMEOUT)
-        await thread.output.with_timeout(TIMEOUT)
+        await _opened(thread, 2)
+        children = asyncio.create_task(_collect(thread.subgraphs))
+        await _opened(thread, 3)
+        await thread.run.start(input={})
+        found = await asyncio.wait_for(children, TIMEOUT)
         seen_child = [e["params"] for e in await asyncio.wait_for(child_values, TIMEOUT)]
         seen_root = [e["params"] for e in await asyncio.wait_for(root_values, TIMEOUT)]
-    assert [(h.graph_name, h.status) for h in children] == [("child", "completed")]
+    assert [(h.graph_name, h.status) for h in found] == [("child", "completed")]
     assert seen_child and all(p["namespace"][0].startswith("child:") for p in seen_child)
     assert seen_child[-1]["data"]["counter"] == 6
     assert seen_root and all(p["namespace"] == [] for p in seen_root)
@@ -113,11 +136,15 @@ async def test_reattach_to_a_finished_thread(client: Any, transport: str) -> Non
 
 
 async def test_extensions_from_a_graph_transformer(client: Any, transport: str) -> None:
-    async with client.threads.stream(assistant_id="progress", transport=transport) as thread:
-        await thread.run.start(input={})
+    thread_id = (await client.threads.create())["thread_id"]
+    async with client.threads.stream(
+        thread_id, assistant_id="progress", transport=transport
+    ) as thread:
         reports = asyncio.create_task(_collect(thread.extensions["progress"]))
+        await _opened(thread, 1)
         named = asyncio.create_task(_collect(thread.subscribe(["custom:progress"])))
-        await thread.output.with_timeout(TIMEOUT)
+        await _opened(thread, 2)
+        await thread.run.start(input={})
         assert await asyncio.wait_for(reports, TIMEOUT) == [
             {"name": "progress", "payload": {"percent": 50}},
             {"name": "progress", "payload": {"percent": 100}},
