@@ -19,6 +19,7 @@ from tether.services.crons import CronService
 from tether.services.runs import RunService
 from tether.services.store import StoreService
 from tether.services.streams import StreamService
+from tether.services.thread_stream import ThreadStreamService
 from tether.services.threads import ThreadService
 from tether.services.webhooks import WebhookSender
 from tether.settings import Settings
@@ -38,6 +39,7 @@ class Runtime:
     threads: ThreadService
     runs: RunService
     streams: StreamService
+    thread_streams: ThreadStreamService
     crons: CronService
     store: StoreService
     #: The project's custom auth (a no-op without one).
@@ -130,6 +132,13 @@ class Runtime:
                     events=backend.events,
                     heartbeat_seconds=settings.heartbeat_seconds,
                     metrics=metrics,
+                ),
+                thread_streams=ThreadStreamService(
+                    threads=threads,
+                    runs=runs,
+                    run_store=backend.runs,
+                    events=backend.events,
+                    heartbeat_seconds=settings.heartbeat_seconds,
                 ),
                 crons=crons,
                 store=StoreService(backend.store),

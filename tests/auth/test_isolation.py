@@ -19,7 +19,7 @@ from typing import Any
 import httpx
 import orjson
 import pytest
-from starlette.routing import Mount, Route
+from starlette.routing import Mount, Route, WebSocketRoute
 
 from tether.api.app import create_app
 
@@ -39,6 +39,8 @@ class World:
     run_id: str = ""
     checkpoint_id: str = ""
     cron_id: str = ""
+    #: The ASGI app (for the WebSocket routes, which httpx cannot open).
+    app: Any = None
     #: A run on a thread of its own that stays pending (after_seconds), to cancel.
     pending_thread_id: str = ""
     pending_run_id: str = ""
@@ -69,6 +71,7 @@ def sse_events(response: httpx.Response) -> list[tuple[str, Any]]:
 
 async def build_world(c: Clients) -> World:
     w = World(c.alice, c.bob)
+    w.app = c.app
     a = c.alice
     w.assistant_id = ok(await a.post("/assistants", json={"graph_id": "whoami"}))["assistant_id"]
     w.thread_id = ok(await a.post("/threads", json={}))["thread_id"]
@@ -467,6 +470,59 @@ async def list_namespaces(w: World) -> None:
     assert ["alice", "notes"] in ok(await w.alice.post("/store/namespaces", json={}))["namespaces"]
 
 
+async def thread_commands(w: World) -> None:
+    path = f"/threads/{w.thread_id}/commands"
+    command = {"id": 1, "method": "state.get", "params": {}}
+    assert (await w.bob.post(path, json=command)).status_code == 404
+    assert ok(await w.alice.post(path, json=command))["type"] == "success"
+    # With auth, a thread stream's thread is made first (POST /threads records its owner).
+    unknown = f"/threads/{uuid.uuid4()}/commands"
+    assert (await w.bob.post(unknown, json=command)).status_code == 404
+
+
+async def thread_stream_events(w: World) -> None:
+    path = f"/threads/{w.thread_id}/stream/events"
+    body = {"channels": ["values"]}
+    assert (await w.bob.post(path, json=body)).status_code == 404
+    # Alice passes the thread check and reaches the stream's own validation (an open stream
+    # would not end under httpx's in-process transport).
+    assert (await w.alice.post(path, json={"channels": "values"})).status_code == 400
+
+
+async def _websocket_handshake(app: Any, path: str, headers: httpx.Headers) -> str:
+    """Open a WebSocket on the app directly: its first answer (accept or close)."""
+    scope = {
+        "type": "websocket",
+        "path": path,
+        "raw_path": path.encode(),
+        "root_path": "",
+        "scheme": "ws",
+        "query_string": b"",
+        "headers": [(k.encode(), v.encode()) for k, v in headers.items()],
+        "client": ("127.0.0.1", 1),
+        "server": ("tether", 80),
+        "subprotocols": [],
+    }
+    incoming = [{"type": "websocket.connect"}, {"type": "websocket.disconnect", "code": 1000}]
+    answers: list[str] = []
+
+    async def receive() -> dict[str, Any]:
+        return incoming.pop(0) if incoming else {"type": "websocket.disconnect", "code": 1000}
+
+    async def send(message: dict[str, Any]) -> None:
+        answers.append(message["type"])
+
+    await asyncio.wait_for(app(scope, receive, send), timeout=30)
+    return answers[0]
+
+
+async def thread_socket(w: World) -> None:
+    path = f"/threads/{w.thread_id}/stream/events"
+    assert await _websocket_handshake(w.app, path, w.bob.headers) == "websocket.close"
+    assert await _websocket_handshake(w.app, path, w.alice.headers) == "websocket.accept"
+    assert await _websocket_handshake(w.app, path, httpx.Headers()) == "websocket.close"
+
+
 def refused_under_auth(method: str, path: str) -> Rule:
     """MCP and A2A do not apply per-user rules yet: with custom auth, they are refused."""
 
@@ -560,6 +616,9 @@ RULES: dict[tuple[str, str], Rule] = {
     ("DELETE", "/store/items"): delete_item,
     ("POST", "/store/items/search"): search_items,
     ("POST", "/store/namespaces"): list_namespaces,
+    ("POST", "/threads/{thread_id}/commands"): thread_commands,
+    ("POST", "/threads/{thread_id}/stream/events"): thread_stream_events,
+    ("WEBSOCKET", "/threads/{thread_id}/stream/events"): thread_socket,
     **{
         (method, path): refused_under_auth(method, path)
         for method, path in [
@@ -581,6 +640,8 @@ def route_table() -> list[tuple[str, str]]:
         elif isinstance(route, Route):
             for method in sorted((route.methods or set()) - {"HEAD"}):
                 table.append((method, route.path))
+        elif isinstance(route, WebSocketRoute):
+            table.append(("WEBSOCKET", route.path))
     return table
 
 

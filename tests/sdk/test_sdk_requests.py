@@ -457,7 +457,7 @@ def test_every_resource_method_has_a_differential_case() -> None:
         for method in vars(cls)
         if not method.startswith("_")
     }
-    # threads.stream is the v3 protocol (not supported, tested in test_sdk_surface);
+    # threads.stream is the v3 protocol (tested against a server in tests/thread_stream);
     # http.stream / http.request_reconnect are exercised through runs.stream, runs.wait...
     assert expected - covered == {"threads.stream", "http.stream", "http.request_reconnect"}
 

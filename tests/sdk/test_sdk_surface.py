@@ -170,10 +170,13 @@ def test_async_methods_are_awaitable_or_iterable_like_langgraph_sdk() -> None:
     assert _flavour(tether_sdk.HttpClient.stream) == "async generator"
 
 
-def test_threads_stream_v3_is_clearly_unsupported() -> None:
+def test_threads_stream_v3_opens_an_sse_session() -> None:
     client = tether_sdk.get_sync_client(url="http://server.test")
-    with pytest.raises(NotImplementedError, match=r"runs\.stream\(\)"):
-        client.threads.stream(assistant_id="agent")
+    thread = client.threads.stream(assistant_id="agent")
+    assert thread.assistant_id == "agent" and len(thread.thread_id) == 36
+    assert client.threads.stream("t-1", assistant_id="agent").thread_id == "t-1"
+    with pytest.raises(ValueError, match="SSE only"):
+        client.threads.stream(assistant_id="agent", transport="websocket")
 
 
 def test_exported_names_are_guarded() -> None:
@@ -199,6 +202,7 @@ def test_exported_names_are_guarded() -> None:
         "LangGraphError",
         "NotFoundError",
         "PermissionDeniedError",
+        "ProtocolError",
         "RateLimitError",
         "ReconnectPolicy",
         "RunsClient",
@@ -211,7 +215,9 @@ def test_exported_names_are_guarded() -> None:
         "SyncLangGraphClient",
         "SyncRunsClient",
         "SyncStoreClient",
+        "SyncThreadStream",
         "SyncThreadsClient",
+        "ThreadStream",
         "ThreadsClient",
         "UnprocessableEntityError",
         "__version__",

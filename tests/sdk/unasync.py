@@ -21,7 +21,7 @@ from pathlib import Path
 PACKAGE = Path(__file__).resolve().parents[2] / "sdk" / "src" / "tether_sdk"
 ASYNC_DIR = PACKAGE / "_async"
 SYNC_DIR = PACKAGE / "_sync"
-MODULES = ("http", "assistants", "threads", "runs", "crons", "store", "client")
+MODULES = ("http", "thread_stream", "assistants", "threads", "runs", "crons", "store", "client")
 
 _CLIENT_CLASSES = (
     "HttpClient",
@@ -31,6 +31,7 @@ _CLIENT_CLASSES = (
     "CronClient",
     "StoreClient",
     "LangGraphClient",
+    "ThreadStream",
 )
 
 # (pattern, replacement), applied in order. Word boundaries keep identifiers intact.

@@ -20,8 +20,10 @@ from tether_sdk._async.crons import CronClient
 from tether_sdk._async.http import HttpClient
 from tether_sdk._async.runs import RunsClient
 from tether_sdk._async.store import StoreClient
+from tether_sdk._async.thread_stream import ThreadStream
 from tether_sdk._async.threads import ThreadsClient
 from tether_sdk._core.resume import ReconnectPolicy
+from tether_sdk._core.thread_stream import ProtocolError
 from tether_sdk._errors import (
     APIConnectionError,
     APIError,
@@ -46,6 +48,7 @@ from tether_sdk._sync.crons import SyncCronClient
 from tether_sdk._sync.http import SyncHttpClient
 from tether_sdk._sync.runs import SyncRunsClient
 from tether_sdk._sync.store import SyncStoreClient
+from tether_sdk._sync.thread_stream import SyncThreadStream
 from tether_sdk._sync.threads import SyncThreadsClient
 from tether_sdk._version import __version__
 
@@ -66,6 +69,7 @@ __all__ = [
     "LangGraphError",
     "NotFoundError",
     "PermissionDeniedError",
+    "ProtocolError",
     "RateLimitError",
     "ReconnectPolicy",
     "RunsClient",
@@ -78,7 +82,9 @@ __all__ = [
     "SyncLangGraphClient",
     "SyncRunsClient",
     "SyncStoreClient",
+    "SyncThreadStream",
     "SyncThreadsClient",
+    "ThreadStream",
     "ThreadsClient",
     "UnprocessableEntityError",
     "__version__",

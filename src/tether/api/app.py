@@ -17,7 +17,19 @@ from starlette.routing import Match, Mount
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from tether import __version__
-from tether.api import a2a, assistants, auth, crons, mcp, runs, store, system, threads, ui
+from tether.api import (
+    a2a,
+    assistants,
+    auth,
+    crons,
+    mcp,
+    runs,
+    store,
+    system,
+    thread_stream,
+    threads,
+    ui,
+)
 from tether.api.responses import json_response
 from tether.errors import TetherError
 from tether.graphs import Project
@@ -101,7 +113,11 @@ def create_app(
             {"detail": exc.detail}, status_code=exc.status_code, headers=exc.headers
         )
 
-    groups = {"assistants": [assistants], "threads": [threads], "runs": [runs, crons]}
+    groups = {
+        "assistants": [assistants],
+        "threads": [threads, thread_stream],
+        "runs": [runs, crons],
+    }
     groups["store"] = [store]
     groups["ui"] = [ui]
     groups["a2a"] = [a2a]

@@ -33,7 +33,7 @@ def is_open(method: str, path: str) -> bool:
     return method in ("GET", "HEAD") and (path == "/ui" or path.startswith(OPEN_PREFIXES))
 
 
-def caller_of(request: Request) -> Caller | None:
+def caller_of(request: HTTPConnection) -> Caller | None:
     """Who made the request (None when the project has no custom auth)."""
     caller: Caller | None = request.scope.get("state", {}).get(_STATE_KEY)
     return caller

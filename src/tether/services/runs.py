@@ -21,6 +21,7 @@ from tether.services import lifecycle
 from tether.services.assistants import AssistantService
 from tether.services.lifecycle import Cancelled
 from tether.services.threads import check_thread_id, new_thread
+from tether.worker import protocol_stream
 from tether.worker.stream_modes import STREAM_MODES
 
 BUSY = "Thread is already running a task. Wait for it to finish or choose a different multitask strategy."
@@ -149,6 +150,12 @@ class RunService:
                 "resumable": bool(payload.get("stream_resumable")),
                 "checkpoint_during": payload.get("checkpoint_during") is not False,
                 "durability": payload.get("durability") or "async",
+                # Set by the thread-centric protocol (v3): the run logs protocol events.
+                **(
+                    {"stream_protocol": payload["stream_protocol"]}
+                    if payload.get("stream_protocol")
+                    else {}
+                ),
                 **{
                     key: payload[key]
                     for key in ("checkpoint", "checkpoint_id")
@@ -213,10 +220,16 @@ class RunService:
 
     async def end_log(self, run: RunRecord, end: dict[str, Any]) -> None:
         """Close a run's event log with its end record (`{"status", "result"}`)."""
+        protocol_end = (
+            protocol_stream.end_events(run.graph_id, str(end.get("status")), None, False)
+            if run.kwargs.get("stream_protocol") == protocol_stream.PROTOCOL
+            else []
+        )
         await self.events.end_run(
             run.thread_id,
             run.run_id,
             [
+                *protocol_end,
                 NewEvent("end", dumps(end), "end", scope=SCOPE_CONTROL),
                 NewEvent(
                     "metadata",

@@ -21,6 +21,7 @@ from tether.services.run_config import run_config, run_context, run_input, threa
 from tether.services.state import snapshot_interrupts
 from tether.services.webhooks import WebhookSender, webhook_delivery
 from tether.settings import Settings
+from tether.worker import protocol_stream
 from tether.worker.event_writer import EventWriter
 from tether.worker.stream_modes import StreamTranslator
 
@@ -174,6 +175,11 @@ class RunExecutor:
             if kwargs.get("durability"):
                 options["durability"] = kwargs["durability"]
             try:
+                if kwargs.get("stream_protocol") == protocol_stream.PROTOCOL:
+                    await protocol_stream.stream_protocol(
+                        graph, graph_input, config, options, writer, run.graph_id
+                    )
+                    return
                 if translator.wants_events:
                     await self._stream_events(
                         graph, graph_input, config, options, translator, writer
@@ -293,10 +299,16 @@ class RunExecutor:
         if delete_thread:
             await backend.checkpoints.delete_thread(run.thread_id)
         end = dumps({"status": end_status, "result": result})
+        protocol_end = (
+            protocol_stream.end_events(run.graph_id, end_status, outcome.error, bool(interrupts))
+            if run.kwargs.get("stream_protocol") == protocol_stream.PROTOCOL
+            else []
+        )
         await backend.events.end_run(
             run.thread_id,
             run.run_id,
             [
+                *protocol_end,
                 NewEvent("end", end, "end", scope=SCOPE_CONTROL),
                 NewEvent(
                     "metadata",

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import AsyncIterator, Mapping, Sequence
-from typing import Any, Literal, NoReturn, cast, overload
+from typing import Any, Literal, cast, overload
 
 from tether_sdk._async.http import HttpClient
+from tether_sdk._async.thread_stream import ThreadStream
 from tether_sdk._core import threads as build
 from tether_sdk._core.wire import path, resume_headers
 from tether_sdk._schema import (
@@ -453,18 +455,35 @@ class ThreadsClient:
         headers: Mapping[str, str] | None = None,
         run_start_timeout: float | None = None,
         transport: Literal["sse", "websocket"] = "sse",
-    ) -> NoReturn:
-        """Not supported: the thread-centric v3 streaming protocol of langgraph-sdk 0.4.
+    ) -> ThreadStream:
+        """Open a thread-centric (v3) streaming session on ``thread_id`` (a new UUID when
+        omitted; the thread is created by its first run).
 
-        Use ``client.runs.stream(...)`` to start a run and stream it, or
-        ``client.threads.join_stream(thread_id)`` to follow every run of a thread.
+        Args:
+            thread_id: The thread; ``None`` for a new one.
+            assistant_id: The assistant ``thread.run.start(...)`` runs.
+            headers: Extra headers for every command and event stream of the session.
+            run_start_timeout: Accepted for compatibility; commands wait for their answer.
+            transport: ``"sse"`` only: event streams are SSE (with ``since`` on reconnect).
 
         Raises:
-            NotImplementedError: always.
+            ValueError: ``transport`` is not ``"sse"``.
+
+        Example:
+            ```python
+            async with client.threads.stream(assistant_id="agent") as thread:
+                await thread.run.start(input={"messages": [{"role": "user", "content": "hi"}]})
+                values = await thread.output()
+            ```
         """
-        raise NotImplementedError(
-            "threads.stream() (the v3 thread streaming protocol) is not supported by tether_sdk; "
-            "use runs.stream() or threads.join_stream() instead."
+        if transport != "sse":
+            raise ValueError("tether_sdk thread streams use SSE only: transport must be 'sse'.")
+        return ThreadStream(
+            self.http,
+            thread_id=thread_id if thread_id is not None else str(uuid.uuid4()),
+            assistant_id=assistant_id,
+            headers=headers,
+            explicit_thread_id=thread_id is not None,
         )
 
     async def join_stream(
