@@ -71,6 +71,7 @@ class Runtime:
                 signals=backend.signals,
                 assistants=assistants,
                 retention_seconds=settings.event_retention_seconds,
+                webhooks=project.webhooks,
             )
             threads = ThreadService(
                 threads=backend.threads,
@@ -98,6 +99,7 @@ class Runtime:
                     worker_id=pool.worker_id,
                     retries=settings.webhook_retries,
                     poll_seconds=settings.poll_seconds,
+                    settings=runs.webhook_settings,
                 )
                 executor.webhooks = webhooks
                 await webhooks.start()

@@ -9,14 +9,20 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi_offline import FastAPIOffline
 from starlette.exceptions import HTTPException
-from starlette.middleware.cors import CORSMiddleware
 from starlette.responses import Response
 
 from tether import __version__
-from tether.api import assistants, crons, runs, store, system, threads
+from tether.api import assistants, crons, guards, runs, store, system, threads
 from tether.api.responses import json_response
+from tether.api.schemas import TooDeep
 from tether.errors import TetherError
-from tether.graphs import Project
+from tether.graphs import (
+    GraphConfigError,
+    HttpSettings,
+    Project,
+    read_config,
+    read_http_settings,
+)
 from tether.runtime import Runtime
 from tether.settings import Settings
 
@@ -32,9 +38,16 @@ def _validation_detail(exc: RequestValidationError) -> str:
         location = ".".join(
             str(p) for p in error.get("loc", ()) if p not in ("body", "query", "path")
         )
-        message = error.get("msg", "invalid")
+        message = str(error.get("msg", "invalid")).removeprefix("Value error, ")
         parts.append(f"{location}: {message}" if location else message)
     return "; ".join(parts) or "Invalid request"
+
+
+def _http_settings(settings: Settings, project: Project | None) -> HttpSettings:
+    try:
+        return read_http_settings(project.raw if project else read_config(settings.config).raw)
+    except GraphConfigError:
+        return HttpSettings()  # the lifespan reports it
 
 
 def create_app(
@@ -63,14 +76,7 @@ def create_app(
         description="A self-hosted LangGraph Agent Server: durable runs you can join, resume and cancel.",
         lifespan=lifespan,
     )
-    app.add_middleware(
-        CORSMiddleware,
-        allow_origins=["*"],
-        allow_methods=["*"],
-        allow_headers=["*"],
-        expose_headers=["Location", "Content-Location", "X-Pagination-Next"],
-        max_age=600,
-    )
+    guards.install(app, settings, _http_settings(settings, project))
 
     @app.exception_handler(TetherError)
     async def tether_error(request: Request, exc: TetherError) -> Response:
@@ -78,7 +84,10 @@ def create_app(
 
     @app.exception_handler(RequestValidationError)
     async def validation_error(request: Request, exc: RequestValidationError) -> Response:
-        return json_response({"detail": _validation_detail(exc)}, status_code=422)
+        too_deep = any(isinstance(e.get("ctx", {}).get("error"), TooDeep) for e in exc.errors())
+        return json_response(
+            {"detail": _validation_detail(exc)}, status_code=400 if too_deep else 422
+        )
 
     @app.exception_handler(HTTPException)
     async def http_error(request: Request, exc: HTTPException) -> Response:

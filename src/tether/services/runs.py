@@ -13,6 +13,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from tether.errors import Conflict, InvalidInput, NotFound
+from tether.graphs import WebhookSettings
 from tether.ids import EventId, is_uuid, uuid7
 from tether.ports import EventLog, QueueStats, RunStore, Signals, ThreadStore
 from tether.records import SCOPE_CONTROL, SCOPE_THREAD, NewEvent, RunRecord, now_iso
@@ -21,6 +22,7 @@ from tether.services import lifecycle
 from tether.services.assistants import AssistantService
 from tether.services.lifecycle import Cancelled
 from tether.services.threads import check_thread_id, new_thread
+from tether.services.webhook_policy import check_webhook
 from tether.worker.stream_modes import STREAM_MODES
 
 BUSY = "Thread is already running a task. Wait for it to finish or choose a different multitask strategy."
@@ -53,6 +55,7 @@ class RunService:
         signals: Signals,
         assistants: AssistantService,
         retention_seconds: float,
+        webhooks: WebhookSettings | None = None,
     ) -> None:
         self.threads = threads
         self.runs = runs
@@ -60,12 +63,14 @@ class RunService:
         self.signals = signals
         self.assistants = assistants
         self.retention_seconds = retention_seconds
+        self.webhook_settings = webhooks or WebhookSettings()
 
     async def create(
         self, thread_id: str | None, payload: dict[str, Any], *, stateless: bool = False
     ) -> RunRecord:
         """Admit a run. `payload` is a validated run-create body."""
         assistant = await self.assistants.resolve(payload["assistant_id"])
+        await check_webhook(payload.get("webhook"), self.webhook_settings)
         graph_id = assistant["graph_id"]
         strategy = payload.get("multitask_strategy") or "enqueue"
         create_thread = None
