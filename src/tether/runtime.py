@@ -152,5 +152,11 @@ class Runtime:
             pass
         await self.threads.expire()
 
+    async def check_storage(self) -> None:
+        """Raise unless the storage answers and would store a write now."""
+        await self.runs.queue_stats()
+        if self.backend.health is not None:
+            await self.backend.health()
+
     async def stop(self) -> None:
         await self._stack.aclose()

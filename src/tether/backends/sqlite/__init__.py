@@ -79,6 +79,11 @@ async def open_sqlite_backend(main_path: Path) -> Backend:
     except BaseException:
         await stack.aclose()
         raise
+
+    async def health() -> None:
+        await db.check_writable()
+        events_db.check_file()
+
     return Backend(
         assistants=SqliteAssistantStore(db),
         threads=SqliteThreadStore(db),
@@ -92,4 +97,5 @@ async def open_sqlite_backend(main_path: Path) -> Backend:
         store=store,
         close=stack.aclose,
         single_process=True,
+        health=health,
     )

@@ -1,0 +1,63 @@
+"""Storage failures are visible: a write that was not stored is never acknowledged, the
+health check fails, and the log says which file."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import shutil
+import sqlite3
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+from starlette.testclient import TestClient
+
+from tether.backends.sqlite.database import Database
+from tether.errors import StorageFailed
+
+
+@pytest.mark.parametrize("backend_name", ["sqlite"])  # the data folder is SQLite's
+def test_a_deleted_data_folder_fails_writes_and_the_health_check(
+    make_app_client: Callable[..., TestClient], tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    client = make_app_client(data_dir=tmp_path / "data")
+    assert client.get("/ok", params={"check_db": 1}).json() == {"ok": True, "services": {}}
+    thread_id = client.post("/threads", json={}).json()["thread_id"]
+
+    shutil.rmtree(tmp_path / "data")
+    with caplog.at_level(logging.ERROR, logger="tether.storage"):
+        write = client.post("/threads", json={"metadata": {"lost": True}})
+        patch = client.patch(f"/threads/{thread_id}", json={"metadata": {"lost": True}})
+        run = client.post(f"/threads/{thread_id}/runs", json={"assistant_id": "trivial"})
+        health = client.get("/ok", params={"check_db": 1})
+
+    for response in (write, patch, run):
+        assert response.status_code == 503
+        assert str(tmp_path / "data" / "tether.sqlite") in response.json()["detail"]
+    assert health.status_code == 500 and health.json()["ok"] is False
+    assert str(tmp_path / "data") in health.json()["error"]
+    assert any(str(tmp_path / "data") in r.getMessage() for r in caplog.records)
+    assert client.get("/ok").status_code == 200  # the process itself is alive
+
+
+def test_a_database_that_refuses_writes_raises_storage_failed(tmp_path: Path) -> None:
+    async def scenario() -> None:
+        db = Database(tmp_path / "tether.sqlite")
+        await db.open()
+        await db.transaction(lambda conn: conn.execute("CREATE TABLE t (x)"))
+        # The same file, opened read-only: what SQLite says on a read-only disk.
+        db.conn.close()
+        db._conn = sqlite3.connect(
+            f"file:{db.path}?mode=ro", uri=True, isolation_level=None, check_same_thread=False
+        )
+        with pytest.raises(StorageFailed, match="refused a write") as failed:
+            await db.transaction(lambda conn: conn.execute("INSERT INTO t VALUES (1)"))
+        assert str(db.path) in failed.value.detail and failed.value.status_code == 503
+        assert not db.conn.in_transaction
+        # A bad statement is a bug, not a storage failure: it stays what it is.
+        with pytest.raises(sqlite3.OperationalError):
+            await db.transaction(lambda conn: conn.execute("SELECT nope FROM t"))
+        await db.close()
+
+    asyncio.run(scenario())
