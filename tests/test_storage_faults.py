@@ -4,13 +4,17 @@ health check fails, and the log says which file."""
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 import shutil
 import sqlite3
+import threading
 from collections.abc import Callable
 from pathlib import Path
 
+import httpx
 import pytest
+from conftest import ServerProcess
 from starlette.testclient import TestClient
 
 from tether.backends.sqlite.database import Database
@@ -61,3 +65,30 @@ def test_a_database_that_refuses_writes_raises_storage_failed(tmp_path: Path) ->
         await db.close()
 
     asyncio.run(scenario())
+
+
+def test_a_graceful_shutdown_tells_wait_clients_instead_of_cutting_the_body(
+    fresh_server: ServerProcess,
+) -> None:
+    fresh_server.env["TETHER_HEARTBEAT_SECONDS"] = "0.2"
+    fresh_server.start()
+    thread_id = httpx.post(f"{fresh_server.url}/threads", json={}).json()["thread_id"]
+    body = b""
+    stopping = threading.Thread(target=fresh_server.stop)  # SIGTERM: a graceful shutdown
+    with httpx.stream(
+        "POST",
+        f"{fresh_server.url}/threads/{thread_id}/runs/wait",
+        json={"assistant_id": "ticker", "input": {"n_events": 1000, "delay": 0.05}},
+        timeout=30,
+    ) as response:
+        join = response.headers["Location"]
+        for chunk in response.iter_raw():
+            body += chunk
+            if body.startswith(b"\n") and not stopping.is_alive() and stopping.ident is None:
+                stopping.start()  # the response is mid-body: padding has been sent
+    stopping.join(timeout=30)
+    result = json.loads(body)
+    assert result["__error__"]["error"] == "ServerShuttingDown"
+    assert result["__error__"]["message"].startswith("The server is shutting down; run ")
+    assert join in result["__error__"]["message"]
+    # The official SDK raises it as `Exception("ServerShuttingDown: ...")`.

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -68,6 +69,40 @@ def _stream_response(
     )
 
 
+async def _outcome(
+    runtime: Runtime, run: RunRecord, timeout: float, fresh: bool
+) -> dict[str, Any] | None:
+    """The run's end record within `timeout`, None if it is still going, or a
+    `ServerShuttingDown` error result as soon as the server begins to shut down."""
+    waiting = asyncio.ensure_future(runtime.runs.outcome(run, timeout=timeout, fresh=fresh))
+    draining = asyncio.ensure_future(runtime.draining.wait())
+    try:
+        await asyncio.wait({waiting, draining}, return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        for task in (waiting, draining):
+            task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await draining
+    if waiting.done() and not waiting.cancelled():
+        return waiting.result()
+    with contextlib.suppress(asyncio.CancelledError, Exception):
+        await waiting
+    path = f"/threads/{run.thread_id}/runs/{run.run_id}"
+    # The official SDK raises this as `Exception("ServerShuttingDown: ...")` instead of
+    # failing on a body cut off mid-way.
+    return {
+        "status": "error",
+        "result": {
+            "__error__": {
+                "error": "ServerShuttingDown",
+                "message": f"The server is shutting down; run {run.run_id} goes on (another"
+                f" worker, or this one after its restart, resumes it). Get its result with"
+                f" GET {path}/join.",
+            }
+        },
+    }
+
+
 async def _wait_response(
     runtime: Runtime, run: RunRecord, *, stateless: bool, cancel_on_disconnect: bool
 ) -> Response:
@@ -79,7 +114,7 @@ async def _wait_response(
         # Most runs end before the first padding newline would be due: answer with a plain
         # JSON response then (one write). Only a client that asked to cancel on disconnect
         # needs to be watched from the start.
-        end = await runtime.runs.outcome(run, timeout=heartbeat, fresh=fresh)
+        end = await _outcome(runtime, run, heartbeat, fresh)
         if end is not None:
             return json_response(_wait_result(end), headers=headers)
         fresh = False
@@ -87,7 +122,7 @@ async def _wait_response(
     async def body() -> AsyncIterator[bytes]:
         nonlocal fresh
         while True:
-            end = await runtime.runs.outcome(run, timeout=heartbeat, fresh=fresh)
+            end = await _outcome(runtime, run, heartbeat, fresh)
             fresh = False
             if end is None:
                 yield b"\n"  # keep the connection alive, as the official server does
