@@ -12,7 +12,7 @@ from pathlib import Path
 
 import httpx
 import pytest
-from conftest import EXAMPLES
+from conftest import EXAMPLES, ServerProcess
 from starlette.testclient import TestClient
 
 from tether.api.guards import exposure_warning
@@ -350,3 +350,13 @@ def test_a_body_over_the_limit_gets_413_before_it_is_read(
     assert client.post("/threads/count", json={}).json() == 0
     small = client.post("/threads", json={"metadata": {"a": "x" * 100}})
     assert small.status_code == 200
+
+
+def test_serve_on_every_interface_without_auth_prints_a_loud_warning(tmp_path: Path) -> None:
+    server = ServerProcess(tmp_path / "data", command="serve", args=["--host", "0.0.0.0"])
+    server.start(timeout=90)
+    try:
+        assert httpx.get(f"{server.url}/ok").status_code == 200
+        assert "WARNING: tether listens on every network interface" in server.log()
+    finally:
+        server.stop()
