@@ -135,7 +135,7 @@ def test_hostile_shapes_never_get_a_server_error(fresh_server) -> None:  # type:
                     headers={} if sent is None else {"Content-Type": "application/json"},
                 )
                 assert response.status_code < 500, (
-                    f"{name}: {case.method} {case.formatted_path} {case.query}"
+                    f"{name}: {case.method} {case.formatted_path} {case.query} {sent!r}"
                     f" -> {response.status_code} {response.text[:500]}"
                 )
 

@@ -30,6 +30,26 @@ def test_a_lone_surrogate_anywhere_is_a_422(app_client: TestClient, path: str, b
     assert app_client.post("/threads/count", json={}).json() == 0
 
 
+@pytest.mark.parametrize(
+    ("path", "body"),
+    [
+        ("/threads", '{"metadata": {"a": "x\\u0000y"}}'),
+        ("/threads/count", '{"metadata": {"\\u0000": null}}'),
+        ("/runs/wait", '{"assistant_id": "trivial", "input": {"x": "\\u0000"}}'),
+        ("/store/items/search", '{"filter": {"a": "\\u0000"}}'),
+    ],
+)
+def test_a_nul_character_anywhere_is_a_422_on_every_backend(
+    app_client: TestClient, path: str, body: str
+) -> None:
+    status, detail = _post(app_client, path, body)
+    assert (status, detail) == (
+        422,
+        "string with a NUL character (\\u0000), which storage cannot hold",
+    )
+    assert app_client.post("/threads/count", json={}).json() == 0
+
+
 @pytest.mark.parametrize("depth", [200, 254, 300, 999, 1000, 5000])
 def test_json_nested_too_deep_is_a_400(app_client: TestClient, depth: int) -> None:
     deep = "[" * depth + "]" * depth

@@ -15,14 +15,17 @@ _INT_MIN, _INT_MAX = -(2**63), 2**64 - 1
 MAX_DEPTH = 128
 
 
-def _is_text(value: str) -> bool:
-    """False for a string that holds a lone surrogate (`"\\ud800"` is valid JSON but no
-    valid UTF-8 text: it can be neither stored nor sent back)."""
+def _text_problem(value: str) -> str | None:
+    """Why `value` cannot be stored as text, or None. A lone surrogate (`"\\ud800"`) is valid
+    JSON but no valid UTF-8; a NUL character cannot be stored by PostgreSQL (text, jsonb), so
+    it is refused on every backend alike."""
+    if "\x00" in value:
+        return "string with a NUL character (\\u0000), which storage cannot hold"
     try:
         value.encode()
     except UnicodeEncodeError:
-        return False
-    return True
+        return "string with a lone surrogate (not valid Unicode text)"
+    return None
 
 
 class TooDeep(ValueError):
@@ -35,8 +38,8 @@ class Body(BaseModel):
     @model_validator(mode="before")
     @classmethod
     def _storable(cls, data: Any) -> Any:
-        # JSON allows any integer, any nesting and lone surrogates; storage and the JSON
-        # encoder take 64-bit integers, 254 levels and valid UTF-8.
+        # JSON allows any integer, any nesting, lone surrogates and NUL; storage and the JSON
+        # encoder take 64-bit integers, 254 levels and valid UTF-8 without NUL.
         pending = [(data, 1)]
         while pending:
             value, depth = pending.pop()
@@ -44,14 +47,14 @@ class Body(BaseModel):
                 raise TooDeep(f"JSON nested deeper than {MAX_DEPTH} levels")
             if isinstance(value, dict):
                 for key, item in value.items():
-                    if isinstance(key, str) and not _is_text(key):
-                        raise ValueError("string with a lone surrogate (not valid Unicode text)")
+                    if isinstance(key, str) and (problem := _text_problem(key)):
+                        raise ValueError(problem)
                     pending.append((item, depth + 1))
             elif isinstance(value, list):
                 pending.extend((item, depth + 1) for item in value)
             elif isinstance(value, str):
-                if not _is_text(value):
-                    raise ValueError("string with a lone surrogate (not valid Unicode text)")
+                if problem := _text_problem(value):
+                    raise ValueError(problem)
             elif isinstance(value, int) and not _INT_MIN <= value <= _INT_MAX:
                 raise ValueError(f"integer {value} does not fit in 64 bits")
         return data
