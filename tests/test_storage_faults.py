@@ -13,8 +13,9 @@ from collections.abc import Callable
 from pathlib import Path
 
 import httpx
+import psycopg
 import pytest
-from conftest import ServerProcess
+from conftest import POSTGRES_ADMIN_URL, PostgresDatabase, ServerProcess
 from starlette.testclient import TestClient
 
 from tether.backends.sqlite.database import Database
@@ -92,3 +93,23 @@ def test_a_graceful_shutdown_tells_wait_clients_instead_of_cutting_the_body(
     assert result["__error__"]["message"].startswith("The server is shutting down; run ")
     assert join in result["__error__"]["message"]
     # The official SDK raises it as `Exception("ServerShuttingDown: ...")`.
+
+
+@pytest.mark.parametrize("backend_name", ["postgres"])
+def test_a_read_only_postgres_database_fails_the_health_check(
+    make_app_client: Callable[..., TestClient], postgres_database: PostgresDatabase
+) -> None:
+    client = make_app_client()
+    assert client.get("/ok", params={"check_db": 1}).status_code == 200
+    with psycopg.connect(POSTGRES_ADMIN_URL, autocommit=True) as admin:
+        admin.execute(
+            f"ALTER DATABASE {postgres_database.name} SET default_transaction_read_only = on"
+        )
+        # The setting takes hold in new sessions: end the pool's, it opens new ones.
+        admin.execute(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = %s",
+            (postgres_database.name,),
+        )
+    health = client.get("/ok", params={"check_db": 1})
+    assert health.status_code == 500
+    assert "read-only" in health.json()["error"]
