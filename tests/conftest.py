@@ -20,6 +20,7 @@ from pathlib import Path
 import httpx
 import psycopg
 import pytest
+from starlette.testclient import TestClient
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLES = ROOT / "examples" / "langgraph.json"
@@ -263,3 +264,47 @@ def postgres_database(postgres_template: str) -> Iterator[PostgresDatabase]:
     database = _new_database(postgres_template)
     yield database
     _admin(f"DROP DATABASE IF EXISTS {database.name} WITH (FORCE)")
+
+
+# -- In-process app ------------------------------------------------------------------------
+
+
+@pytest.fixture
+def make_app_client(
+    tmp_path: Path, backend_name: str, request: pytest.FixtureRequest
+) -> Iterator[Callable[..., TestClient]]:
+    """Starts the app in this process (lifespan included) on this test's own storage:
+    `make_app_client(config=..., **settings)` returns a started `TestClient` whose requests
+    name the server `127.0.0.1`; all are stopped at the end of the test. Each app has a data
+    folder of its own; with PostgreSQL all share the test's database."""
+    from tether.api.app import create_app
+    from tether.settings import Settings
+
+    storage: dict[str, object] = {}
+    if backend_name == "postgres":
+        database = request.getfixturevalue("postgres_database")
+        storage.update(
+            database_url=database.url,
+            redis_url=database.redis_url,
+            redis_prefix=database.redis_prefix,
+            database_pool_size=4,
+        )
+    with contextlib.ExitStack() as stack:
+
+        def make(config: Path = EXAMPLES, **overrides: object) -> TestClient:
+            # A data folder per app: SQLite takes one process (here: one app) per folder.
+            data_dir = tmp_path / f"data-{len(stack._exit_callbacks)}"
+            options = {"config": config, "workers": 2, "data_dir": data_dir, **storage}
+            settings = Settings(**{**options, **overrides})  # type: ignore[arg-type]
+            client = TestClient(
+                create_app(settings), base_url="http://127.0.0.1", raise_server_exceptions=False
+            )
+            return stack.enter_context(client)
+
+        yield make
+
+
+@pytest.fixture
+def app_client(make_app_client: Callable[..., TestClient]) -> TestClient:
+    """The app on the example graphs, in this process (see `make_app_client`)."""
+    return make_app_client()

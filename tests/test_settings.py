@@ -31,6 +31,8 @@ def test_to_env_hands_every_setting_to_from_env(monkeypatch: pytest.MonkeyPatch)
         webhook_retries=9,
         log_level="debug",
         reload=False,
+        allowed_hosts="tether.example,api.example",
+        max_body_bytes=1234,
     )
     defaults = Settings()
     # Every field differs from its default, so a field `from_env` forgets cannot pass.

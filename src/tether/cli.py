@@ -81,6 +81,16 @@ def build_parser() -> argparse.ArgumentParser:
             "--port", type=int, help="port to listen on (env TETHER_PORT; default 2024)"
         )
         sub.add_argument(
+            "--allowed-hosts",
+            help="Host names the server answers besides loopback names, IP addresses and"
+            " --host, comma-separated; * answers any (env TETHER_ALLOWED_HOSTS)",
+        )
+        sub.add_argument(
+            "--max-body-bytes",
+            type=int,
+            help="larger request bodies get 413 (env TETHER_MAX_BODY_BYTES; default 16 MiB)",
+        )
+        sub.add_argument(
             "--workers",
             type=int,
             help="runs this process executes at once; 0 serves the API only"
@@ -167,6 +177,8 @@ def main(argv: list[str] | None = None) -> None:
         log_level=getattr(args, "log_level", None),
         reload=getattr(args, "reload", None),
         metrics_port=getattr(args, "metrics_port", None),
+        allowed_hosts=getattr(args, "allowed_hosts", None),
+        max_body_bytes=getattr(args, "max_body_bytes", None),
     )
     if args.command == "dev":
         settings = replace(settings, shutdown_grace_seconds=0.0)  # a restart resumes them

@@ -5,6 +5,7 @@ TetherError
 ├── Forbidden         403
 ├── Conflict          409
 ├── InvalidInput      422 (400 where the official server uses 400)
+├── StorageFailed     503: the write was not stored (disk full, read-only or deleted data)
 └── Gone              410-like: a stream cursor older than the retained log
 """
 
@@ -37,3 +38,9 @@ class InvalidInput(TetherError):
 
 class BadRequest(TetherError):
     status_code = 400
+
+
+class StorageFailed(TetherError):
+    """The storage could not store a write (or lost it): nothing was acknowledged."""
+
+    status_code = 503

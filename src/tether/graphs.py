@@ -12,6 +12,7 @@ import importlib
 import importlib.util
 import inspect
 import os
+import re
 import sys
 from collections.abc import AsyncIterator, Mapping
 from dataclasses import dataclass, field
@@ -49,6 +50,181 @@ class GraphSpec:
     #: A ready graph (compiled once) or None for factories, built per run.
     compiled: Graph | None = None
     factory: Any = None
+
+
+#: `webhooks.headers` values may hold `${{ env.NAME }}`, replaced by that variable.
+_ENV_TEMPLATE = re.compile(r"\$\{\{\s*env\.([^}\s]+)\s*\}\}")
+#: What a webhook body may be cut down to (`webhooks.allowed_fields`).
+WEBHOOK_FIELDS = frozenset(
+    [
+        "run_id",
+        "thread_id",
+        "assistant_id",
+        "created_at",
+        "updated_at",
+        "metadata",
+        "kwargs",
+        "multitask_strategy",
+        "status",
+        "run_started_at",
+        "run_ended_at",
+        "webhook_sent_at",
+        "values",
+        "error",
+    ]
+)
+
+
+@dataclass(frozen=True)
+class WebhookSettings:
+    """The `webhooks` section of langgraph.json: which webhook URLs runs may name, and
+    what is sent to them. Defaults refuse loopback and private targets."""
+
+    require_https: bool = False
+    #: Hosts (`hooks.example.com`) and subdomain patterns (`*.example.com`); empty: any.
+    allowed_domains: tuple[str, ...] = ()
+    #: Ports a URL may name (80/443 when it names none); empty: any.
+    allowed_ports: tuple[int, ...] = ()
+    max_url_length: int = 4096
+    #: Refuse relative URLs, `localhost` and addresses that are or resolve to loopback.
+    disable_loopback: bool = True
+    #: Refuse private (RFC 1918, CGN, IPv6 ULA) addresses.
+    disable_private_ips: bool = True
+    #: Sent with every delivery; `${{ env.NAME }}` is replaced when the server starts.
+    headers: tuple[tuple[str, str], ...] = ()
+    #: Only these fields of the body are sent (None: all).
+    allowed_fields: frozenset[str] | None = None
+
+
+@dataclass(frozen=True)
+class HttpSettings:
+    """The `http` section of langgraph.json (what Tether reads of it)."""
+
+    #: Keyword arguments of Starlette's CORSMiddleware (`allow_origins`, ...), or None for
+    #: Tether's default.
+    cors: dict[str, Any] | None = None
+
+
+def _fail(where: str, expected: str, got: object) -> GraphConfigError:
+    return GraphConfigError(f"langgraph.json: {where} must be {expected}, got {got!r}")
+
+
+def _bool(section: Mapping[str, Any], key: str, where: str, default: bool) -> bool:
+    value = section.get(key, default)
+    if not isinstance(value, bool):
+        raise _fail(f"{where}.{key}", "true or false", value)
+    return value
+
+
+def _strings(section: Mapping[str, Any], key: str, where: str) -> list[str] | None:
+    value = section.get(key)
+    if value is None:
+        return None
+    if not isinstance(value, list) or not all(isinstance(v, str) and v for v in value):
+        raise _fail(f"{where}.{key}", "a list of non-empty strings", value)
+    return list(value)
+
+
+def read_webhook_settings(raw: Mapping[str, Any], environ: Mapping[str, str]) -> WebhookSettings:
+    """The `webhooks` section, checked; `environ` fills the header templates.
+
+    As the official server reads it: with a `url` object, `require_https` defaults to true
+    and `max_url_length` to 2048; without one, http is allowed and URLs may be 4096 long.
+    Unlike it, private addresses are refused unless `disable_private_ips` is false.
+
+    Example:
+        >>> read_webhook_settings({"webhooks": {"url": {"require_https": False}}}, {}).max_url_length
+        2048
+    """
+    section = raw.get("webhooks") or {}
+    if not isinstance(section, dict):
+        raise _fail("webhooks", "an object", section)
+    url = section.get("url")
+    if url is not None and not isinstance(url, dict):
+        raise _fail("webhooks.url", "an object", url)
+    policy: dict[str, Any] = url or {}
+    where = "webhooks.url"
+    domains = _strings(policy, "allowed_domains", where) or []
+    for domain in domains:
+        if "*" in domain and not (domain.startswith("*.") and "*" not in domain[2:]):
+            raise _fail(f"{where}.allowed_domains", "hosts or '*.domain' patterns", domain)
+    ports = policy.get("allowed_ports") or []
+    if not isinstance(ports, list) or not all(
+        isinstance(p, int) and not isinstance(p, bool) and 0 < p < 65536 for p in ports
+    ):
+        raise _fail(f"{where}.allowed_ports", "a list of port numbers", ports)
+    length = policy.get("max_url_length", 2048 if url is not None else 4096)
+    if not isinstance(length, int) or isinstance(length, bool) or length < 1:
+        raise _fail(f"{where}.max_url_length", "a positive integer", length)
+    prefix = section.get("env_prefix", "LG_WEBHOOK_")
+    if not isinstance(prefix, str):
+        raise _fail("webhooks.env_prefix", "a string", prefix)
+    headers = section.get("headers") or {}
+    if not isinstance(headers, dict) or not all(
+        isinstance(k, str) and isinstance(v, str) for k, v in headers.items()
+    ):
+        raise _fail("webhooks.headers", "an object of strings", headers)
+
+    def fill(match: re.Match[str]) -> str:
+        name = match.group(1)
+        if not name.startswith(prefix):
+            raise GraphConfigError(
+                f"langgraph.json: webhooks.headers may only read variables starting with"
+                f" {prefix!r} (webhooks.env_prefix), not {name!r}"
+            )
+        if name not in environ:
+            raise GraphConfigError(f"langgraph.json: webhooks.headers needs ${name}, not set")
+        return environ[name]
+
+    fields = _strings(section, "allowed_fields", "webhooks")
+    if fields is not None and not set(fields) <= WEBHOOK_FIELDS:
+        raise _fail(
+            "webhooks.allowed_fields", f"a list of {', '.join(sorted(WEBHOOK_FIELDS))}", fields
+        )
+    return WebhookSettings(
+        require_https=_bool(policy, "require_https", where, url is not None),
+        allowed_domains=tuple(d.lower() for d in domains),
+        allowed_ports=tuple(ports),
+        max_url_length=length,
+        disable_loopback=_bool(policy, "disable_loopback", where, True),
+        disable_private_ips=_bool(policy, "disable_private_ips", where, True),
+        headers=tuple((k, _ENV_TEMPLATE.sub(fill, v)) for k, v in headers.items()),
+        allowed_fields=frozenset(fields) if fields is not None else None,
+    )
+
+
+_CORS_KEYS = {
+    "allow_origins": list,
+    "allow_methods": list,
+    "allow_headers": list,
+    "expose_headers": list,
+    "allow_credentials": bool,
+    "allow_origin_regex": str,
+    "max_age": int,
+}
+
+
+def read_http_settings(raw: Mapping[str, Any]) -> HttpSettings:
+    """The `http` section, checked (its `cors` object as the official server reads it)."""
+    section = raw.get("http") or {}
+    if not isinstance(section, dict):
+        raise _fail("http", "an object", section)
+    cors = section.get("cors")
+    if cors is None:
+        return HttpSettings()
+    if not isinstance(cors, dict):
+        raise _fail("http.cors", "an object", cors)
+    for key, value in cors.items():
+        kind = _CORS_KEYS.get(key)
+        if kind is None:
+            raise GraphConfigError(
+                f"langgraph.json: http.cors has no setting {key!r} (known: {', '.join(_CORS_KEYS)})"
+            )
+        if kind is list:
+            _strings(cors, key, "http.cors")
+        elif not isinstance(value, kind) or (kind is int and isinstance(value, bool)):
+            raise _fail(f"http.cors.{key}", kind.__name__, value)
+    return HttpSettings(cors=dict(cors))
 
 
 @dataclass(frozen=True)
@@ -98,6 +274,10 @@ class Project:
     #: The `langgraph_sdk.Auth` object `auth.path` names (None: every request is allowed).
     auth: Any = None
 
+    @property
+    def webhooks(self) -> WebhookSettings:
+        return read_webhook_settings(self.raw, {**self.env, **os.environ})
+
 
 def read_config(config_path: Path) -> ProjectConfig:
     """Parse and check `langgraph.json` (no import, no change to the environment)."""
@@ -115,6 +295,7 @@ def read_config(config_path: Path) -> ProjectConfig:
             raise GraphConfigError(
                 f'Graph "{graph_id}": expected "./file.py:attribute", got {location!r}'
             )
+    read_http_settings(raw)
     return ProjectConfig(path=config_path, raw=raw)
 
 
@@ -132,6 +313,7 @@ def read_project(config_path: Path) -> Project:
     for key, value in project.env.items():
         os.environ.setdefault(key, value)
 
+    project.webhooks  # noqa: B018 (checked now: a bad section stops the start)
     for folder in config.source_folders:
         if str(folder) not in sys.path:
             sys.path.insert(0, str(folder))

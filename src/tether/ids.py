@@ -38,6 +38,25 @@ def uuid7() -> str:
     return str(uuid.UUID(int=value))
 
 
+def canonical_uuid(value: str) -> str:
+    """The canonical form (lower case, dashed) of a UUID written any way `uuid.UUID` reads
+    (`{...}`, `urn:uuid:...`, no dashes, upper case), as the official server stores it;
+    anything else unchanged.
+
+    Example:
+        >>> canonical_uuid("{6C5C4A1E6B8E4C559D1C1B8A2F7E0C11}")
+        '6c5c4a1e-6b8e-4c55-9d1c-1b8a2f7e0c11'
+        >>> canonical_uuid("agent")
+        'agent'
+    """
+    if len(value) < 32 or len(value) > 45:
+        return value
+    try:
+        return str(uuid.UUID(value))
+    except (ValueError, AttributeError, TypeError):
+        return value
+
+
 def is_uuid(value: str) -> bool:
     try:
         uuid.UUID(value)

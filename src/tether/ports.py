@@ -21,7 +21,7 @@ Ports:
 
 from __future__ import annotations
 
-from collections.abc import AsyncGenerator, Callable, Sequence
+from collections.abc import AsyncGenerator, Awaitable, Callable, Sequence
 from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
 from typing import Any, Protocol
@@ -445,3 +445,7 @@ class Backend:
     #: True when this process is the only one using the storage (SQLite: the data
     #: folder is locked), so runs left `running` at start lost their worker.
     single_process: bool = False
+    #: Raises `tether.errors.StorageFailed` (with what is wrong and where) when a write would
+    #: not be stored now: files deleted or replaced, a read-only or full disk. None: the
+    #: backend has no check beyond answering a query.
+    health: Callable[[], Awaitable[None]] | None = None

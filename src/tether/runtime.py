@@ -79,6 +79,7 @@ class Runtime:
                 signals=backend.signals,
                 assistants=assistants,
                 retention_seconds=settings.event_retention_seconds,
+                webhooks=project.webhooks,
             )
             thread_ttl = project.thread_ttl
             runs.default_thread_ttl = thread_ttl.thread_ttl() if thread_ttl else None
@@ -111,6 +112,7 @@ class Runtime:
                     retries=settings.webhook_retries,
                     poll_seconds=settings.poll_seconds,
                     metrics=metrics,
+                    settings=runs.webhook_settings,
                 )
                 executor.webhooks = webhooks
                 await webhooks.start()
@@ -214,6 +216,12 @@ class Runtime:
         while await self.backend.events.purge_expired():
             pass
         await self.threads.expire()
+
+    async def check_storage(self) -> None:
+        """Raise unless the storage answers and would store a write now."""
+        await self.runs.queue_stats()
+        if self.backend.health is not None:
+            await self.backend.health()
 
     async def stop(self) -> None:
         await self._stack.aclose()

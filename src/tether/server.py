@@ -9,6 +9,7 @@ from __future__ import annotations
 import errno
 import logging
 import socket
+import sys
 from typing import Any, Literal
 
 from tether import __version__
@@ -60,6 +61,7 @@ def serve(settings: Settings, project: Project, sock: socket.socket, *, announce
     import uvicorn
 
     from tether.api.app import build_app
+    from tether.api.guards import exposure_warning
 
     port = sock.getsockname()[1]
     host = f"[{settings.host}]" if ":" in settings.host else settings.host  # IPv6
@@ -75,6 +77,8 @@ def serve(settings: Settings, project: Project, sock: socket.socket, *, announce
             f"  Data:   {describe_storage(settings)}",
             flush=True,
         )
+    if announce != "quiet" and (warning := exposure_warning(settings, project.raw)):
+        print(f"\n{'!' * 78}\n{warning}\n{'!' * 78}\n", file=sys.stderr, flush=True)
     config = uvicorn.Config(
         build_app(settings, workers=settings.workers > 0, project=project),
         log_level=settings.log_level,

@@ -62,6 +62,11 @@ class Settings:
     log_level: str = "info"
     #: `tether dev` restarts its server when the project's code changes (`dev` only).
     reload: bool = True
+    #: `Host` names the server answers besides loopback names, IP addresses and the address
+    #: it listens on (comma-separated; `*` answers any). Guards against DNS rebinding.
+    allowed_hosts: str = ""
+    #: A request body larger than this is refused with 413 before it is read.
+    max_body_bytes: int = 16 * 1024 * 1024
 
     @classmethod
     def from_env(cls, **overrides: Any) -> Settings:
@@ -85,6 +90,8 @@ class Settings:
             shutdown_grace_seconds=float(_env("SHUTDOWN_GRACE_SECONDS", "10")),
             log_level=_env("LOG_LEVEL", "info"),
             reload=_env("RELOAD", "true").strip().lower() not in ("0", "false", "no", "off"),
+            allowed_hosts=_env("ALLOWED_HOSTS", ""),
+            max_body_bytes=int(_env("MAX_BODY_BYTES", str(16 * 1024 * 1024))),
         )
         known = {f.name for f in fields(cls)}
         return replace(base, **{k: v for k, v in overrides.items() if k in known and v is not None})
@@ -98,6 +105,11 @@ class Settings:
             'true'
         """
         return {f"TETHER_{f.name.upper()}": _env_text(getattr(self, f.name)) for f in fields(self)}
+
+    @property
+    def host_names(self) -> list[str]:
+        """`allowed_hosts` as a list of lower-case names."""
+        return [h.strip().lower() for h in self.allowed_hosts.split(",") if h.strip()]
 
     @property
     def sqlite_path(self) -> Path:

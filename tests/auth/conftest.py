@@ -40,7 +40,7 @@ async def clients(
 
         def client(headers: dict[str, str]) -> httpx.AsyncClient:
             return httpx.AsyncClient(
-                transport=transport, base_url="http://tether", headers=headers, timeout=30
+                transport=transport, base_url="http://127.0.0.1", headers=headers, timeout=30
             )
 
         async with client(ALICE) as alice, client(BOB) as bob, client({}) as anonymous:

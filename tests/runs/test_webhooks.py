@@ -9,6 +9,7 @@ from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
+from conftest import EXAMPLES, ServerProcess, _admin, _new_database
 from langgraph_sdk import get_sync_client
 
 
@@ -44,6 +45,30 @@ class _Receiver:
         while len(self.bodies) < count and time.monotonic() < deadline:
             time.sleep(0.02)
         assert len(self.bodies) >= count
+
+
+@pytest.fixture(scope="module")
+def tether_url(
+    tmp_path_factory: pytest.TempPathFactory, backend_name: str, request: pytest.FixtureRequest
+) -> Iterator[str]:
+    """A server whose langgraph.json lets webhooks reach this machine over http (the
+    receivers here listen on 127.0.0.1, which the default policy refuses)."""
+    folder = tmp_path_factory.mktemp("webhooks")
+    raw = json.loads(EXAMPLES.read_text())
+    graphs = {name: str(EXAMPLES.parent / path) for name, path in raw["graphs"].items()}
+    config = folder / "langgraph.json"
+    webhooks = {"url": {"require_https": False, "disable_loopback": False}}
+    config.write_text(json.dumps({"graphs": graphs, "webhooks": webhooks}))
+    server = ServerProcess(folder / "data", config=config)
+    database = None
+    if backend_name == "postgres":
+        database = _new_database(request.getfixturevalue("postgres_template"))
+        server.env.update(database.env)
+    server.start()
+    yield server.url
+    server.stop()
+    if database is not None:
+        _admin(f"DROP DATABASE IF EXISTS {database.name} WITH (FORCE)")
 
 
 @pytest.fixture

@@ -79,7 +79,7 @@ def open_app(tmp_path: Path, backend_name: str, request: pytest.FixtureRequest) 
         app = create_app(settings, project=read_project(config))
         async with app.router.lifespan_context(app):
             transport = httpx.ASGITransport(app=app)
-            async with httpx.AsyncClient(transport=transport, base_url="http://tether") as http:
+            async with httpx.AsyncClient(transport=transport, base_url="http://127.0.0.1") as http:
                 yield App(http, app.state.runtime, settings)
 
     return start

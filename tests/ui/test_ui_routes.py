@@ -17,7 +17,7 @@ from tether.ui import STATIC_DIR
 def client() -> TestClient:
     app = FastAPI()
     app.router.routes.extend(ui.router.routes)
-    return TestClient(app)
+    return TestClient(app, base_url="http://127.0.0.1")
 
 
 @pytest.mark.parametrize("path", ["/ui", "/ui/", "/ui/threads/0193-x", "/ui/assistants/a?x=1"])
@@ -32,7 +32,7 @@ def test_every_page_path_serves_the_page(client: TestClient, path: str) -> None:
 def test_the_page_names_the_servers_mount_point(client: TestClient) -> None:
     response = client.get("/ui/threads/x")
     assert '<meta name="tether-root" content="">' in response.text
-    behind_proxy = TestClient(client.app, root_path="/agents")
+    behind_proxy = TestClient(client.app, root_path="/agents", base_url="http://127.0.0.1")
     page = behind_proxy.get("/ui").text
     assert '<meta name="tether-root" content="/agents">' in page
     assert 'src="/agents/ui/assets/app.js"' in page

@@ -11,7 +11,6 @@ from fastapi.exceptions import RequestValidationError
 from fastapi_offline import FastAPIOffline
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
-from starlette.middleware.cors import CORSMiddleware
 from starlette.responses import Response
 from starlette.routing import Match, Mount
 from starlette.types import ASGIApp, Receive, Scope, Send
@@ -22,6 +21,7 @@ from tether.api import (
     assistants,
     auth,
     crons,
+    guards,
     mcp,
     runs,
     store,
@@ -31,8 +31,15 @@ from tether.api import (
     ui,
 )
 from tether.api.responses import json_response
+from tether.api.schemas import TooDeep
 from tether.errors import TetherError
-from tether.graphs import Project
+from tether.graphs import (
+    GraphConfigError,
+    HttpSettings,
+    Project,
+    read_config,
+    read_http_settings,
+)
 from tether.http_options import HttpOptions
 from tether.runtime import Runtime
 from tether.settings import Settings
@@ -49,9 +56,16 @@ def _validation_detail(exc: RequestValidationError) -> str:
         location = ".".join(
             str(p) for p in error.get("loc", ()) if p not in ("body", "query", "path")
         )
-        message = error.get("msg", "invalid")
+        message = str(error.get("msg", "invalid")).removeprefix("Value error, ")
         parts.append(f"{location}: {message}" if location else message)
     return "; ".join(parts) or "Invalid request"
+
+
+def _http_settings(settings: Settings, project: Project | None) -> HttpSettings:
+    try:
+        return read_http_settings(project.raw if project else read_config(settings.config).raw)
+    except GraphConfigError:
+        return HttpSettings()  # the lifespan reports it
 
 
 def create_app(
@@ -89,14 +103,7 @@ def create_app(
             static_url=DOCS_ASSETS_URL, swagger_ui_parameters={"validatorUrl": None}, **about
         )
     auth.install(app)  # inside CORS: preflights and CORS headers do not need credentials
-    app.add_middleware(
-        CORSMiddleware,
-        allow_origins=["*"],
-        allow_methods=["*"],
-        allow_headers=["*"],
-        expose_headers=["Location", "Content-Location", "X-Pagination-Next"],
-        max_age=600,
-    )
+    guards.install(app, settings, _http_settings(settings, project))
 
     @app.exception_handler(TetherError)
     async def tether_error(request: Request, exc: TetherError) -> Response:
@@ -105,7 +112,10 @@ def create_app(
 
     @app.exception_handler(RequestValidationError)
     async def validation_error(request: Request, exc: RequestValidationError) -> Response:
-        return json_response({"detail": _validation_detail(exc)}, status_code=422)
+        too_deep = any(isinstance(e.get("ctx", {}).get("error"), TooDeep) for e in exc.errors())
+        return json_response(
+            {"detail": _validation_detail(exc)}, status_code=400 if too_deep else 422
+        )
 
     @app.exception_handler(HTTPException)
     async def http_error(request: Request, exc: HTTPException) -> Response:

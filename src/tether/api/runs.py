@@ -69,6 +69,25 @@ def _stream_response(
     )
 
 
+#: How often a waiting `/wait` or `/join` looks whether the server began to shut down.
+_DRAIN_CHECK_SECONDS = 1.0
+
+
+def _shutting_down(run: RunRecord) -> dict[str, Any]:
+    """The result a `/wait` client gets when the server shuts down before the run ends
+    (the official SDK raises it as `Exception("ServerShuttingDown: ...")`), instead of a
+    body cut off mid-way."""
+    path = f"/threads/{run.thread_id}/runs/{run.run_id}"
+    return {
+        "__error__": {
+            "error": "ServerShuttingDown",
+            "message": f"The server is shutting down; run {run.run_id} goes on (another"
+            f" worker, or this one after its restart, resumes it). Get its result with"
+            f" GET {path}/join.",
+        }
+    }
+
+
 async def _wait_response(
     runtime: Runtime, run: RunRecord, *, stateless: bool, cancel_on_disconnect: bool
 ) -> Response:
@@ -76,25 +95,37 @@ async def _wait_response(
     headers = {"Location": f"{path}/join", "Content-Location": _run_path(run, stateless)}
     fresh = run.status == "pending" and run.attempt == 0
     heartbeat = runtime.settings.heartbeat_seconds
+    step = min(heartbeat, _DRAIN_CHECK_SECONDS)
     if not cancel_on_disconnect:
         # Most runs end before the first padding newline would be due: answer with a plain
         # JSON response then (one write). Only a client that asked to cancel on disconnect
         # needs to be watched from the start.
-        end = await runtime.runs.outcome(run, timeout=heartbeat, fresh=fresh)
-        if end is not None:
-            return json_response(_wait_result(end), headers=headers)
-        fresh = False
+        waited = 0.0
+        while waited < heartbeat:
+            end = await runtime.runs.outcome(run, timeout=step, fresh=fresh)
+            fresh = False
+            if end is not None:
+                return json_response(_wait_result(end), headers=headers)
+            if runtime.draining.is_set():
+                return json_response(_shutting_down(run), headers=headers)
+            waited += step
 
     async def body() -> AsyncIterator[bytes]:
         nonlocal fresh
+        since_padding = 0.0
         while True:
-            end = await runtime.runs.outcome(run, timeout=heartbeat, fresh=fresh)
+            end = await runtime.runs.outcome(run, timeout=step, fresh=fresh)
             fresh = False
-            if end is None:
+            if end is not None:
+                yield dumps(_wait_result(end))
+                return
+            if runtime.draining.is_set():
+                yield dumps(_shutting_down(run))
+                return
+            since_padding += step
+            if since_padding >= heartbeat:
+                since_padding = 0.0
                 yield b"\n"  # keep the connection alive, as the official server does
-                continue
-            yield dumps(_wait_result(end))
-            return
 
     return EventStreamResponse(
         body(),

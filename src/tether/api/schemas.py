@@ -2,11 +2,34 @@
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, model_validator
+
+from tether.ids import canonical_uuid
 
 _INT_MIN, _INT_MAX = -(2**63), 2**64 - 1
+#: Deepest nesting a request body may have. The JSON encoder stops at 254 levels, and stored
+#: values sit a few levels inside records (a run's input inside its kwargs), so a body nested
+#: deeper than this could be accepted but never stored or sent back.
+MAX_DEPTH = 128
+
+
+def _text_problem(value: str) -> str | None:
+    """Why `value` cannot be stored as text, or None. A lone surrogate (`"\\ud800"`) is valid
+    JSON but no valid UTF-8; a NUL character cannot be stored by PostgreSQL (text, jsonb), so
+    it is refused on every backend alike."""
+    if "\x00" in value:
+        return "string with a NUL character (\\u0000), which storage cannot hold"
+    try:
+        value.encode()
+    except UnicodeEncodeError:
+        return "string with a lone surrogate (not valid Unicode text)"
+    return None
+
+
+class TooDeep(ValueError):
+    """A body nested deeper than MAX_DEPTH (400, as the official server answers)."""
 
 
 class Body(BaseModel):
@@ -14,21 +37,60 @@ class Body(BaseModel):
 
     @model_validator(mode="before")
     @classmethod
-    def _integers_fit_in_64_bits(cls, data: Any) -> Any:
-        # JSON allows any integer; storage and the JSON encoder take 64 bits.
-        pending = [data]
+    def _storable(cls, data: Any) -> Any:
+        # JSON allows any integer, any nesting, lone surrogates and NUL; storage and the JSON
+        # encoder take 64-bit integers, 254 levels and valid UTF-8 without NUL.
+        pending = [(data, 1)]
         while pending:
-            value = pending.pop()
+            value, depth = pending.pop()
+            if depth > MAX_DEPTH:
+                raise TooDeep(f"JSON nested deeper than {MAX_DEPTH} levels")
             if isinstance(value, dict):
-                pending.extend(value.values())
+                for key, item in value.items():
+                    if isinstance(key, str) and (problem := _text_problem(key)):
+                        raise ValueError(problem)
+                    pending.append((item, depth + 1))
             elif isinstance(value, list):
-                pending.extend(value)
+                pending.extend((item, depth + 1) for item in value)
+            elif isinstance(value, str):
+                if problem := _text_problem(value):
+                    raise ValueError(problem)
             elif isinstance(value, int) and not _INT_MIN <= value <= _INT_MAX:
                 raise ValueError(f"integer {value} does not fit in 64 bits")
         return data
 
 
 Json = dict[str, Any]
+
+
+def _config_shape(config: Json) -> Json:
+    for key in ("configurable", "metadata"):
+        if config.get(key) is not None and not isinstance(config[key], dict):
+            raise ValueError(f"config.{key} must be an object")
+    tags = config.get("tags")
+    if tags is not None and not (isinstance(tags, list) and all(isinstance(t, str) for t in tags)):
+        raise ValueError("config.tags must be a list of strings")
+    limit = config.get("recursion_limit")
+    if limit is not None and (isinstance(limit, bool) or not isinstance(limit, int)):
+        raise ValueError("config.recursion_limit must be an integer")
+    return config
+
+
+def _canonical(value: Any) -> Any:
+    if isinstance(value, str):
+        return canonical_uuid(value)
+    if isinstance(value, list):
+        return [canonical_uuid(v) if isinstance(v, str) else v for v in value]
+    return value
+
+
+#: A thread, run, assistant or cron id: any way of writing a UUID is stored as its canonical
+#: form, as the official server does (a graph name, where one is allowed, stays as it is).
+Id = Annotated[str, BeforeValidator(_canonical)]
+Ids = Annotated[list[str], BeforeValidator(_canonical)]
+
+#: A run's `config`: an object whose `configurable` and `metadata` are objects too.
+RunConfig = Annotated[Json, AfterValidator(_config_shape)]
 #: SQLite integers are 64-bit; bounds keep numbers from the wire inside what storage accepts.
 MAX_INT = 2**31 - 1
 StreamModeField = str | list[str] | None
@@ -37,8 +99,8 @@ InterruptNodes = Literal["*"] | list[str] | None
 
 class AssistantCreate(Body):
     graph_id: str
-    assistant_id: str | None = None
-    config: Json | None = None
+    assistant_id: Id | None = None
+    config: RunConfig | None = None
     context: Json | None = None
     metadata: Json | None = None
     if_exists: Literal["raise", "do_nothing"] | None = None
@@ -48,7 +110,7 @@ class AssistantCreate(Body):
 
 class AssistantPatch(Body):
     graph_id: str | None = None
-    config: Json | None = None
+    config: RunConfig | None = None
     context: Json | None = None
     metadata: Json | None = None
     name: str | None = None
@@ -83,7 +145,7 @@ class AssistantVersionChange(Body):
 
 
 class ThreadCreate(Body):
-    thread_id: str | None = None
+    thread_id: Id | None = None
     metadata: Json | None = None
     if_exists: Literal["raise", "do_nothing"] | None = None
     ttl: Json | None = None
@@ -96,7 +158,7 @@ class ThreadPatch(Body):
 
 
 class ThreadSearch(Body):
-    ids: list[str] | None = None
+    ids: Ids | None = None
     metadata: Json | None = None
     values: Json | None = None
     status: Literal["idle", "busy", "interrupted", "error"] | None = None
@@ -117,12 +179,12 @@ class ThreadCount(Body):
 
 
 class ThreadPrune(Body):
-    thread_ids: list[str]
+    thread_ids: Ids
     strategy: Literal["delete", "keep_latest"] = "delete"
 
 
 class CheckpointConfig(Body):
-    thread_id: str | None = None
+    thread_id: Id | None = None
     checkpoint_ns: str | None = None
     checkpoint_id: str | None = None
     checkpoint_map: Json | None = None
@@ -148,13 +210,13 @@ class ThreadHistory(Body):
 
 
 class RunCreate(Body):
-    assistant_id: str
+    assistant_id: Id
     input: Any = None
     command: Json | None = None
     checkpoint: CheckpointConfig | None = None
     checkpoint_id: str | None = None
     metadata: Json | None = None
-    config: Json | None = None
+    config: RunConfig | None = None
     context: Json | None = None
     webhook: str | None = None
     interrupt_before: InterruptNodes = None
@@ -181,8 +243,8 @@ class RunCreate(Body):
 
 
 class RunsCancel(Body):
-    thread_id: str | None = None
-    run_ids: list[str] | None = None
+    thread_id: Id | None = None
+    run_ids: Ids | None = None
     status: Literal["pending", "running", "all"] | None = None
 
 
@@ -193,7 +255,7 @@ class CronPatch(Body):
     end_time: str | None = None
     input: Any = None
     metadata: Json | None = None
-    config: Json | None = None
+    config: RunConfig | None = None
     context: Json | None = None
     webhook: str | None = None
     interrupt_before: InterruptNodes = None
@@ -208,15 +270,15 @@ class CronPatch(Body):
 
 
 class CronCreate(CronPatch):
-    assistant_id: str
+    assistant_id: Id
     schedule: str
     checkpoint_during: bool | None = None
     multitask_strategy: Literal["reject", "interrupt", "rollback", "enqueue"] | None = None
 
 
 class CronSearch(Body):
-    assistant_id: str | None = None
-    thread_id: str | None = None
+    assistant_id: Id | None = None
+    thread_id: Id | None = None
     enabled: bool | None = None
     metadata: Json | None = None
     limit: int = Field(10, ge=1, le=1000)
@@ -227,8 +289,8 @@ class CronSearch(Body):
 
 
 class CronCount(Body):
-    assistant_id: str | None = None
-    thread_id: str | None = None
+    assistant_id: Id | None = None
+    thread_id: Id | None = None
     metadata: Json | None = None
 
 

@@ -7,6 +7,7 @@ from starlette.responses import Response
 
 from tether import __version__
 from tether.api.responses import json_response, runtime_of
+from tether.errors import TetherError
 from tether.metrics import CONTENT_TYPE
 from tether.services.run_config import LANGGRAPH_VERSION
 
@@ -17,7 +18,9 @@ router = APIRouter(tags=["System"])
 async def ok(request: Request, check_db: int = 0) -> Response:
     if check_db:
         try:
-            await runtime_of(request).runs.queue_stats()
+            await runtime_of(request).check_storage()
+        except TetherError as exc:
+            return json_response({"ok": False, "error": f"storage: {exc.detail}"}, status_code=500)
         except Exception as exc:
             return json_response({"ok": False, "error": f"database: {exc}"}, status_code=500)
     return json_response({"ok": True, "services": {}})

@@ -17,6 +17,7 @@ from tether.ports import CronStore, Signals, ThreadStore
 from tether.records import now_iso
 from tether.services.runs import RunService
 from tether.services.threads import check_thread_id
+from tether.services.webhook_policy import check_webhook
 
 log = logging.getLogger("tether.crons")
 
@@ -70,6 +71,7 @@ class CronService:
             if await self.threads.get_thread(thread_id) is None:
                 raise NotFound(f"Thread with ID {thread_id} not found")
         assistant = await self.runs.assistants.resolve(body["assistant_id"])
+        await check_webhook(body.get("webhook"), self.runs.webhook_settings)
         cron_id = uuid7()
         payload = {k: body[k] for k in _PAYLOAD_KEYS if body.get(k) is not None}
         payload["assistant_id"] = assistant["assistant_id"]
@@ -110,6 +112,7 @@ class CronService:
 
     async def update(self, cron_id: str, body: dict[str, Any]) -> dict[str, Any]:
         cron = await self.get(cron_id)
+        await check_webhook(body.get("webhook"), self.runs.webhook_settings)
         changes: dict[str, Any] = {}
         payload = dict(cron["payload"])
         for key in _PAYLOAD_KEYS:

@@ -13,6 +13,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from tether.errors import Conflict, InvalidInput, NotFound
+from tether.graphs import WebhookSettings
 from tether.ids import EventId, is_uuid, uuid7
 from tether.ports import EventLog, QueueStats, RunStore, Signals, ThreadStore
 from tether.records import SCOPE_CONTROL, SCOPE_THREAD, NewEvent, RunRecord, now_iso
@@ -21,6 +22,7 @@ from tether.services import lifecycle
 from tether.services.assistants import AssistantService
 from tether.services.lifecycle import Cancelled
 from tether.services.threads import check_thread_id, new_thread
+from tether.services.webhook_policy import check_webhook
 from tether.worker import protocol_stream
 from tether.worker.stream_modes import STREAM_MODES
 
@@ -54,6 +56,7 @@ class RunService:
         signals: Signals,
         assistants: AssistantService,
         retention_seconds: float,
+        webhooks: WebhookSettings | None = None,
     ) -> None:
         self.threads = threads
         self.runs = runs
@@ -63,6 +66,7 @@ class RunService:
         self.retention_seconds = retention_seconds
         #: The `ttl` of threads a run creates (langgraph.json's `checkpointer.ttl`).
         self.default_thread_ttl: dict[str, Any] | None = None
+        self.webhook_settings = webhooks or WebhookSettings()
 
     async def create(
         self,
@@ -75,6 +79,7 @@ class RunService:
         """Admit a run. `payload` is a validated run-create body; a thread the run creates
         (stateless, or `if_not_exists: create`) also gets `thread_metadata` (its owner)."""
         assistant = await self.assistants.resolve(payload["assistant_id"])
+        await check_webhook(payload.get("webhook"), self.webhook_settings)
         graph_id = assistant["graph_id"]
         strategy = payload.get("multitask_strategy") or "enqueue"
         create_thread = None

@@ -194,14 +194,17 @@ class ThreadService:
         self, thread_id: str, *, checkpoint: dict[str, Any] | None = None, subgraphs: bool = False
     ) -> dict[str, Any]:
         thread = await self.get(thread_id)
+        wanted = (checkpoint or {}).get("checkpoint_id")
         if not self._has_graph(thread):
+            if wanted:
+                raise NotFound(f"Checkpoint {wanted} not found")
             return dict(EMPTY_STATE)
         async with self._graph(thread) as graph:
             snapshot = await graph.aget_state(
                 thread_config(thread.thread_id, checkpoint), subgraphs=subgraphs
             )
-        if checkpoint and checkpoint.get("checkpoint_id") and snapshot.config is None:
-            raise NotFound(f"Checkpoint {checkpoint['checkpoint_id']} not found")
+        if wanted and snapshot.created_at is None:  # langgraph's answer for "no such checkpoint"
+            raise NotFound(f"Checkpoint {wanted} not found")
         return state_to_api(snapshot)
 
     async def history(
@@ -235,6 +238,11 @@ class ThreadService:
             )
         async with self._graph(thread) as graph:
             target: Any = thread_config(thread.thread_id, checkpoint)
+            wanted = (checkpoint or {}).get("checkpoint_id")
+            # The official server forks from a checkpoint that does not exist, i.e. from
+            # nothing: the thread's state is replaced by the update alone. A 404 instead.
+            if wanted and (await graph.aget_state(target)).created_at is None:
+                raise NotFound(f"Checkpoint {wanted} not found")
             # Recorded on the checkpoint, as the official server does.
             target["metadata"] = {"graph_id": thread.metadata["graph_id"]}
             try:

@@ -15,11 +15,13 @@ from typing import Any
 import httpx
 
 from tether.backends.local import wait_for
+from tether.graphs import WebhookSettings
 from tether.ids import uuid7
 from tether.metrics import Metrics
 from tether.ports import WebhookDelivery, WebhookOutbox
 from tether.records import RunRecord, now_iso
-from tether.serialization import dumps
+from tether.serialization import dumps, loads
+from tether.services.webhook_policy import PinnedTransport, WebhookRefused
 
 log = logging.getLogger("tether.webhooks")
 
@@ -55,14 +57,20 @@ class WebhookSender:
         backoff_seconds: float = 1.0,
         poll_seconds: float = 1.0,
         metrics: Metrics | None = None,
+        settings: WebhookSettings | None = None,
     ) -> None:
         self.outbox = outbox
         self.metrics = metrics
+        self.settings = settings or WebhookSettings()
         self.worker_id = worker_id
         self.retries = retries
         self.backoff_seconds = backoff_seconds
         self.poll_seconds = poll_seconds
-        self._client = httpx.AsyncClient(timeout=10.0)
+        # Every request goes to an address the settings allow, checked as it is sent (the
+        # URL was checked when the run was created; the settings or DNS may have changed).
+        self._client = httpx.AsyncClient(
+            timeout=10.0, transport=PinnedTransport(self.settings), follow_redirects=False
+        )
         self._wake = asyncio.Event()
         self._loop_task: asyncio.Task[None] | None = None
         self._sending: set[asyncio.Task[None]] = set()
@@ -90,14 +98,26 @@ class WebhookSender:
             await wait_for(self._wake, self.poll_seconds)
             self._wake.clear()
 
+    def _body(self, payload: bytes) -> bytes:
+        fields = self.settings.allowed_fields
+        if fields is None:
+            return payload
+        return dumps({k: v for k, v in loads(payload).items() if k in fields})
+
     async def _send(self, delivery: WebhookDelivery) -> None:
         try:
             response = await self._client.post(
                 delivery.url,
-                content=delivery.payload,
-                headers={"Content-Type": "application/json"},
+                content=self._body(delivery.payload),
+                headers={**dict(self.settings.headers), "Content-Type": "application/json"},
             )
             failure = None if response.status_code < 500 else f"HTTP {response.status_code}"
+        except WebhookRefused as exc:
+            log.warning(
+                "webhook of run %s to %s not sent: %s", delivery.run_id, delivery.url, exc.detail
+            )
+            await self.outbox.webhook_failed(delivery.delivery_id, retry_in_seconds=None)
+            return
         except httpx.HTTPError as exc:
             failure = repr(exc)
         outcome = (

@@ -29,6 +29,7 @@ from tether.backends.postgres.threads import PostgresThreadStore
 from tether.backends.postgres.webhooks import PostgresWebhookOutbox
 from tether.backends.redis.bus import RedisBus
 from tether.backends.redis.keys import Keys
+from tether.errors import StorageFailed
 from tether.ports import Backend
 from tether.settings import Settings
 from tether.store_options import StoreOptions
@@ -74,6 +75,16 @@ async def open_postgres_backend(settings: Settings, store_options: StoreOptions)
     except BaseException:
         await stack.aclose()
         raise
+
+    async def health() -> None:
+        async with pool.connection() as conn:
+            row = await (await conn.execute("SHOW transaction_read_only")).fetchone()
+        if row is not None and row["transaction_read_only"] == "on":
+            raise StorageFailed(
+                "the PostgreSQL database is read-only (a standby, or"
+                " default_transaction_read_only is on): writes are refused"
+            )
+
     return Backend(
         assistants=PostgresAssistantStore(pool),
         threads=PostgresThreadStore(pool),
@@ -87,4 +98,5 @@ async def open_postgres_backend(settings: Settings, store_options: StoreOptions)
         store=store,
         close=stack.aclose,
         single_process=False,
+        health=health,
     )

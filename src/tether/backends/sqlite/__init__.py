@@ -75,6 +75,11 @@ async def open_sqlite_backend(main_path: Path, store_options: StoreOptions) -> B
     except BaseException:
         await stack.aclose()
         raise
+
+    async def health() -> None:
+        await db.check_writable()
+        events_db.check_file()
+
     return Backend(
         assistants=SqliteAssistantStore(db),
         threads=SqliteThreadStore(db),
@@ -88,4 +93,5 @@ async def open_sqlite_backend(main_path: Path, store_options: StoreOptions) -> B
         store=store,
         close=stack.aclose,
         single_process=True,
+        health=health,
     )

@@ -1,0 +1,115 @@
+"""Storage failures are visible: a write that was not stored is never acknowledged, the
+health check fails, and the log says which file."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import shutil
+import sqlite3
+import threading
+from collections.abc import Callable
+from pathlib import Path
+
+import httpx
+import psycopg
+import pytest
+from conftest import POSTGRES_ADMIN_URL, PostgresDatabase, ServerProcess
+from starlette.testclient import TestClient
+
+from tether.backends.sqlite.database import Database
+from tether.errors import StorageFailed
+
+
+@pytest.mark.parametrize("backend_name", ["sqlite"])  # the data folder is SQLite's
+def test_a_deleted_data_folder_fails_writes_and_the_health_check(
+    make_app_client: Callable[..., TestClient], tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    client = make_app_client(data_dir=tmp_path / "data")
+    assert client.get("/ok", params={"check_db": 1}).json() == {"ok": True, "services": {}}
+    thread_id = client.post("/threads", json={}).json()["thread_id"]
+
+    shutil.rmtree(tmp_path / "data")
+    with caplog.at_level(logging.ERROR, logger="tether.storage"):
+        write = client.post("/threads", json={"metadata": {"lost": True}})
+        patch = client.patch(f"/threads/{thread_id}", json={"metadata": {"lost": True}})
+        run = client.post(f"/threads/{thread_id}/runs", json={"assistant_id": "trivial"})
+        health = client.get("/ok", params={"check_db": 1})
+
+    for response in (write, patch, run):
+        assert response.status_code == 503
+        assert str(tmp_path / "data" / "tether.sqlite") in response.json()["detail"]
+    assert health.status_code == 500 and health.json()["ok"] is False
+    assert str(tmp_path / "data") in health.json()["error"]
+    assert any(str(tmp_path / "data") in r.getMessage() for r in caplog.records)
+    assert client.get("/ok").status_code == 200  # the process itself is alive
+
+
+def test_a_database_that_refuses_writes_raises_storage_failed(tmp_path: Path) -> None:
+    async def scenario() -> None:
+        db = Database(tmp_path / "tether.sqlite")
+        await db.open()
+        await db.transaction(lambda conn: conn.execute("CREATE TABLE t (x)"))
+        # The same file, opened read-only: what SQLite says on a read-only disk.
+        db.conn.close()
+        db._conn = sqlite3.connect(
+            f"file:{db.path}?mode=ro", uri=True, isolation_level=None, check_same_thread=False
+        )
+        with pytest.raises(StorageFailed, match="refused a write") as failed:
+            await db.transaction(lambda conn: conn.execute("INSERT INTO t VALUES (1)"))
+        assert str(db.path) in failed.value.detail and failed.value.status_code == 503
+        assert not db.conn.in_transaction
+        # A bad statement is a bug, not a storage failure: it stays what it is.
+        with pytest.raises(sqlite3.OperationalError):
+            await db.transaction(lambda conn: conn.execute("SELECT nope FROM t"))
+        await db.close()
+
+    asyncio.run(scenario())
+
+
+def test_a_graceful_shutdown_tells_wait_clients_instead_of_cutting_the_body(
+    fresh_server: ServerProcess,
+) -> None:
+    fresh_server.env["TETHER_HEARTBEAT_SECONDS"] = "0.2"
+    fresh_server.start()
+    thread_id = httpx.post(f"{fresh_server.url}/threads", json={}).json()["thread_id"]
+    body = b""
+    stopping = threading.Thread(target=fresh_server.stop)  # SIGTERM: a graceful shutdown
+    with httpx.stream(
+        "POST",
+        f"{fresh_server.url}/threads/{thread_id}/runs/wait",
+        json={"assistant_id": "ticker", "input": {"n_events": 1000, "delay": 0.05}},
+        timeout=30,
+    ) as response:
+        join = response.headers["Location"]
+        for chunk in response.iter_raw():
+            body += chunk
+            if body.startswith(b"\n") and not stopping.is_alive() and stopping.ident is None:
+                stopping.start()  # the response is mid-body: padding has been sent
+    stopping.join(timeout=30)
+    result = json.loads(body)
+    assert result["__error__"]["error"] == "ServerShuttingDown"
+    assert result["__error__"]["message"].startswith("The server is shutting down; run ")
+    assert join in result["__error__"]["message"]
+    # The official SDK raises it as `Exception("ServerShuttingDown: ...")`.
+
+
+@pytest.mark.parametrize("backend_name", ["postgres"])
+def test_a_read_only_postgres_database_fails_the_health_check(
+    make_app_client: Callable[..., TestClient], postgres_database: PostgresDatabase
+) -> None:
+    client = make_app_client()
+    assert client.get("/ok", params={"check_db": 1}).status_code == 200
+    with psycopg.connect(POSTGRES_ADMIN_URL, autocommit=True) as admin:
+        admin.execute(
+            f"ALTER DATABASE {postgres_database.name} SET default_transaction_read_only = on"
+        )
+        # The setting takes hold in new sessions: end the pool's, it opens new ones.
+        admin.execute(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = %s",
+            (postgres_database.name,),
+        )
+    health = client.get("/ok", params={"check_db": 1})
+    assert health.status_code == 500
+    assert "read-only" in health.json()["error"]
