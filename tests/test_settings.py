@@ -33,6 +33,7 @@ def test_to_env_hands_every_setting_to_from_env(monkeypatch: pytest.MonkeyPatch)
         reload=False,
         allowed_hosts="tether.example,api.example",
         max_body_bytes=1234,
+        metrics_port=9464,
     )
     defaults = Settings()
     # Every field differs from its default, so a field `from_env` forgets cannot pass.

@@ -92,6 +92,7 @@ class Settings:
             reload=_env("RELOAD", "true").strip().lower() not in ("0", "false", "no", "off"),
             allowed_hosts=_env("ALLOWED_HOSTS", ""),
             max_body_bytes=int(_env("MAX_BODY_BYTES", str(16 * 1024 * 1024))),
+            metrics_port=int(_env("METRICS_PORT", "0")),
         )
         known = {f.name for f in fields(cls)}
         return replace(base, **{k: v for k, v in overrides.items() if k in known and v is not None})
