@@ -8,8 +8,9 @@ import time
 from typing import Any
 
 import psycopg
+import pytest
 
-from tether.backends import open_backend
+from tether.backends import StorageUnavailable, open_backend
 from tether.ids import uuid7
 from tether.settings import Settings
 
@@ -50,3 +51,16 @@ async def test_connections_killed_while_idle_are_replaced_not_used(postgres_data
             assert results == [None] * 8
     finally:
         await backend.close()
+
+
+async def test_a_database_that_cannot_be_reached_is_a_clear_error() -> None:
+    from conftest import POSTGRES_ADMIN_URL, REDIS_URL
+
+    base, _, _ = POSTGRES_ADMIN_URL.rpartition("/")
+    user, _, host = base.partition("://")[2].rpartition("@")
+    url = f"postgresql://{user or 'postgres'}:s3cret@{host}/tether_no_such_db_{uuid7()[-8:]}"
+    with pytest.raises(StorageUnavailable) as refused:
+        await open_backend(Settings(database_url=url, redis_url=REDIS_URL, redis_prefix="none"))
+    message = str(refused.value)  # the server's reason, not the pool's 30-s timeout
+    assert "does not exist" in message and "tether_no_such_db_" in message
+    assert "s3cret" not in message

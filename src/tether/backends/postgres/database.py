@@ -12,12 +12,14 @@ from importlib import resources
 from typing import Any
 
 import orjson
+import psycopg
 from psycopg import AsyncConnection, sql
+from psycopg.conninfo import conninfo_to_dict
 from psycopg.rows import DictRow, dict_row
 from psycopg.types.json import set_json_dumps, set_json_loads
 from psycopg_pool import AsyncConnectionPool
 
-from tether.backends import SchemaOutOfDate
+from tether.backends import SchemaOutOfDate, StorageUnavailable
 
 #: A pool of connections returning rows as dicts.
 Pool = AsyncConnectionPool[AsyncConnection[DictRow]]
@@ -60,7 +62,17 @@ def _readable(fd: int) -> bool:
 
 async def open_pool(url: str, *, min_size: int = 2, max_size: int = 20) -> Pool:
     """A pool of autocommit connections returning dict rows (what langgraph's Postgres
-    checkpointer and store expect too); transactions are explicit `conn.transaction()`."""
+    checkpointer and store expect too); transactions are explicit `conn.transaction()`.
+    Raises `StorageUnavailable` at once, with the server's reason, when the database
+    cannot be reached (rather than the pool's timeout after 30 s)."""
+    try:
+        probe = await AsyncConnection.connect(url, connect_timeout=10)
+    except psycopg.Error as exc:
+        reason = str(exc).strip().splitlines()[-1] if str(exc).strip() else type(exc).__name__
+        raise StorageUnavailable(
+            f"cannot connect to PostgreSQL at {_where(url)}: {reason}"
+        ) from None
+    await probe.close()
     pool: Pool = AsyncConnectionPool(
         url,
         connection_class=AsyncConnection[DictRow],
@@ -76,6 +88,16 @@ async def open_pool(url: str, *, min_size: int = 2, max_size: int = 20) -> Pool:
     )
     await pool.open(wait=True, timeout=30)
     return pool
+
+
+def _where(url: str) -> str:
+    """The URL without its password, for messages."""
+    try:
+        info = conninfo_to_dict(url)
+    except psycopg.Error:
+        return "the configured URL"
+    host, port, name = info.get("host", "localhost"), info.get("port", "5432"), info.get("dbname")
+    return f"{host}:{port}/{name}" if name else f"{host}:{port}"
 
 
 def _scripts() -> list[tuple[int, str]]:
