@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 from dataclasses import fields
 from pathlib import Path
 
 import pytest
+from conftest import EXAMPLES
 
 from tether.settings import Settings
 
@@ -56,3 +60,23 @@ def test_tether_reload_turns_the_reloader_on_or_off(
     monkeypatch.setenv("TETHER_RELOAD", value)
     assert Settings.from_env().reload is expected
     assert Settings.from_env(reload=not expected).reload is not expected  # the flag wins
+
+
+@pytest.mark.parametrize(
+    ("variable", "value", "says"),
+    [
+        ("TETHER_PORT", "abc", "TETHER_PORT must be an integer, not 'abc'"),
+        ("TETHER_LEASE_SECONDS", "soon", "TETHER_LEASE_SECONDS must be a number, not 'soon'"),
+    ],
+)
+def test_a_bad_setting_is_a_one_line_error_not_a_traceback(
+    variable: str, value: str, says: str
+) -> None:
+    done = subprocess.run(
+        [sys.executable, "-m", "tether", "serve", "--config", str(EXAMPLES)],
+        env={**os.environ, variable: value},
+        capture_output=True,
+        timeout=60,
+    )
+    assert done.returncode == 1
+    assert done.stderr.decode().strip() == f"tether: {says}"

@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from tether import __version__
-from tether.settings import Settings
+from tether.settings import Settings, SettingsError
 
 if TYPE_CHECKING:
     from tether.graphs import Project
@@ -162,9 +162,9 @@ async def _open_and_close(settings: Settings) -> None:
     await backend.close()
 
 
-def main(argv: list[str] | None = None) -> None:
-    args = build_parser().parse_args(argv)
-    settings = Settings.from_env(
+def _settings(args: argparse.Namespace) -> Settings:
+    """Flags over `TETHER_*` variables over defaults."""
+    return Settings.from_env(
         config=args.config,
         data_dir=args.data_dir,
         database_url=args.database_url,
@@ -180,6 +180,14 @@ def main(argv: list[str] | None = None) -> None:
         allowed_hosts=getattr(args, "allowed_hosts", None),
         max_body_bytes=getattr(args, "max_body_bytes", None),
     )
+
+
+def main(argv: list[str] | None = None) -> None:
+    args = build_parser().parse_args(argv)
+    try:
+        settings = _settings(args)
+    except SettingsError as exc:
+        raise SystemExit(f"tether: {exc}") from None
     if args.command == "dev":
         settings = replace(settings, shutdown_grace_seconds=0.0)  # a restart resumes them
     # Imported once the arguments are read: `--help` needs none of this.

@@ -12,6 +12,20 @@ def _env(name: str, default: str) -> str:
     return os.environ.get(f"TETHER_{name}", default)
 
 
+class SettingsError(ValueError):
+    """A setting has a value Tether cannot use; the message names the variable."""
+
+
+def _number(kind: type[int] | type[float], name: str, default: str) -> Any:
+    """A numeric `TETHER_<name>`; a value that is not one is a clear error, not a traceback."""
+    text = _env(name, default)
+    try:
+        return kind(text)
+    except ValueError:
+        what = "an integer" if kind is int else "a number"
+        raise SettingsError(f"TETHER_{name} must be {what}, not {text!r}") from None
+
+
 def _env_text(value: object) -> str:
     if isinstance(value, bool):
         return "true" if value else "false"
@@ -73,26 +87,26 @@ class Settings:
         base = cls(
             config=Path(_env("CONFIG", "langgraph.json")),
             host=_env("HOST", "127.0.0.1"),
-            port=int(_env("PORT", "2024")),
+            port=_number(int, "PORT", "2024"),
             data_dir=Path(_env("DATA_DIR", ".tether")),
             database_url=_env("DATABASE_URL", ""),
             redis_url=_env("REDIS_URL", ""),
             redis_prefix=_env("REDIS_PREFIX", "tether"),
             migrate=_env("MIGRATE", "false").strip().lower() in ("1", "true", "yes", "on"),
-            database_pool_size=int(_env("DATABASE_POOL_SIZE", "20")),
-            workers=int(_env("WORKERS", "16")),
-            heartbeat_seconds=float(_env("HEARTBEAT_SECONDS", "5")),
-            event_retention_seconds=float(_env("EVENT_RETENTION_SECONDS", str(7 * 24 * 3600))),
-            run_timeout_seconds=float(_env("RUN_TIMEOUT_SECONDS", str(24 * 3600))),
-            lease_seconds=float(_env("LEASE_SECONDS", "30")),
-            poll_seconds=float(_env("POLL_SECONDS", "1")),
-            webhook_retries=int(_env("WEBHOOK_RETRIES", "3")),
-            shutdown_grace_seconds=float(_env("SHUTDOWN_GRACE_SECONDS", "10")),
+            database_pool_size=_number(int, "DATABASE_POOL_SIZE", "20"),
+            workers=_number(int, "WORKERS", "16"),
+            heartbeat_seconds=_number(float, "HEARTBEAT_SECONDS", "5"),
+            event_retention_seconds=_number(float, "EVENT_RETENTION_SECONDS", str(7 * 24 * 3600)),
+            run_timeout_seconds=_number(float, "RUN_TIMEOUT_SECONDS", str(24 * 3600)),
+            lease_seconds=_number(float, "LEASE_SECONDS", "30"),
+            poll_seconds=_number(float, "POLL_SECONDS", "1"),
+            webhook_retries=_number(int, "WEBHOOK_RETRIES", "3"),
+            shutdown_grace_seconds=_number(float, "SHUTDOWN_GRACE_SECONDS", "10"),
             log_level=_env("LOG_LEVEL", "info"),
             reload=_env("RELOAD", "true").strip().lower() not in ("0", "false", "no", "off"),
             allowed_hosts=_env("ALLOWED_HOSTS", ""),
-            max_body_bytes=int(_env("MAX_BODY_BYTES", str(16 * 1024 * 1024))),
-            metrics_port=int(_env("METRICS_PORT", "0")),
+            max_body_bytes=_number(int, "MAX_BODY_BYTES", str(16 * 1024 * 1024)),
+            metrics_port=_number(int, "METRICS_PORT", "0"),
         )
         known = {f.name for f in fields(cls)}
         return replace(base, **{k: v for k, v in overrides.items() if k in known and v is not None})
