@@ -26,6 +26,7 @@ from langgraph.pregel import Pregel
 
 from tether import graph_errors
 from tether.http_options import HttpOptionError, HttpOptions, read_http_options
+from tether.project_files import NotAModule, import_file, names_a_file
 from tether.store_options import (
     ProjectOptionError,
     StoreOptions,
@@ -346,14 +347,12 @@ def load_auth(config: ProjectConfig) -> Any:
     file_part, _, attr = location.rpartition(":")
     what = f"auth ({location})"
     try:
-        if file_part.endswith(".py") or "/" in file_part:
+        if names_a_file(file_part):
             file = (config.root / file_part).resolve()
-            module_spec = importlib.util.spec_from_file_location("tether_auth", file)
-            if not file.is_file() or module_spec is None or module_spec.loader is None:
-                raise GraphConfigError(f"{what} failed to load: {file} does not exist")
-            module = importlib.util.module_from_spec(module_spec)
-            sys.modules["tether_auth"] = module
-            module_spec.loader.exec_module(module)
+            try:
+                module = import_file(file, "tether_auth")
+            except NotAModule:
+                raise GraphConfigError(f"{what} failed to load: {file} does not exist") from None
         else:
             module = importlib.import_module(file_part)
     except GraphConfigError:
@@ -388,7 +387,7 @@ def _load(spec: GraphSpec, config: ProjectConfig) -> None:
     location, _, attr = spec.path.rpartition(":")
     graph = f'graph "{spec.graph_id}" ({spec.path})'
     root = config.root
-    if location.endswith(".py") or "/" in location:
+    if names_a_file(location):
         file = (root / location).resolve()
         what = str(file)
         if not file.is_file():
@@ -396,16 +395,13 @@ def _load(spec: GraphSpec, config: ProjectConfig) -> None:
                 f"{graph} failed to load: {file} does not exist\n"
                 f"Likely fix: correct the path in langgraph.json (relative to {root})"
             )
-        module_name = f"tether_graphs.{spec.graph_id}"
-        module_spec = importlib.util.spec_from_file_location(module_name, file)
-        if module_spec is None or module_spec.loader is None:
-            raise GraphConfigError(f"{graph} failed to load: {file} is not a Python module")
-        module = importlib.util.module_from_spec(module_spec)
-        sys.modules[module_name] = module
         try:
-            module_spec.loader.exec_module(module)
+            module = import_file(file, f"tether_graphs.{spec.graph_id}")
+        except NotAModule:
+            raise GraphConfigError(
+                f"{graph} failed to load: {file} is not a Python module"
+            ) from None
         except Exception as exc:
-            del sys.modules[module_name]
             raise GraphConfigError(
                 graph_errors.import_failed(graph, what, exc, root, config.source_folders)
             ) from exc

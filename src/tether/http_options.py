@@ -25,11 +25,12 @@ from __future__ import annotations
 import importlib
 import importlib.util
 import re
-import sys
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+
+from tether.project_files import NotAModule, import_file, names_a_file
 
 #: Route groups `disable_*` can remove.
 GROUPS = ("assistants", "threads", "runs", "store", "meta", "ui", "mcp", "a2a")
@@ -147,17 +148,14 @@ def load_app(location: str, root: Path) -> Any:
     """Import `"./file.py:app"` (relative to langgraph.json) or `"module:app"`."""
     path, _, attr = location.rpartition(":")
     try:
-        if path.endswith(".py") or "/" in path:
+        if names_a_file(path):
             file = (root / path).resolve()
             if not file.is_file():
                 raise HttpOptionError(f'"http.app" {location!r}: {file} does not exist')
-            name = f"tether_http_app.{file.stem}"
-            spec = importlib.util.spec_from_file_location(name, file)
-            if spec is None or spec.loader is None:
-                raise HttpOptionError(f'"http.app" {location!r}: not a Python file')
-            module = importlib.util.module_from_spec(spec)
-            sys.modules[name] = module
-            spec.loader.exec_module(module)
+            try:
+                module = import_file(file, f"tether_http_app.{file.stem}")
+            except NotAModule:
+                raise HttpOptionError(f'"http.app" {location!r}: not a Python file') from None
         else:
             module = importlib.import_module(path)
     except HttpOptionError:

@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import importlib
 import importlib.util
-import sys
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal, cast
@@ -31,6 +30,8 @@ from typing import Any, Literal, cast
 from langchain_core.embeddings import Embeddings
 from langgraph.store.base import IndexConfig, TTLConfig
 from langgraph.store.base.embed import ensure_embeddings
+
+from tether.project_files import NotAModule, import_file, names_a_file
 
 
 class ProjectOptionError(ValueError):
@@ -171,23 +172,18 @@ def read_thread_ttl(raw: dict[str, Any]) -> ThreadTTL | None:
 def load_embeddings(embed: str, root: Path) -> Embeddings:
     """`"./file.py:function"`, `"module:function"` or a provider string, as an `Embeddings`."""
     location, _, attr = embed.rpartition(":")
-    if location.endswith(".py") or "/" in location:
+    if names_a_file(location):
         file = (root / location).resolve()
         if not file.is_file():
             raise ProjectOptionError(
                 f'"store.index.embed" {embed!r}: {file} does not exist (paths are relative'
                 f" to {root})"
             )
-        name = f"tether_embed.{file.stem}"
-        spec = importlib.util.spec_from_file_location(name, file)
-        if spec is None or spec.loader is None:
-            raise ProjectOptionError(f'"store.index.embed" {embed!r}: not a Python file')
-        module = importlib.util.module_from_spec(spec)
-        sys.modules[name] = module
         try:
-            spec.loader.exec_module(module)
+            module = import_file(file, f"tether_embed.{file.stem}")
+        except NotAModule:
+            raise ProjectOptionError(f'"store.index.embed" {embed!r}: not a Python file') from None
         except Exception as exc:
-            del sys.modules[name]
             raise ProjectOptionError(
                 f'"store.index.embed" {embed!r}: importing {file} raised'
                 f" {type(exc).__name__}: {exc}"
