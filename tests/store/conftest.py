@@ -4,12 +4,11 @@ test's own (a `langgraph.json` written for it), on SQLite or PostgreSQL."""
 from __future__ import annotations
 
 import contextlib
-import sqlite3
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import httpx
 import orjson
@@ -17,6 +16,7 @@ import psycopg
 import pytest
 
 from tether.api.app import create_app
+from tether.backends.sqlite.store import SqliteStore
 from tether.graphs import read_project
 from tether.runtime import Runtime
 from tether.settings import Settings
@@ -33,7 +33,7 @@ class App:
     runtime: Runtime
     settings: Settings
 
-    def expires_at(self, namespace: list[str], key: str) -> datetime | None:
+    async def expires_at(self, namespace: list[str], key: str) -> datetime | None:
         """An item's `expires_at` as its storage holds it (read directly)."""
         prefix = ".".join(namespace)
         if self.settings.database_url:
@@ -42,10 +42,13 @@ class App:
                     "SELECT expires_at FROM store WHERE prefix = %s AND key = %s", (prefix, key)
                 ).fetchone()
             return None if row is None else row[0]
-        with contextlib.closing(sqlite3.connect(self.settings.data_dir / "store.sqlite")) as db:
-            found = db.execute(
-                "SELECT expires_at FROM store WHERE prefix = ? AND key = ?", (prefix, key)
-            ).fetchone()
+        # Through the store's own connection: with an index it may be another SQLite
+        # library than Python's (pysqlite3), and two in one process must not share a file.
+        store = cast(SqliteStore, self.runtime.store.store)
+        async with store.conn.execute(
+            "SELECT expires_at FROM store WHERE prefix = ? AND key = ?", (prefix, key)
+        ) as cur:
+            found = await cur.fetchone()
         if found is None or found[0] is None:
             return None
         # langgraph's SQLite store writes puts with an offset, refreshes without (both UTC).

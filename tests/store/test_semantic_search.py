@@ -9,6 +9,7 @@ import uuid
 from typing import Any
 
 import httpx
+import psycopg
 import pytest
 from langgraph_sdk.client import LangGraphClient
 
@@ -179,14 +180,38 @@ async def test_without_an_index_query_is_ignored(open_app: OpenApp) -> None:
 
 
 async def test_the_search_method_is_named_in_the_log(
-    open_app: OpenApp, caplog: pytest.LogCaptureFixture
+    open_app: OpenApp, backend_name: str, caplog: pytest.LogCaptureFixture
 ) -> None:
     with caplog.at_level(logging.INFO, logger="tether"):
-        async with open_app(store={"index": INDEX}):
-            pass
-    # This machine's PostgreSQL has no pgvector, and its Python's sqlite3 cannot load
-    # extensions: both backends choose exact ranking.
-    assert any("semantic search by exact ranking (256 dims)" in r.message for r in caplog.records)
+        async with open_app(store={"index": INDEX}) as app:
+            offers_pgvector = False
+            if backend_name == "postgres":
+                with psycopg.connect(app.settings.database_url) as conn:
+                    found = conn.execute(
+                        "SELECT 1 FROM pg_available_extensions WHERE name = 'vector'"
+                    ).fetchone()
+                offers_pgvector = found is not None
+    [line] = [r.getMessage() for r in caplog.records if r.getMessage().startswith("store index")]
+    if backend_name == "sqlite":
+        # pysqlite3-binary comes with Tether on x86-64 Linux: sqlite-vec always loads here.
+        assert line.startswith("store index: sqlite-vec v")
+    elif offers_pgvector:
+        assert line == "store index: pgvector (256 dims)"
+    else:  # this project's machines: Debian packages no pgvector
+        assert line.startswith("store index: exact (256 dims, ranked in Python)")
+
+
+async def test_without_fields_the_whole_value_is_embedded(open_app: OpenApp) -> None:
+    namespace = ["docs", uuid.uuid4().hex]
+    async with open_app(store={"index": {"embed": INDEX["embed"], "dims": 256}}) as app:
+        await _put_docs(app.http, namespace)
+
+        items = await _search(app.http, namespace_prefix=namespace, query="fruit")
+
+        # Each value {"text": ..., "kind": key} as JSON: "fruit" is in fruit's text and kind.
+        assert len(items) == 3
+        assert items[0]["key"] == "fruit"
+        assert items[0]["score"] > items[1]["score"] >= items[2]["score"]
 
 
 async def test_wrong_embedding_size_is_refused_with_422(open_app: OpenApp) -> None:

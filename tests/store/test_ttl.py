@@ -45,7 +45,7 @@ async def _clock_passes(app: App, namespace: list[str], expiry: datetime) -> Non
 
     async def later() -> bool:
         await _put(app, namespace, "probe", ttl=1)
-        found = app.expires_at(namespace, "probe")
+        found = await app.expires_at(namespace, "probe")
         return found is not None and found > expiry + timedelta(seconds=1)
 
     await wait_for(later, "the storage clock to move on")
@@ -56,8 +56,8 @@ async def test_an_item_with_a_ttl_is_swept_when_it_expires(open_app: OpenApp) ->
     async with open_app(store={"ttl": {"sweep_interval_minutes": FAST_SWEEP}}) as app:
         await _put(app, namespace, "brief", ttl=0.02)
         await _put(app, namespace, "lasting")
-        assert app.expires_at(namespace, "brief") is not None
-        assert app.expires_at(namespace, "lasting") is None
+        assert await app.expires_at(namespace, "brief") is not None
+        assert await app.expires_at(namespace, "lasting") is None
 
         async def brief_gone() -> bool:
             return await _get(app, namespace, "brief", refresh_ttl="false") is None
@@ -72,8 +72,8 @@ async def test_default_ttl_applies_to_items_put_without_one(open_app: OpenApp) -
     async with open_app(store={"ttl": ttl}) as app:
         await _put(app, namespace, "defaulted")
         await _put(app, namespace, "forever", ttl=None)
-        assert app.expires_at(namespace, "defaulted") is not None
-        assert app.expires_at(namespace, "forever") is None
+        assert await app.expires_at(namespace, "defaulted") is not None
+        assert await app.expires_at(namespace, "forever") is None
 
         async def defaulted_gone() -> bool:
             return await _get(app, namespace, "defaulted") is None
@@ -87,8 +87,8 @@ async def test_refresh_on_read_false_leaves_expiry_until_a_read_asks(open_app: O
     async with open_app(store={"index": INDEX, "ttl": {"refresh_on_read": False}}) as app:
         await _put(app, namespace, "item", ttl=1)
         await _put(app, namespace, "found", ttl=1)
-        first = app.expires_at(namespace, "item")
-        found_first = app.expires_at(namespace, "found")
+        first = await app.expires_at(namespace, "item")
+        found_first = await app.expires_at(namespace, "found")
         assert first is not None and found_first is not None
         await _clock_passes(app, namespace, max(first, found_first))
 
@@ -96,8 +96,8 @@ async def test_refresh_on_read_false_leaves_expiry_until_a_read_asks(open_app: O
         await app.http.post(
             "/store/items/search", json={"namespace_prefix": namespace, "query": "found"}
         )
-        assert app.expires_at(namespace, "item") == first
-        assert app.expires_at(namespace, "found") == found_first
+        assert await app.expires_at(namespace, "item") == first
+        assert await app.expires_at(namespace, "found") == found_first
 
         await _get(app, namespace, "item", refresh_ttl="true")
         response = await app.http.post(
@@ -105,22 +105,22 @@ async def test_refresh_on_read_false_leaves_expiry_until_a_read_asks(open_app: O
             json={"namespace_prefix": namespace, "query": "found", "limit": 1, "refresh_ttl": True},
         )
         assert [i["key"] for i in response.json()["items"]] == ["found"]
-        assert app.expires_at(namespace, "item") > first  # type: ignore[operator]
-        assert app.expires_at(namespace, "found") > found_first  # type: ignore[operator]
+        assert await app.expires_at(namespace, "item") > first  # type: ignore[operator]
+        assert await app.expires_at(namespace, "found") > found_first  # type: ignore[operator]
 
 
 async def test_reads_refresh_the_ttl_by_default(open_app: OpenApp) -> None:
     namespace = ["ttl", uuid.uuid4().hex]
     async with open_app() as app:
         await _put(app, namespace, "item", ttl=1)
-        first = app.expires_at(namespace, "item")
+        first = await app.expires_at(namespace, "item")
         assert first is not None
         await _clock_passes(app, namespace, first)
 
         await _get(app, namespace, "item", refresh_ttl="false")
-        assert app.expires_at(namespace, "item") == first
+        assert await app.expires_at(namespace, "item") == first
         await _get(app, namespace, "item")
-        assert app.expires_at(namespace, "item") > first  # type: ignore[operator]
+        assert await app.expires_at(namespace, "item") > first  # type: ignore[operator]
 
 
 async def _status(app: App, thread_id: str) -> int:

@@ -1,14 +1,17 @@
-"""Semantic search that needs no database extension: exact (brute-force) cosine ranking.
+"""Semantic search over Tether's own vectors table, the same on every backend and path.
 
-Used where a vector extension is missing (PostgreSQL without pgvector; SQLite where Python's
-`sqlite3` cannot load sqlite-vec). Each indexed text's embedding is kept, normalised to
-unit length, as float32 bytes in the table `tether_store_vectors` (one row per item and
-field, deleted with its item). A search with a `query` first selects the items that match
-its namespace prefix and filter exactly as a plain search does, then scores each by the
-best cosine similarity of its fields to the query and pages through them by score. Items
-stored with `index=False` (or without the indexed fields) have no vectors and are left out,
-as in langgraph's vector stores. The cost is linear in the number of matching items: fine
-for thousands to tens of thousands of items; install a vector extension beyond that.
+Each indexed text's embedding is kept, normalised to unit length, as float32 bytes in the
+table `tether_store_vectors` (one row per item and field, deleted with its item). A search
+with a `query` selects the items that match its namespace prefix and filter exactly as a
+plain search does, scores each by the best cosine similarity of its fields to the query,
+and pages through them by score, best first, ties in (namespace, key) order. Items stored
+with `index=False` (or without the indexed fields), or whose vectors have another size than
+`store.index.dims`, have no score and are left out, as in langgraph's vector stores.
+
+Where the score is computed is the only difference between paths: in SQL with sqlite-vec's
+`vec_distance_cosine` (SQLite, where the extension loads), or here in Python by
+`ExactIndex.rank` ("exact": PostgreSQL without pgvector, SQLite without sqlite-vec). Both
+are exact (brute force), linear in the number of matching items; Python's is the slower.
 """
 
 from __future__ import annotations
@@ -24,18 +27,6 @@ from langgraph.store.base.embed import ensure_embeddings, get_text_at_path, toke
 #: A search's candidates: every matching item (a plain search without its page).
 _ALL = 2**31 - 1
 
-#: The vectors table: the same on SQLite and PostgreSQL (BLOB / bytea of float32).
-CREATE_VECTORS_TABLE = """
-CREATE TABLE IF NOT EXISTS tether_store_vectors (
-    prefix text NOT NULL,
-    key text NOT NULL,
-    field_name text NOT NULL,
-    embedding {blob} NOT NULL,
-    PRIMARY KEY (prefix, key, field_name),
-    FOREIGN KEY (prefix, key) REFERENCES store (prefix, key) ON DELETE CASCADE
-)
-"""
-
 
 def namespace_text(namespace: Sequence[str]) -> str:
     """How langgraph's SQL stores keep a namespace (`prefix` column)."""
@@ -49,13 +40,13 @@ class ExactIndex:
     def __init__(self, config: IndexConfig) -> None:
         self.dims = int(config["dims"])
         self.embeddings = ensure_embeddings(config["embed"])
-        self.fields = [(path, tokenize_path(path)) for path in config.get("fields") or ["$"]]
+        self.fields = [(path, _tokens(path)) for path in config.get("fields") or ["$"]]
 
     def texts(self, op: PutOp) -> list[tuple[str, str]]:
         """(field name, text) pairs to embed for a put; none for a delete or `index=False`."""
         if op.value is None or op.index is False:
             return []
-        paths = self.fields if op.index is None else [(p, tokenize_path(p)) for p in op.index]
+        paths = self.fields if op.index is None else [(p, _tokens(p)) for p in op.index]
         pairs = []
         for path, tokens in paths:
             found = get_text_at_path(op.value, tokens)
@@ -63,7 +54,8 @@ class ExactIndex:
                 pairs.append((f"{path}.{i}" if len(found) > 1 else path, text))
         return pairs
 
-    def _pack(self, vector: Sequence[float]) -> bytes:
+    def pack(self, vector: Sequence[float]) -> bytes:
+        """`vector` as a row's `embedding`: unit length, float32 (a zero vector stays zero)."""
         if len(vector) != self.dims:
             raise ValueError(
                 f"The embedding function returned {len(vector)} numbers, but store.index.dims"
@@ -90,13 +82,13 @@ class ExactIndex:
             else []
         )
         rows = [
-            (prefix, key, field, self._pack(vector))
+            (prefix, key, field, self.pack(vector))
             for ((prefix, key), field, _), vector in zip(wanted, vectors, strict=True)
         ]
         return list(last), rows
 
     async def embed_query(self, query: str) -> array[float]:
-        return array("f", self._pack(await self.embeddings.aembed_query(query)))
+        return array("f", self.pack(await self.embeddings.aembed_query(query)))
 
     @staticmethod
     def candidates(op: SearchOp) -> SearchOp:
@@ -110,15 +102,20 @@ class ExactIndex:
         vectors: Mapping[tuple[str, str], list[bytes]],
         query: array[float],
     ) -> list[SearchItem]:
-        """`items` that have vectors, best first, with their score; `op`'s page of them."""
+        """`items` that have vectors, best first (ties by namespace, then key), with their
+        score; `op`'s page of them."""
         scored = []
         for item in items:
-            found = vectors.get((namespace_text(item.namespace), item.key))
+            found = [
+                blob
+                for blob in vectors.get((namespace_text(item.namespace), item.key), ())
+                if len(blob) == len(query) * 4  # float32; another size: made with other dims
+            ]
             if not found:
                 continue
             score = max(_dot(query, array("f", blob)) for blob in found)
             scored.append((score, item))
-        scored.sort(key=lambda pair: pair[0], reverse=True)
+        scored.sort(key=lambda pair: (-pair[0], namespace_text(pair[1].namespace), pair[1].key))
         return [
             SearchItem(
                 namespace=item.namespace,
@@ -130,6 +127,12 @@ class ExactIndex:
             )
             for score, item in scored[op.offset : op.offset + op.limit]
         ]
+
+
+def _tokens(path: str) -> str | list[str]:
+    """A field path as `get_text_at_path` takes it: "$" (the whole value) stays "$" (its
+    tokens would select nothing)."""
+    return path if path == "$" else tokenize_path(path)
 
 
 def _dot(a: array[float], b: array[float]) -> float:

@@ -36,11 +36,11 @@ from tether.store_options import StoreOptions
 
 
 async def migrate_all(pool: Pool) -> list[int]:
-    """Tether's migrations, then langgraph's checkpointer and store tables."""
-    applied = await migrate(pool)
+    """langgraph's checkpointer and store tables, then Tether's migrations (some refer to
+    langgraph's `store`); return the numbers of Tether's migrations applied."""
     await AsyncPostgresSaver(pool).setup()
     await AsyncPostgresStore(pool).setup()
-    return applied
+    return await migrate(pool)
 
 
 async def _check_langgraph_tables(pool: Pool) -> None:

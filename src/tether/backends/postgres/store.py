@@ -1,5 +1,6 @@
 """The long-term store on PostgreSQL: langgraph's `AsyncPostgresStore`, with semantic
-search by pgvector where the server has the extension, and by exact search otherwise."""
+search by pgvector where the server has the extension, and by exact search (Tether's table
+`tether_store_vectors`, see `exact_search`) otherwise."""
 
 from __future__ import annotations
 
@@ -14,7 +15,6 @@ from psycopg import AsyncCursor
 from psycopg.rows import DictRow
 
 from tether.backends.exact_search import (
-    CREATE_VECTORS_TABLE,
     ExactIndex,
     group_vectors,
     namespace_text,
@@ -24,10 +24,6 @@ from tether.backends.postgres.database import Pool
 from tether.store_options import StoreOptions
 
 log = logging.getLogger("tether")
-
-#: A lock id of Tether's own (`pg_advisory_xact_lock`): processes starting together create
-#: the vectors table once.
-_VECTORS_LOCK = 0x7E7E_0002
 
 
 class ExactPostgresStore(AsyncPostgresStore):
@@ -86,6 +82,7 @@ class ExactPostgresStore(AsyncPostgresStore):
 
 
 async def has_pgvector(pool: Pool) -> bool:
+    """Whether the server offers the `vector` extension (installed or installable)."""
     async with pool.connection() as conn:
         cur = await conn.execute(
             "SELECT 1 AS ok FROM pg_available_extensions WHERE name = 'vector'"
@@ -94,24 +91,24 @@ async def has_pgvector(pool: Pool) -> bool:
 
 
 async def open_store(pool: Pool, options: StoreOptions) -> AsyncPostgresStore:
-    """The store on `pool` (its tables made by `tether migrate`): pgvector search where the
-    extension is available, exact search otherwise (the choice is logged); plain when the
-    project configures no index. The vector table is created here, at start."""
+    """The store on `pool` (its tables, `tether_store_vectors` included, made by `tether
+    migrate`). With `store.index`: pgvector search where the server offers the extension,
+    exact search otherwise; the choice is logged (`store index: pgvector` / `store index:
+    exact`). Plain without an index."""
     if options.index is None:
         return AsyncPostgresStore(pool, ttl=options.ttl)
     dims = options.index["dims"]
     if await has_pgvector(pool):
         index = cast(PostgresIndexConfig, options.index)
         store = AsyncPostgresStore(pool, index=index, ttl=options.ttl)
-        await store.setup()  # creates the extension and langgraph's store_vectors
-        log.info("store: semantic search with pgvector (%d dims)", dims)
+        # Creates the extension and langgraph's `store_vectors` (its size is the project's
+        # `dims`, so not a migration of Tether's).
+        await store.setup()
+        log.info("store index: pgvector (%d dims)", dims)
         return store
-    async with pool.connection() as conn, conn.transaction():
-        await conn.execute("SELECT pg_advisory_xact_lock(%s)", (_VECTORS_LOCK,))
-        await conn.execute(CREATE_VECTORS_TABLE.format(blob="bytea"))
     log.info(
-        "store: semantic search by exact ranking (%d dims): PostgreSQL has no pgvector"
-        " extension (pg_available_extensions)",
+        "store index: exact (%d dims, ranked in Python): PostgreSQL offers no pgvector"
+        " (`vector` is not in pg_available_extensions)",
         dims,
     )
     return ExactPostgresStore(pool, options)
