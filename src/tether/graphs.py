@@ -97,15 +97,6 @@ class WebhookSettings:
     allowed_fields: frozenset[str] | None = None
 
 
-@dataclass(frozen=True)
-class HttpSettings:
-    """The `http` section of langgraph.json (what Tether reads of it)."""
-
-    #: Keyword arguments of Starlette's CORSMiddleware (`allow_origins`, ...), or None for
-    #: Tether's default.
-    cors: dict[str, Any] | None = None
-
-
 def _fail(where: str, expected: str, got: object) -> GraphConfigError:
     return GraphConfigError(f"langgraph.json: {where} must be {expected}, got {got!r}")
 
@@ -194,40 +185,6 @@ def read_webhook_settings(raw: Mapping[str, Any], environ: Mapping[str, str]) ->
     )
 
 
-_CORS_KEYS = {
-    "allow_origins": list,
-    "allow_methods": list,
-    "allow_headers": list,
-    "expose_headers": list,
-    "allow_credentials": bool,
-    "allow_origin_regex": str,
-    "max_age": int,
-}
-
-
-def read_http_settings(raw: Mapping[str, Any]) -> HttpSettings:
-    """The `http` section, checked (its `cors` object as the official server reads it)."""
-    section = raw.get("http") or {}
-    if not isinstance(section, dict):
-        raise _fail("http", "an object", section)
-    cors = section.get("cors")
-    if cors is None:
-        return HttpSettings()
-    if not isinstance(cors, dict):
-        raise _fail("http.cors", "an object", cors)
-    for key, value in cors.items():
-        kind = _CORS_KEYS.get(key)
-        if kind is None:
-            raise GraphConfigError(
-                f"langgraph.json: http.cors has no setting {key!r} (known: {', '.join(_CORS_KEYS)})"
-            )
-        if kind is list:
-            _strings(cors, key, "http.cors")
-        elif not isinstance(value, kind) or (kind is int and isinstance(value, bool)):
-            raise _fail(f"http.cors.{key}", kind.__name__, value)
-    return HttpSettings(cors=dict(cors))
-
-
 @dataclass(frozen=True)
 class ProjectConfig:
     """A project's `langgraph.json`, read and checked without importing any of its code."""
@@ -258,6 +215,14 @@ class ProjectConfig:
                 if folder not in folders:
                     folders.append(folder)
         return folders
+
+    @property
+    def http(self) -> HttpOptions:
+        """The `http` section, checked, its `app` not imported."""
+        try:
+            return read_http_options(self.raw, self.root, import_app=False)
+        except HttpOptionError as exc:
+            raise GraphConfigError(f"{self.path}: {exc}") from exc
 
 
 @dataclass
@@ -296,8 +261,9 @@ def read_config(config_path: Path) -> ProjectConfig:
             raise GraphConfigError(
                 f'Graph "{graph_id}": expected "./file.py:attribute", got {location!r}'
             )
-    read_http_settings(raw)
-    return ProjectConfig(path=config_path, raw=raw)
+    config = ProjectConfig(path=config_path, raw=raw)
+    config.http  # noqa: B018 (checked now: a bad section stops the start)
+    return config
 
 
 def read_project(config_path: Path) -> Project:

@@ -5,7 +5,8 @@
   "app": "./webapp.py:app",
   "mount_prefix": "/api",
   "disable_store": true,
-  "configurable_headers": {"includes": ["x-user-id", "x-tenant-*"], "excludes": ["x-secret"]}
+  "configurable_headers": {"includes": ["x-user-id", "x-tenant-*"], "excludes": ["x-secret"]},
+  "cors": {"allow_origins": ["https://app.example"]}
 }
 ```
 
@@ -18,6 +19,11 @@
   or `*` patterns; `excludes` win; `authorization`, `x-api-key`, `x-service-key` and
   `x-tenant-id` never). Without it, none are.
 - `mount_prefix`: every route (Tether's and the project's) is served under this path.
+- `cors`: Starlette's CORSMiddleware settings (`allow_origins`, `allow_origin_regex`, ...), each
+  one it leaves out taken from Tether's default (`tether.api.guards.cors_options`).
+
+This module is the one reader of the section: `read_config` checks it without importing the
+project's app (`import_app=False`), `read_project` loads the app too.
 """
 
 from __future__ import annotations
@@ -36,9 +42,15 @@ from tether.project_files import NotAModule, import_file, names_a_file
 GROUPS = ("assistants", "threads", "runs", "store", "meta", "ui", "mcp", "a2a")
 #: Headers that never reach a run's config, whatever the patterns say.
 NEVER_COPIED = frozenset({"authorization", "x-api-key", "x-service-key", "x-tenant-id"})
-_KNOWN = {"app", "mount_prefix", "configurable_headers", *(f"disable_{g}" for g in GROUPS)}
+_KNOWN = {
+    "app",
+    "mount_prefix",
+    "configurable_headers",
+    "cors",
+    *(f"disable_{g}" for g in GROUPS),
+}
 #: Keys of the official schema Tether accepts but does not act on.
-_IGNORED = {"cors", "logging_headers", "middleware_order", "enable_custom_route_auth"}
+_IGNORED = {"logging_headers", "middleware_order", "enable_custom_route_auth"}
 _IGNORED |= {"disable_webhooks"}
 
 
@@ -103,17 +115,61 @@ class HeaderFilter:
         return merged
 
 
+#: `http.cors` settings and the JSON type each takes (as the official server reads them).
+_CORS_KEYS: dict[str, type] = {
+    "allow_origins": list,
+    "allow_methods": list,
+    "allow_headers": list,
+    "expose_headers": list,
+    "allow_credentials": bool,
+    "allow_origin_regex": str,
+    "max_age": int,
+}
+
+
 @dataclass(frozen=True)
 class HttpOptions:
-    #: The project's ASGI app (`http.app`), loaded; None when there is none.
+    """The `http` section of langgraph.json, checked."""
+
+    #: The project's ASGI app (`http.app`), loaded; None when there is none (or when it
+    #: was read with `import_app=False`).
     app: Any = None
     mount_prefix: str = ""
+    #: Route groups of `GROUPS` not served (`disable_*`).
     disabled: frozenset[str] = field(default_factory=frozenset)
     headers: HeaderFilter = field(default_factory=HeaderFilter)
+    #: Keyword arguments of Starlette's CORSMiddleware (`http.cors`), or None for Tether's
+    #: default.
+    cors: dict[str, Any] | None = None
 
 
-def read_http_options(raw: dict[str, Any], root: Path) -> HttpOptions:
-    """The `http` section of langgraph.json; `app` is imported now (errors stop the start)."""
+def _cors(cors: Any) -> dict[str, Any] | None:
+    if cors is None:
+        return None
+    if not isinstance(cors, dict):
+        raise HttpOptionError(f"http.cors must be an object, got {cors!r}")
+    for key, value in cors.items():
+        kind = _CORS_KEYS.get(key)
+        if kind is None:
+            raise HttpOptionError(
+                f"http.cors has no setting {key!r} (known: {', '.join(_CORS_KEYS)})"
+            )
+        if kind is list:
+            if not isinstance(value, list) or not all(isinstance(v, str) and v for v in value):
+                raise HttpOptionError(
+                    f"http.cors.{key} must be a list of non-empty strings, got {value!r}"
+                )
+        elif not isinstance(value, kind) or (kind is int and isinstance(value, bool)):
+            raise HttpOptionError(f"http.cors.{key} must be {kind.__name__}, got {value!r}")
+    return dict(cors)
+
+
+def read_http_options(
+    raw: Mapping[str, Any], root: Path, *, import_app: bool = True
+) -> HttpOptions:
+    """The `http` section of langgraph.json (`root`: the folder that holds it). `app` is
+    imported now unless `import_app` is false (then only its form is checked): a wrong
+    option stops the start with an `HttpOptionError` naming it."""
     section = raw.get("http")
     if section is None:
         return HttpOptions()
@@ -137,10 +193,11 @@ def read_http_options(raw: dict[str, Any], root: Path) -> HttpOptions:
     if app is not None and (not isinstance(app, str) or ":" not in app):
         raise HttpOptionError('"http.app" must name an app such as "./webapp.py:app"')
     return HttpOptions(
-        app=load_app(app, root) if app else None,
+        app=load_app(app, root) if app and import_app else None,
         mount_prefix=prefix.rstrip("/"),
         disabled=frozenset(disabled),
         headers=HeaderFilter() if headers is None else HeaderFilter.from_config(headers),
+        cors=_cors(section.get("cors")),
     )
 
 

@@ -15,7 +15,7 @@ import pytest
 from langgraph_sdk.client import LangGraphClient
 
 from tether.api.app import build_app
-from tether.graphs import GraphConfigError, read_project
+from tether.graphs import GraphConfigError, read_config, read_project
 from tether.http_options import HeaderFilter
 from tether.settings import Settings
 
@@ -188,6 +188,11 @@ def test_header_patterns_match_whole_names_with_star_wildcards() -> None:
         ({"disable_store": "yes"}, "must be true or false"),
         ({"configurable_headers": {"includes": "x-*"}}, "list of header names"),
         ({"dsiable_store": True}, "unknown"),
+        ({"cors": ["*"]}, "http.cors must be an object, got ['*']"),
+        ({"cors": {"allow_origin": ["x"]}}, "http.cors has no setting 'allow_origin'"),
+        ({"cors": {"allow_origins": "*"}}, "http.cors.allow_origins must be a list of non-empty"),
+        ({"cors": {"max_age": True}}, "http.cors.max_age must be int, got True"),
+        ({"cors": {"allow_credentials": "yes"}}, "allow_credentials must be bool, got 'yes'"),
     ],
 )
 def test_wrong_http_options_stop_the_start(
@@ -198,3 +203,36 @@ def test_wrong_http_options_stop_the_start(
     with pytest.raises(GraphConfigError) as caught:
         read_project(config)
     assert message in str(caught.value)
+
+
+@pytest.mark.parametrize(
+    "http",
+    [
+        {"mount_prefix": "api"},
+        {"disable_store": "yes"},
+        {"configurable_headers": {"includes": "x-*"}},
+        {"cors": {"allow_origin": ["typo"]}},
+        {"app": "no-colon"},
+    ],
+)
+def test_checking_the_config_and_loading_the_project_give_one_message(
+    tmp_path: Path, http: dict[str, Any]
+) -> None:
+    """One reader of the `http` section: `read_config` (which imports nothing, as `tether
+    dev`'s watcher uses it) and `read_project` refuse a bad value with the same words."""
+    config = tmp_path / "langgraph.json"
+    config.write_bytes(orjson.dumps({"graphs": GRAPHS, "http": http}))
+    with pytest.raises(GraphConfigError) as checked:
+        read_config(config)
+    with pytest.raises(GraphConfigError) as loaded:
+        read_project(config)
+    assert str(checked.value) == str(loaded.value)
+    assert str(checked.value).startswith(f"{config}: ")
+
+
+def test_checking_the_config_does_not_import_the_app(tmp_path: Path) -> None:
+    config = tmp_path / "langgraph.json"
+    config.write_bytes(orjson.dumps({"graphs": GRAPHS, "http": {"app": "./missing.py:app"}}))
+    assert read_config(config).http.app is None  # not imported, so not missing yet
+    with pytest.raises(GraphConfigError, match="does not exist"):
+        read_project(config)

@@ -33,13 +33,7 @@ from tether.api import (
 from tether.api.responses import json_response
 from tether.api.schemas import TooDeep
 from tether.errors import TetherError
-from tether.graphs import (
-    GraphConfigError,
-    HttpSettings,
-    Project,
-    read_config,
-    read_http_settings,
-)
+from tether.graphs import GraphConfigError, Project, read_config
 from tether.http_options import HttpOptions
 from tether.runtime import Runtime
 from tether.settings import Settings
@@ -61,11 +55,15 @@ def _validation_detail(exc: RequestValidationError) -> str:
     return "; ".join(parts) or "Invalid request"
 
 
-def _http_settings(settings: Settings, project: Project | None) -> HttpSettings:
+def _http_options(settings: Settings, project: Project | None) -> HttpOptions:
+    """The project's `http` options; without a project (the lifespan reads it), those of
+    `settings.config`, its app not imported (`build_app` serves the app)."""
+    if project is not None:
+        return project.http
     try:
-        return read_http_settings(project.raw if project else read_config(settings.config).raw)
+        return read_config(settings.config).http
     except GraphConfigError:
-        return HttpSettings()  # the lifespan reports it
+        return HttpOptions()  # the lifespan reports it
 
 
 def create_app(
@@ -75,7 +73,7 @@ def create_app(
     `settings.config`). Routes the project's `http.disable_*` options remove are left out;
     `build_app` adds the project's `http.app` and `http.mount_prefix`."""
     settings = settings or Settings.from_env()
-    http = project.http if project is not None else HttpOptions()
+    http = _http_options(settings, project)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -103,7 +101,7 @@ def create_app(
             static_url=DOCS_ASSETS_URL, swagger_ui_parameters={"validatorUrl": None}, **about
         )
     auth.install(app)  # inside CORS: preflights and CORS headers do not need credentials
-    guards.install(app, settings, _http_settings(settings, project))
+    guards.install(app, settings, http)
 
     @app.exception_handler(TetherError)
     async def tether_error(request: Request, exc: TetherError) -> Response:

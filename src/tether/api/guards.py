@@ -21,7 +21,7 @@ from starlette.middleware.cors import CORSMiddleware
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from tether.api.responses import json_response
-from tether.graphs import HttpSettings
+from tether.http_options import HttpOptions
 from tether.ids import canonical_uuid
 from tether.settings import Settings
 
@@ -112,7 +112,7 @@ class HostGuard:
         await self.app(scope, receive, send)
 
 
-def cors_options(http: HttpSettings) -> dict[str, Any]:
+def cors_options(http: HttpOptions) -> dict[str, Any]:
     """CORSMiddleware's arguments: langgraph.json's `http.cors`, each setting it leaves out
     taken from Tether's default (loopback origins and the hosted Studio; never `*`)."""
     options: dict[str, Any] = {
@@ -237,7 +237,7 @@ class BodyLimit:
             await self._refuse(scope, receive, send)
 
 
-def install(app: Any, settings: Settings, http: HttpSettings) -> None:
+def install(app: Any, settings: Settings, http: HttpOptions) -> None:
     """Add the guards to a Starlette/FastAPI app (the last added runs first)."""
     app.add_middleware(CanonicalIds)
     app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)
