@@ -170,13 +170,39 @@ def test_async_methods_are_awaitable_or_iterable_like_langgraph_sdk() -> None:
     assert _flavour(tether_sdk.HttpClient.stream) == "async generator"
 
 
-def test_threads_stream_v3_opens_an_sse_session() -> None:
+def test_threads_stream_v3_opens_an_sse_or_websocket_session() -> None:
     client = tether_sdk.get_sync_client(url="http://server.test")
     thread = client.threads.stream(assistant_id="agent")
     assert thread.assistant_id == "agent" and len(thread.thread_id) == 36
+    assert thread.transport == "sse"
     assert client.threads.stream("t-1", assistant_id="agent").thread_id == "t-1"
-    with pytest.raises(ValueError, match="SSE only"):
-        client.threads.stream(assistant_id="agent", transport="websocket")
+    socket = client.threads.stream(assistant_id="agent", transport="websocket")
+    assert socket.transport == "websocket"
+    with pytest.raises(ValueError, match="transport must be 'sse' or 'websocket'"):
+        client.threads.stream(assistant_id="agent", transport="grpc")  # type: ignore[arg-type]
+
+
+def test_websocket_urls_and_handshake_headers() -> None:
+    from tether_sdk._core.thread_stream import socket_headers, socket_url
+
+    base = httpx.URL("https://h.example/api/")
+    assert (
+        socket_url(base, "/threads/t/stream/events")
+        == "wss://h.example/api/threads/t/stream/events"
+    )
+    assert socket_url(httpx.URL("http://127.0.0.1:8123"), "/x") == "ws://127.0.0.1:8123/x"
+    client = httpx.Client(
+        base_url="http://h.example",
+        headers={"x-api-key": "k", "X-Team": "a"},
+        cookies=httpx.Cookies({"session": "s1"}),
+    )
+    headers = dict(
+        socket_headers(client, "ws://h.example/threads/t/stream/events", {"x-team": "b"})
+    )
+    assert headers["x-api-key"] == "k" and headers["x-team"] == "b"
+    assert headers["cookie"] == "session=s1"
+    assert not {"host", "connection", "upgrade", "accept-encoding", "user-agent"} & set(headers)
+    client.close()
 
 
 def test_exported_names_are_guarded() -> None:

@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Mapping, Sequence
-from typing import Any
+from collections.abc import AsyncGenerator, AsyncIterator, Mapping, Sequence
+from contextlib import aclosing
+from typing import Any, Literal
 
 import httpx
+import orjson
+from websockets.asyncio.client import connect
+from websockets.exceptions import ConnectionClosed, InvalidHandshake, InvalidStatus
 
 from tether_sdk._async.http import HttpClient, _raise_for_status
 from tether_sdk._core.thread_stream import (
@@ -15,8 +19,13 @@ from tether_sdk._core.thread_stream import (
     EventCursor,
     ProtocolError,
     command_result,
+    handshake_error,
     interrupt_of,
     root_end,
+    socket_frame,
+    socket_headers,
+    socket_subscribe,
+    socket_url,
     stream_body,
 )
 from tether_sdk._core.wire import encode_json, merge_headers, path
@@ -29,13 +38,15 @@ _SSE_HEADERS = {"Accept": "text/event-stream", "Cache-Control": "no-store"}
 class ThreadStream:
     """One thread's v3 session: start runs, answer interrupts, follow filtered events.
 
-    Each ``subscribe`` is its own event stream; when its connection drops it is opened
-    again with ``since`` (the last ``seq`` delivered), so no event is lost or repeated.
-    Use it as a context manager.
+    Each ``subscribe`` is its own event stream, SSE or a WebSocket (``transport``); when
+    its connection drops it is opened again with ``since`` (the last ``seq`` delivered), so
+    no event is lost or repeated. Commands go over HTTP either way. Use it as a context
+    manager.
 
     Attributes:
         thread_id: The thread (a new UUID unless one was given).
         assistant_id: The assistant ``run.start`` uses.
+        transport: ``"sse"`` or ``"websocket"``: how event streams are read.
         interrupts: ``{"interrupt_id", "value", "namespace"}`` of the interrupts the last
             run ended with (filled by ``output()``).
         interrupted: Whether the last run ended waiting for input.
@@ -59,10 +70,14 @@ class ThreadStream:
         assistant_id: str,
         headers: Mapping[str, str] | None = None,
         explicit_thread_id: bool = False,
+        transport: Literal["sse", "websocket"] = "sse",
     ) -> None:
+        if transport not in ("sse", "websocket"):
+            raise ValueError("transport must be 'sse' or 'websocket'.")
         self.http = http
         self.thread_id = thread_id
         self.assistant_id = assistant_id
+        self.transport = transport
         self.headers = dict(headers or {})
         self.interrupts: list[dict[str, Any]] = []
         self.interrupted = False
@@ -110,7 +125,7 @@ class ThreadStream:
         namespaces: Sequence[Sequence[str]] | None = None,
         depth: int | None = None,
         since: int | None = None,
-    ) -> AsyncIterator[dict[str, Any]]:
+    ) -> AsyncGenerator[dict[str, Any], None]:
         """Follow the thread's events on ``channels`` (every run, live), from ``since``.
 
         The stream does not end by itself: stop iterating when you have what you need.
@@ -126,23 +141,46 @@ class ThreadStream:
         cursor = EventCursor(since)
         attempt = 0
         while True:
-            headers, content = encode_json(stream_body(channels, namespaces, depth, cursor.since))
+            body = stream_body(channels, namespaces, depth, cursor.since)
             cause: Exception | None = None
+            # One generator, no nested one: closing it (or the loop closing every open
+            # generator) closes the connection exactly once.
             try:
-                async with self.http.client.stream(
-                    "POST",
-                    path("/threads/{}/stream/events", self.thread_id),
-                    content=content,
-                    headers=merge_headers({**headers, **_SSE_HEADERS}, self.headers),
-                ) as response:
-                    await _raise_for_status(response)
-                    decoder = EventStreamDecoder()
-                    async for chunk in response.aiter_bytes():
-                        for event in decoder.feed(chunk):
-                            if cursor.accept(event.data):
-                                attempt = 0
-                                yield event.data
-            except (httpx.TransportError, RateLimitError, InternalServerError) as exc:
+                if self.transport == "websocket":
+                    url = socket_url(self.http.client.base_url, self._events_path)
+                    try:
+                        async with connect(url, **self._socket_options(url)) as socket:
+                            await socket.send(orjson.dumps(socket_subscribe(body)).decode())
+                            async for frame in socket:
+                                event = _socket_event(frame)
+                                if event is not None and cursor.accept(event):
+                                    attempt = 0
+                                    yield event
+                    except InvalidStatus as exc:  # refused at the handshake: 403, 404, 5xx
+                        raise handshake_error(exc.response, url) from exc
+                else:
+                    headers, content = encode_json(body)
+                    async with self.http.client.stream(
+                        "POST",
+                        self._events_path,
+                        content=content,
+                        headers=merge_headers({**headers, **_SSE_HEADERS}, self.headers),
+                    ) as response:
+                        await _raise_for_status(response)
+                        decoder = EventStreamDecoder()
+                        async for chunk in response.aiter_bytes():
+                            for sse in decoder.feed(chunk):
+                                if cursor.accept(sse.data):
+                                    attempt = 0
+                                    yield sse.data
+            except (
+                httpx.TransportError,
+                RateLimitError,
+                InternalServerError,
+                ConnectionClosed,
+                InvalidHandshake,
+                OSError,
+            ) as exc:
                 cause = exc
             if attempt >= self.http.reconnect.max_attempts:
                 raise StreamResumeError(
@@ -150,6 +188,18 @@ class ThreadStream:
                 ) from cause
             await asyncio.sleep(self.http.reconnect.delay(attempt))
             attempt += 1
+
+    @property
+    def _events_path(self) -> str:
+        return path("/threads/{}/stream/events", self.thread_id)
+
+    def _socket_options(self, url: str) -> dict[str, Any]:
+        """How the WebSocket of an event stream is opened."""
+        return {
+            "additional_headers": socket_headers(self.http.client, url, self.headers),
+            "max_size": None,  # an event is as large as the state it carries
+            "open_timeout": self.http.client.timeout.connect,
+        }
 
     def events(self, *, since: int | None = None) -> AsyncIterator[dict[str, Any]]:
         """Every event on every channel (see ``subscribe``)."""
@@ -176,20 +226,30 @@ class ThreadStream:
                         )
         else:
             pending: list[dict[str, Any]] = []
-            async for event in self.subscribe(["lifecycle", "input"], since=self._run_since):
-                if (interrupt := interrupt_of(event)) is not None:
-                    pending.append(interrupt)
-                end = root_end(event)
-                if end is None:
-                    continue
-                self.interrupted = end == "interrupted"
-                self.interrupts = pending if self.interrupted else []
-                if end == "failed":
-                    error = event["params"]["data"].get("error")
-                    raise RuntimeError(f"Run errored: {error}" if error else "Run errored")
-                break
+            ends = self.subscribe(["lifecycle", "input"], since=self._run_since)
+            async with aclosing(ends):  # its connection closes here, in this task
+                async for event in ends:
+                    if (interrupt := interrupt_of(event)) is not None:
+                        pending.append(interrupt)
+                    end = root_end(event)
+                    if end is None:
+                        continue
+                    self.interrupted = end == "interrupted"
+                    self.interrupts = pending if self.interrupted else []
+                    if end == "failed":
+                        error = event["params"]["data"].get("error")
+                        raise RuntimeError(f"Run errored: {error}" if error else "Run errored")
+                    break
         state = await self.http.get(path("/threads/{}/state", self.thread_id), headers=self.headers)
         return state["values"]
+
+
+def _socket_event(frame: str | bytes) -> dict[str, Any] | None:
+    try:
+        decoded = orjson.loads(frame)
+    except orjson.JSONDecodeError as exc:
+        raise ProtocolError("unknown_error", f"A frame is not JSON: {exc}") from exc
+    return socket_frame(decoded)
 
 
 class _Run:

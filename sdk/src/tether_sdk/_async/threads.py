@@ -464,26 +464,27 @@ class ThreadsClient:
             assistant_id: The assistant ``thread.run.start(...)`` runs.
             headers: Extra headers for every command and event stream of the session.
             run_start_timeout: Accepted for compatibility; commands wait for their answer.
-            transport: ``"sse"`` only: event streams are SSE (with ``since`` on reconnect).
+            transport: How event streams are read: ``"sse"`` (``POST .../stream/events``)
+                or ``"websocket"`` (a WebSocket on the same path, one per subscription).
+                Either reconnects with ``since`` after a drop; commands use HTTP.
 
         Raises:
-            ValueError: ``transport`` is not ``"sse"``.
+            ValueError: ``transport`` is neither ``"sse"`` nor ``"websocket"``.
 
         Example:
             ```python
-            async with client.threads.stream(assistant_id="agent") as thread:
+            async with client.threads.stream(assistant_id="agent", transport="websocket") as thread:
                 await thread.run.start(input={"messages": [{"role": "user", "content": "hi"}]})
                 values = await thread.output()
             ```
         """
-        if transport != "sse":
-            raise ValueError("tether_sdk thread streams use SSE only: transport must be 'sse'.")
         return ThreadStream(
             self.http,
             thread_id=thread_id if thread_id is not None else str(uuid.uuid4()),
             assistant_id=assistant_id,
             headers=headers,
             explicit_thread_id=thread_id is not None,
+            transport=transport,
         )
 
     async def join_stream(

@@ -4,12 +4,20 @@ cursor that makes a followed stream exactly-once across reconnects.
 Every event carries a ``seq`` that grows along the thread's log; a stream opened again
 with ``since=<last seq delivered>`` continues right after it. :class:`EventCursor` keeps
 that position and drops anything at or below it, so a reconnect neither repeats nor skips.
+
+An event stream is either SSE (``POST /threads/{id}/stream/events``) or a WebSocket on the
+same path that takes one ``subscription.subscribe`` command and then sends the events, one
+JSON object a frame; commands go over HTTP either way.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from typing import Any
+
+import httpx
+
+from tether_sdk._errors import APIStatusError, status_error
 
 ALL_CHANNELS = [
     "values",
@@ -84,6 +92,83 @@ def stream_body(
     if since is not None:
         body["since"] = since
     return body
+
+
+#: The id of the one command a thread-stream WebSocket gets: its subscription.
+SOCKET_SUBSCRIBE_ID = 1
+
+#: Handshake headers the WebSocket library writes itself (or that mean nothing there).
+_NOT_FOR_HANDSHAKE = frozenset(
+    {
+        "host",
+        "connection",
+        "upgrade",
+        "content-length",
+        "content-type",
+        "transfer-encoding",
+        "accept",
+        "accept-encoding",
+        "keep-alive",
+        "user-agent",
+    }
+)
+
+
+def socket_url(base_url: httpx.URL, path: str) -> str:
+    """The ``ws://`` (``wss://`` for https) URL of an API path, under the base URL's own
+    path (a server mounted at ``/api``).
+
+    Example:
+        >>> socket_url(httpx.URL("https://h.example/api/"), "/threads/t/stream/events")
+        'wss://h.example/api/threads/t/stream/events'
+    """
+    scheme = "wss" if base_url.scheme == "https" else "ws"
+    full = base_url.path.rstrip("/") + "/" + path.lstrip("/")
+    return str(base_url.copy_with(scheme=scheme, path=full, query=None))
+
+
+def socket_headers(
+    client: httpx.AsyncClient | httpx.Client, url: str, session: Mapping[str, str]
+) -> list[tuple[str, str]]:
+    """The handshake's headers: the client's own (``x-api-key``, ``Authorization``...) and
+    the stream's, these winning, less those the WebSocket handshake makes itself; and the
+    client's cookies for ``url``, as httpx would send them."""
+    merged = {name.lower(): value for name, value in client.headers.items()}
+    merged.update({name.lower(): value for name, value in session.items()})
+    if client.cookies:
+        # httpx applies the jar's domain and path rules to a request of that URL.
+        request = httpx.Request("GET", url.replace("ws", "http", 1))
+        client.cookies.set_cookie_header(request)
+        if "cookie" in request.headers:
+            merged["cookie"] = request.headers["cookie"]
+    return [(name, value) for name, value in merged.items() if name not in _NOT_FOR_HANDSHAKE]
+
+
+def handshake_error(response: Any, url: str) -> APIStatusError:
+    """The SDK's status error for a WebSocket handshake the server refused (``response``:
+    the WebSocket library's, with ``status_code``, ``headers`` and ``body``)."""
+    as_http = httpx.Response(
+        response.status_code,
+        headers=list(response.headers.raw_items()),
+        request=httpx.Request("GET", url.replace("ws", "http", 1)),
+    )
+    return status_error(as_http, bytes(response.body or b""))
+
+
+def socket_subscribe(body: Mapping[str, Any]) -> dict[str, Any]:
+    """The command a thread-stream WebSocket opens with: subscribe to ``body``'s events."""
+    return {"id": SOCKET_SUBSCRIBE_ID, "method": "subscription.subscribe", "params": dict(body)}
+
+
+def socket_frame(frame: Any) -> dict[str, Any] | None:
+    """An event of a WebSocket frame (already JSON-decoded), or None for the answer to the
+    subscription; raises ProtocolError when the server refused the subscription."""
+    if not isinstance(frame, dict):
+        raise ProtocolError("unknown_error", "The server sent a frame that is not an object.")
+    if "method" in frame:
+        return frame
+    command_result(frame)  # an error answer raises
+    return None
 
 
 class EventCursor:

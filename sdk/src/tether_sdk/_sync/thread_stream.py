@@ -5,10 +5,14 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator, Mapping, Sequence
-from typing import Any
+from collections.abc import Generator, Iterator, Mapping, Sequence
+from contextlib import closing
+from typing import Any, Literal
 
 import httpx
+import orjson
+from websockets.exceptions import ConnectionClosed, InvalidHandshake, InvalidStatus
+from websockets.sync.client import connect
 
 from tether_sdk._core.thread_stream import (
     ALL_CHANNELS,
@@ -16,8 +20,13 @@ from tether_sdk._core.thread_stream import (
     EventCursor,
     ProtocolError,
     command_result,
+    handshake_error,
     interrupt_of,
     root_end,
+    socket_frame,
+    socket_headers,
+    socket_subscribe,
+    socket_url,
     stream_body,
 )
 from tether_sdk._core.wire import encode_json, merge_headers, path
@@ -31,13 +40,15 @@ _SSE_HEADERS = {"Accept": "text/event-stream", "Cache-Control": "no-store"}
 class SyncThreadStream:
     """One thread's v3 session: start runs, answer interrupts, follow filtered events.
 
-    Each ``subscribe`` is its own event stream; when its connection drops it is opened
-    again with ``since`` (the last ``seq`` delivered), so no event is lost or repeated.
-    Use it as a context manager.
+    Each ``subscribe`` is its own event stream, SSE or a WebSocket (``transport``); when
+    its connection drops it is opened again with ``since`` (the last ``seq`` delivered), so
+    no event is lost or repeated. Commands go over HTTP either way. Use it as a context
+    manager.
 
     Attributes:
         thread_id: The thread (a new UUID unless one was given).
         assistant_id: The assistant ``run.start`` uses.
+        transport: ``"sse"`` or ``"websocket"``: how event streams are read.
         interrupts: ``{"interrupt_id", "value", "namespace"}`` of the interrupts the last
             run ended with (filled by ``output()``).
         interrupted: Whether the last run ended waiting for input.
@@ -61,10 +72,14 @@ class SyncThreadStream:
         assistant_id: str,
         headers: Mapping[str, str] | None = None,
         explicit_thread_id: bool = False,
+        transport: Literal["sse", "websocket"] = "sse",
     ) -> None:
+        if transport not in ("sse", "websocket"):
+            raise ValueError("transport must be 'sse' or 'websocket'.")
         self.http = http
         self.thread_id = thread_id
         self.assistant_id = assistant_id
+        self.transport = transport
         self.headers = dict(headers or {})
         self.interrupts: list[dict[str, Any]] = []
         self.interrupted = False
@@ -110,7 +125,7 @@ class SyncThreadStream:
         namespaces: Sequence[Sequence[str]] | None = None,
         depth: int | None = None,
         since: int | None = None,
-    ) -> Iterator[dict[str, Any]]:
+    ) -> Generator[dict[str, Any], None, None]:
         """Follow the thread's events on ``channels`` (every run, live), from ``since``.
 
         The stream does not end by itself: stop iterating when you have what you need.
@@ -126,23 +141,46 @@ class SyncThreadStream:
         cursor = EventCursor(since)
         attempt = 0
         while True:
-            headers, content = encode_json(stream_body(channels, namespaces, depth, cursor.since))
+            body = stream_body(channels, namespaces, depth, cursor.since)
             cause: Exception | None = None
+            # One generator, no nested one: closing it (or the loop closing every open
+            # generator) closes the connection exactly once.
             try:
-                with self.http.client.stream(
-                    "POST",
-                    path("/threads/{}/stream/events", self.thread_id),
-                    content=content,
-                    headers=merge_headers({**headers, **_SSE_HEADERS}, self.headers),
-                ) as response:
-                    _raise_for_status(response)
-                    decoder = EventStreamDecoder()
-                    for chunk in response.iter_bytes():
-                        for event in decoder.feed(chunk):
-                            if cursor.accept(event.data):
-                                attempt = 0
-                                yield event.data
-            except (httpx.TransportError, RateLimitError, InternalServerError) as exc:
+                if self.transport == "websocket":
+                    url = socket_url(self.http.client.base_url, self._events_path)
+                    try:
+                        with connect(url, **self._socket_options(url)) as socket:
+                            socket.send(orjson.dumps(socket_subscribe(body)).decode())
+                            for frame in socket:
+                                event = _socket_event(frame)
+                                if event is not None and cursor.accept(event):
+                                    attempt = 0
+                                    yield event
+                    except InvalidStatus as exc:  # refused at the handshake: 403, 404, 5xx
+                        raise handshake_error(exc.response, url) from exc
+                else:
+                    headers, content = encode_json(body)
+                    with self.http.client.stream(
+                        "POST",
+                        self._events_path,
+                        content=content,
+                        headers=merge_headers({**headers, **_SSE_HEADERS}, self.headers),
+                    ) as response:
+                        _raise_for_status(response)
+                        decoder = EventStreamDecoder()
+                        for chunk in response.iter_bytes():
+                            for sse in decoder.feed(chunk):
+                                if cursor.accept(sse.data):
+                                    attempt = 0
+                                    yield sse.data
+            except (
+                httpx.TransportError,
+                RateLimitError,
+                InternalServerError,
+                ConnectionClosed,
+                InvalidHandshake,
+                OSError,
+            ) as exc:
                 cause = exc
             if attempt >= self.http.reconnect.max_attempts:
                 raise StreamResumeError(
@@ -150,6 +188,18 @@ class SyncThreadStream:
                 ) from cause
             time.sleep(self.http.reconnect.delay(attempt))
             attempt += 1
+
+    @property
+    def _events_path(self) -> str:
+        return path("/threads/{}/stream/events", self.thread_id)
+
+    def _socket_options(self, url: str) -> dict[str, Any]:
+        """How the WebSocket of an event stream is opened."""
+        return {
+            "additional_headers": socket_headers(self.http.client, url, self.headers),
+            "max_size": None,  # an event is as large as the state it carries
+            "open_timeout": self.http.client.timeout.connect,
+        }
 
     def events(self, *, since: int | None = None) -> Iterator[dict[str, Any]]:
         """Every event on every channel (see ``subscribe``)."""
@@ -174,20 +224,30 @@ class SyncThreadStream:
                         )
         else:
             pending: list[dict[str, Any]] = []
-            for event in self.subscribe(["lifecycle", "input"], since=self._run_since):
-                if (interrupt := interrupt_of(event)) is not None:
-                    pending.append(interrupt)
-                end = root_end(event)
-                if end is None:
-                    continue
-                self.interrupted = end == "interrupted"
-                self.interrupts = pending if self.interrupted else []
-                if end == "failed":
-                    error = event["params"]["data"].get("error")
-                    raise RuntimeError(f"Run errored: {error}" if error else "Run errored")
-                break
+            ends = self.subscribe(["lifecycle", "input"], since=self._run_since)
+            with closing(ends):  # its connection closes here, in this task
+                for event in ends:
+                    if (interrupt := interrupt_of(event)) is not None:
+                        pending.append(interrupt)
+                    end = root_end(event)
+                    if end is None:
+                        continue
+                    self.interrupted = end == "interrupted"
+                    self.interrupts = pending if self.interrupted else []
+                    if end == "failed":
+                        error = event["params"]["data"].get("error")
+                        raise RuntimeError(f"Run errored: {error}" if error else "Run errored")
+                    break
         state = self.http.get(path("/threads/{}/state", self.thread_id), headers=self.headers)
         return state["values"]
+
+
+def _socket_event(frame: str | bytes) -> dict[str, Any] | None:
+    try:
+        decoded = orjson.loads(frame)
+    except orjson.JSONDecodeError as exc:
+        raise ProtocolError("unknown_error", f"A frame is not JSON: {exc}") from exc
+    return socket_frame(decoded)
 
 
 class _Run:
