@@ -212,7 +212,7 @@ def test_a_bad_flag_is_a_short_usage_error_naming_the_flag(
     ]
 
 
-def test_a_env_file_in_the_current_folder_is_read(
+def test_an_env_file_in_the_current_folder_is_read(
     clean_env: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     # A LangGraph project's .env holds its API keys too: those are not settings.
