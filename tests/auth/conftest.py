@@ -4,7 +4,6 @@ clients for alice, bob and an anonymous caller."""
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from dataclasses import replace
 from pathlib import Path
 
 import httpx
@@ -20,12 +19,13 @@ def settings_for(tmp_path: Path, backend_name: str, request: pytest.FixtureReque
     settings = Settings(config=PROJECT, data_dir=tmp_path / "data", heartbeat_seconds=1.0)
     if backend_name == "postgres":
         database = request.getfixturevalue("postgres_database")
-        settings = replace(
-            settings,
-            database_url=database.url,
-            redis_url=database.redis_url,
-            redis_prefix=database.redis_prefix,
-            database_pool_size=4,
+        settings = settings.model_copy(
+            update={
+                "database_url": database.url,
+                "redis_url": database.redis_url,
+                "redis_prefix": database.redis_prefix,
+                "database_pool_size": 4,
+            }
         )
     return settings
 

@@ -25,9 +25,7 @@ SHARED = PROJECT.with_name("langgraph.shared.json")
 async def shared(
     tmp_path: Path, backend_name: str, request: pytest.FixtureRequest
 ) -> AsyncIterator[dict[str, httpx.AsyncClient]]:
-    from dataclasses import replace
-
-    settings = replace(settings_for(tmp_path, backend_name, request), config=SHARED)
+    settings = settings_for(tmp_path, backend_name, request).model_copy(update={"config": SHARED})
     app = create_app(settings)
     async with app.router.lifespan_context(app):
         transport = httpx.ASGITransport(app=app)

@@ -11,6 +11,7 @@ import time
 import uuid
 from dataclasses import dataclass
 
+from tether.logs import run_fields
 from tether.ports import Backend
 from tether.records import RunRecord
 from tether.settings import Settings
@@ -89,7 +90,9 @@ class WorkerPool:
             # Not the graph (its failures are the run's result): storage failed under the run.
             # Hand it back at once, so another attempt resumes it from its last checkpoint;
             # if even that fails, its lease runs out and the sweeper does it.
-            log.exception("run %s failed in the worker; handing it back to the queue", run.run_id)
+            log.exception(
+                "run failed in the worker; handing it back to the queue", extra=run_fields(run)
+            )
             with contextlib.suppress(Exception):
                 if await self.backend.runs.release_run(run):
                     self.executor.metrics.runs_handed_back.inc()
@@ -131,9 +134,9 @@ class WorkerPool:
                     await self._renew_leases()
                 for run in await self.backend.runs.requeue_expired():
                     log.warning(
-                        "run %s lost its worker; queued again (attempt %s next)",
-                        run.run_id,
+                        "run lost its worker; queued again (attempt %s next)",
                         run.attempt + 1,
+                        extra=run_fields(run),
                     )
                     await self.backend.signals.notify_work()
 
