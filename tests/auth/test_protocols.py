@@ -195,6 +195,11 @@ async def test_a2a_tasks_belong_to_their_user(auth_url: str, dialect: str) -> No
         assert task.status.state == TaskState.TASK_STATE_COMPLETED
         assert _artifact_data(task) == {"seen": _seen("alice")}
         assert (await alice.get_task(GetTaskRequest(id=task.id))).id == task.id
+    async with _a2a("alice", her_card, streaming=True) as alice:  # message/stream
+        events = [e async for e in alice.send_message(_data_message())]
+        [artifact] = [e.artifact_update.artifact for e in events if e.HasField("artifact_update")]
+        assert json_format.MessageToDict(artifact.parts[0].data) == {"seen": _seen("alice")}
+        assert events[-1].status_update.status.state == TaskState.TASK_STATE_COMPLETED
 
     async with httpx.AsyncClient(base_url=auth_url, headers=_token("bob")) as http:
         hidden = await http.get("/.well-known/agent-card.json", params={"assistant_id": hers})

@@ -148,6 +148,9 @@ async def test_send_message_runs_to_the_end_and_answers_the_task(
         assert [p.text for p in fetched.artifacts[0].parts] == [REPLY]
         short = await client.get_task(GetTaskRequest(id=task.id, history_length=1))
         assert [text for _, text in _texts(short)] == [REPLY]
+        if dialect == "v1.0":  # the v0.3 client drops a 0 before sending it
+            none = await client.get_task(GetTaskRequest(id=task.id, history_length=0))
+            assert list(none.history) == []
 
     sdk = get_client(url=tether_url, api_key=None)
     thread = await sdk.threads.get(context_id)  # a context is a thread
