@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import asyncio
 import math
-
 from collections.abc import AsyncGenerator, Awaitable, Callable, Sequence
 from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass

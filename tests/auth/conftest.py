@@ -1,5 +1,6 @@
 """An in-process Tether app serving `project/` (custom auth from its langgraph.json), with
-clients for alice, bob and an anonymous caller."""
+clients for alice, bob and an anonymous caller; and one serving the sharing project
+(`langgraph.shared.json`), with clients for ann, ben, cat and mallory."""
 
 from __future__ import annotations
 
@@ -12,7 +13,7 @@ import pytest
 from tether.api.app import create_app
 from tether.settings import Settings
 
-from .support import ALICE, BOB, PROJECT, Clients
+from .support import ALICE, BOB, PROJECT, SHARED, Clients
 
 
 def settings_for(tmp_path: Path, backend_name: str, request: pytest.FixtureRequest) -> Settings:
@@ -45,3 +46,26 @@ async def clients(
 
         async with client(ALICE) as alice, client(BOB) as bob, client({}) as anonymous:
             yield Clients(app, alice, bob, anonymous)
+
+
+@pytest.fixture
+async def shared(
+    tmp_path: Path, backend_name: str, request: pytest.FixtureRequest
+) -> AsyncIterator[dict[str, httpx.AsyncClient]]:
+    settings = settings_for(tmp_path, backend_name, request).model_copy(update={"config": SHARED})
+    app = create_app(settings)
+    async with app.router.lifespan_context(app):
+        transport = httpx.ASGITransport(app=app)
+        users = {}
+        for name in ("ann", "ben", "cat", "mallory"):
+            users[name] = httpx.AsyncClient(
+                transport=transport,
+                base_url="http://127.0.0.1",
+                headers={"Authorization": f"Bearer {name}"},
+                timeout=30,
+            )
+        try:
+            yield users
+        finally:
+            for client in users.values():
+                await client.aclose()
