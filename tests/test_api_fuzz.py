@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import uuid
+from pathlib import Path
 
 import httpx
 import pytest
@@ -142,4 +143,55 @@ def test_hostile_shapes_never_get_a_server_error(fresh_server) -> None:  # type:
         no_server_error()
         checked += 1
     http.close()
+    assert checked >= 40
+
+
+#: Paths that answer without credentials under custom auth (docs/security.md).
+OPEN_PATHS = ("/ok", "/info", "/metrics", "/docs", "/redoc", "/openapi.json")
+
+
+@pytest.mark.timeout(600)
+def test_an_auth_configured_server_never_gets_a_server_error(fresh_server) -> None:  # type: ignore[no-untyped-def]
+    # The project of tests/auth: bearer tokens, every resource stamped with its owner and
+    # filtered to it, the store scoped to the user. Generated requests go through the auth
+    # handlers and filters as alice, as bob, and with no or a bad token.
+    fresh_server.config = Path(__file__).parent / "auth" / "project" / "langgraph.json"
+    fresh_server.start()
+    tether_url = fresh_server.url
+    schema = schemathesis.openapi.from_url(f"{tether_url}/openapi.json")
+    users = {
+        "alice": {"Authorization": "Bearer token-alice"},
+        "bob": {"x-api-key": "token-bob"},
+        "no token": {},
+        "bad token": {"Authorization": "Bearer forged"},
+    }
+    checked = 0
+    for result in schema.get_all_operations():
+        operation = result.ok()
+        if operation.path.endswith("/stream"):
+            continue
+
+        @given(case=operation.as_strategy())
+        @settings(
+            max_examples=8,
+            deadline=None,
+            derandomize=True,
+            database=None,
+            suppress_health_check=list(HealthCheck),
+        )
+        def no_server_error(case: schemathesis.Case) -> None:
+            for who, headers in users.items():
+                response = case.call(base_url=tether_url, headers=headers, timeout=30)
+                what = f"{who}: {case.method} {case.formatted_path} {case.query} {case.body!r}"
+                assert response.status_code < 500, (
+                    f"{what} -> {response.status_code} {response.text[:500]}"
+                )
+                if who in ("no token", "bad token") and not case.formatted_path.startswith(
+                    OPEN_PATHS
+                ):
+                    assert response.status_code == 401, f"{what} -> {response.status_code}"
+                    assert "detail" in response.json()
+
+        no_server_error()
+        checked += 1
     assert checked >= 40

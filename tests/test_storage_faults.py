@@ -113,3 +113,47 @@ def test_a_read_only_postgres_database_fails_the_health_check(
     health = client.get("/ok", params={"check_db": 1})
     assert health.status_code == 500
     assert "read-only" in health.json()["error"]
+
+
+@pytest.mark.parametrize("backend_name", ["postgres"])
+def test_a_write_to_a_read_only_postgres_database_is_a_clear_503(
+    make_app_client: Callable[..., TestClient], postgres_database: PostgresDatabase
+) -> None:
+    client = make_app_client()
+    thread = client.post("/threads", json={}).json()["thread_id"]
+    with psycopg.connect(POSTGRES_ADMIN_URL, autocommit=True) as admin:
+        admin.execute(
+            f"ALTER DATABASE {postgres_database.name} SET default_transaction_read_only = on"
+        )
+        admin.execute(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = %s",
+            (postgres_database.name,),
+        )
+    refused = client.post("/threads", json={"metadata": {"lost": True}})
+    assert refused.status_code == 503
+    assert "read-only" in refused.json()["detail"]
+    assert "not stored" in refused.json()["detail"]
+    # Reads still answer; nothing was half-written.
+    assert client.get(f"/threads/{thread}").status_code == 200
+    with psycopg.connect(POSTGRES_ADMIN_URL, autocommit=True) as admin:
+        admin.execute(
+            f"ALTER DATABASE {postgres_database.name} SET default_transaction_read_only = off"
+        )
+        admin.execute(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = %s",
+            (postgres_database.name,),
+        )
+    assert client.post("/threads/search", json={"metadata": {"lost": True}}).json() == []
+    assert client.post("/threads", json={}).status_code == 200
+
+
+def test_postgres_errors_that_are_the_storages_fault_become_storage_failed() -> None:
+    from psycopg_pool import PoolTimeout
+
+    from tether.backends.postgres.database import storage_failure
+
+    assert storage_failure(PoolTimeout("couldn't get a connection after 30.00 sec"))
+    assert storage_failure(psycopg.OperationalError("server closed the connection"))
+    assert storage_failure(psycopg.errors.DiskFull("could not extend file"))
+    assert storage_failure(psycopg.errors.UniqueViolation("duplicate key")) is None
+    assert storage_failure(psycopg.errors.QueryCanceled("canceling statement")) is None

@@ -7,57 +7,70 @@ import asyncio
 import contextlib
 import signal
 import sys
-from dataclasses import replace
-from pathlib import Path
-from typing import TYPE_CHECKING
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any, Literal, NoReturn, get_args, get_origin
+
+from pydantic import ValidationError
 
 from tether import __version__
-from tether.settings import Settings, SettingsError
+from tether.settings import Settings, SettingsError, allowed, default_text, describe, variable
+from tether.settings import flags as settings_flags
 
 if TYPE_CHECKING:
     from tether.graphs import Project
 
 
-def _common(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument(
-        "--config",
-        type=Path,
-        help="the project's langgraph.json (env TETHER_CONFIG; default ./langgraph.json)",
-    )
-    parser.add_argument(
-        "--data-dir",
-        type=Path,
-        help="where the SQLite files live (env TETHER_DATA_DIR; default ./.tether)",
-    )
-    parser.add_argument(
-        "--database-url",
-        help="sqlite:///path, or postgresql://user@host/db to share storage between processes"
-        " (env TETHER_DATABASE_URL; default: SQLite in the data folder)",
-    )
-    parser.add_argument(
-        "--redis-url",
-        help="redis://host:6379/0, needed with PostgreSQL (env TETHER_REDIS_URL)",
-    )
-    parser.add_argument(
-        "--redis-prefix",
-        help="prefix of every Redis key and channel (env TETHER_REDIS_PREFIX; default tether)",
-    )
+def _add_flags(parser: argparse.ArgumentParser, command: str) -> None:
+    """The flags of `command`, generated from the settings' fields (`tether.settings.Flag`)."""
+    for name, field in Settings.model_fields.items():
+        for flag in settings_flags(name):
+            if command not in flag.commands:
+                continue
+            choices = get_args(field.annotation) if get_origin(field.annotation) is Literal else ()
+            about = [f"env {variable(name)}"]
+            if allowed(name) and field.annotation is not bool and not choices:
+                about.insert(0, allowed(name))
+            if default_text(name):
+                about.append(f"default {default_text(name)}")
+            # argparse formats help with %: a literal one is written %%.
+            help = f"{describe(name)} ({'; '.join(about)})".replace("%", "%%")
+            if field.annotation is bool:
+                action: Any = argparse.BooleanOptionalAction if field.default else "store_true"
+                parser.add_argument(flag.name, dest=name, action=action, default=None, help=help)
+                continue
+            parser.add_argument(
+                flag.name,
+                dest=name,
+                type=_parse(name),
+                default=None,
+                metavar="{" + ",".join(choices) + "}"
+                if choices
+                else flag.name[2:].replace("-", "_").upper(),
+                help=help,
+            )
 
 
-def _runs(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument(
-        "--migrate",
-        action="store_true",
-        default=None,
-        help="apply PostgreSQL migrations at start (env TETHER_MIGRATE; SQLite always migrates)",
-    )
-    parser.add_argument(
-        "--log-level", help="debug, info, warning, error (env TETHER_LOG_LEVEL; default info)"
-    )
+def _parse(name: str) -> Callable[[str], Any]:
+    """A flag's value checked as its setting's: a bad one is argparse's usage error (exit 2)."""
+
+    def parse(text: str) -> Any:
+        try:
+            return getattr(Settings.model_validate({name: text}), name)
+        except ValidationError:
+            raise argparse.ArgumentTypeError(f"must be {allowed(name)}, not {text!r}") from None
+
+    return parse
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse, with a bad flag told in two lines instead of the whole usage."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(2, f"{self.prog}: error: {message}\n(`{self.prog} --help` lists the flags)\n")
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog="tether",
         description="Tether: a self-hosted LangGraph Agent Server. Runs you can join, resume and cancel "
         "from anywhere; every event delivered exactly once.",
@@ -72,59 +85,11 @@ def build_parser() -> argparse.ArgumentParser:
         ),
         ("serve", "serve the API and run the graphs (as dev, with one line instead of the banner)"),
     ):
-        sub = commands.add_parser(name, help=text, description=text)
-        _common(sub)
-        sub.add_argument(
-            "--host", help="interface to listen on (env TETHER_HOST; default 127.0.0.1)"
-        )
-        sub.add_argument(
-            "--port", type=int, help="port to listen on (env TETHER_PORT; default 2024)"
-        )
-        sub.add_argument(
-            "--allowed-hosts",
-            help="Host names the server answers besides loopback names, IP addresses and"
-            " --host, comma-separated; * answers any (env TETHER_ALLOWED_HOSTS)",
-        )
-        sub.add_argument(
-            "--max-body-bytes",
-            type=int,
-            help="larger request bodies get 413 (env TETHER_MAX_BODY_BYTES; default 16 MiB)",
-        )
-        sub.add_argument(
-            "--workers",
-            type=int,
-            help="runs this process executes at once; 0 serves the API only"
-            " (env TETHER_WORKERS; default 16)",
-        )
-        if name == "dev":
-            sub.add_argument(
-                "--reload",
-                action=argparse.BooleanOptionalAction,
-                help="restart the server when a Python file of the project (the folder of"
-                " langgraph.json and its local dependencies), langgraph.json or its env file"
-                " changes; runs in flight resume on the new server (env TETHER_RELOAD;"
-                " default on)",
-            )
-        _runs(sub)
+        _add_flags(commands.add_parser(name, help=text, description=text), name)
     text = "run the graphs without serving HTTP (scale-out: PostgreSQL + Redis)"
-    worker = commands.add_parser("worker", help=text, description=text)
-    _common(worker)
-    worker.add_argument(
-        "--concurrency",
-        type=int,
-        help="runs this process executes at once (env TETHER_WORKERS; default 16)",
-    )
-    worker.add_argument(
-        "--metrics-port",
-        type=int,
-        help="serve Prometheus metrics at http://HOST:PORT/metrics (env TETHER_METRICS_PORT;"
-        " default: not served)",
-    )
-    _runs(worker)
-    migrate = commands.add_parser(
-        "migrate", help="create or upgrade the database schema, then exit"
-    )
-    _common(migrate)
+    _add_flags(commands.add_parser("worker", help=text, description=text), "worker")
+    text = "create or upgrade the database schema, then exit"
+    _add_flags(commands.add_parser("migrate", help=text, description=text), "migrate")
     return parser
 
 
@@ -163,23 +128,11 @@ async def _open_and_close(settings: Settings) -> None:
 
 
 def _settings(args: argparse.Namespace) -> Settings:
-    """Flags over `TETHER_*` variables over defaults."""
-    return Settings.from_env(
-        config=args.config,
-        data_dir=args.data_dir,
-        database_url=args.database_url,
-        redis_url=args.redis_url,
-        redis_prefix=args.redis_prefix,
-        migrate=True if args.command == "migrate" else getattr(args, "migrate", None),
-        host=getattr(args, "host", None),
-        port=getattr(args, "port", None),
-        workers=args.concurrency if args.command == "worker" else getattr(args, "workers", None),
-        log_level=getattr(args, "log_level", None),
-        reload=getattr(args, "reload", None),
-        metrics_port=getattr(args, "metrics_port", None),
-        allowed_hosts=getattr(args, "allowed_hosts", None),
-        max_body_bytes=getattr(args, "max_body_bytes", None),
-    )
+    """Flags over `TETHER_*` variables over `.env` over defaults."""
+    given = {name: getattr(args, name, None) for name in Settings.model_fields}
+    if args.command == "migrate":
+        given["migrate"] = True
+    return Settings.from_env(**given)
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -187,12 +140,14 @@ def main(argv: list[str] | None = None) -> None:
     try:
         settings = _settings(args)
     except SettingsError as exc:
-        raise SystemExit(f"tether: {exc}") from None
+        raise SystemExit("\n".join(f"tether: {line}" for line in str(exc).splitlines())) from None
     if args.command == "dev":
-        settings = replace(settings, shutdown_grace_seconds=0.0)  # a restart resumes them
+        # A restart resumes them.
+        settings = settings.model_copy(update={"shutdown_grace_seconds": 0.0})
     # Imported once the arguments are read: `--help` needs none of this.
     from tether.backends import StorageUnavailable
     from tether.graphs import GraphConfigError, read_config, read_project
+    from tether.logs import startup_failure
     from tether.server import bind, configure_logging, serve
 
     configure_logging(settings)
@@ -227,7 +182,7 @@ def main(argv: list[str] | None = None) -> None:
                         announce="banner" if args.command == "dev" else "listening",
                     )
     except (GraphConfigError, StorageUnavailable) as exc:
-        raise SystemExit(f"tether: {exc}") from None
+        raise startup_failure(exc, settings.log_format) from None
 
 
 if __name__ == "__main__":

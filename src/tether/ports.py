@@ -21,6 +21,8 @@ Ports:
 
 from __future__ import annotations
 
+import asyncio
+import math
 from collections.abc import AsyncGenerator, Awaitable, Callable, Sequence
 from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
@@ -283,9 +285,24 @@ class RunStore(Protocol):
         """Put a claimed run back in the queue (`pending`, same attempt count) because
         this worker is stopping. False when `run.attempt` no longer owns it."""
 
-    async def requeue_expired(self) -> list[RunRecord]:
-        """Put `running` runs whose lease expired back in the queue (their worker died)
-        and return them; their next claim is attempt + 1."""
+    async def hold_presence(self, worker_id: str) -> asyncio.Event | None:
+        """Mark `worker_id` alive until `drop_presence(worker_id)` or until this process
+        ends in any way, even `kill -9`: the storage drops the mark by itself then, so that
+        `requeue_expired` can requeue a dead worker's runs without waiting out their
+        leases. Runs this store claims for `worker_id` while the mark is held carry it.
+        Returns an event set if the mark is lost while the process lives (the connection
+        holding it broke): the caller takes it again, or stops treating those runs as its
+        own before others requeue them. None when this storage keeps no marks (one
+        process owns every run). Raises when the mark cannot be taken now."""
+
+    async def drop_presence(self, worker_id: str) -> None:
+        """Remove the mark `hold_presence` took for `worker_id` (nothing if none)."""
+
+    async def requeue_expired(self, *, absent_for: float = math.inf) -> list[RunRecord]:
+        """Put back in the queue, and return, `running` runs whose worker is gone: their
+        lease expired, or they carry a presence mark that this store has now seen missing
+        for `absent_for` seconds or more (it looks on each call; a mark taken again in
+        time keeps its runs). Their next claim is attempt + 1."""
 
     async def requeue_all_running(self) -> list[RunRecord]:
         """Put every `running` run back in the queue. Only for a backend opened with

@@ -33,6 +33,7 @@ from types import FrameType
 import watchfiles
 
 from tether.graphs import GraphConfigError, ProjectConfig, read_project
+from tether.logs import startup_failure
 from tether.server import Announce, configure_logging, serve
 from tether.settings import Settings
 
@@ -181,7 +182,7 @@ def serve_child() -> None:
     try:
         project = read_project(settings.config)
     except GraphConfigError as exc:
-        raise SystemExit(f"tether: {exc}") from None
+        raise startup_failure(exc, settings.log_format) from None
     sock = socket.socket(fileno=listening)
     with contextlib.suppress(KeyboardInterrupt):  # Ctrl-C also reaches the child: not an error
         serve(settings, project, sock, announce=announce)

@@ -7,12 +7,11 @@ and so `tether dev`'s reloader can keep one socket open across the server proces
 from __future__ import annotations
 
 import errno
-import logging
 import socket
 import sys
 from typing import Any, Literal
 
-from tether import __version__
+from tether import __version__, logs
 from tether.graphs import Project
 from tether.settings import Settings
 
@@ -22,9 +21,8 @@ Announce = Literal["banner", "listening", "quiet"]
 
 
 def configure_logging(settings: Settings) -> None:
-    logging.basicConfig(
-        level=settings.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s"
-    )
+    """Log at `settings.log_level` to stderr as `settings.log_format` says (`tether.logs`)."""
+    logs.configure(settings.log_level, settings.log_format)
 
 
 def bind(host: str, port: int) -> socket.socket:
@@ -82,6 +80,7 @@ def serve(settings: Settings, project: Project, sock: socket.socket, *, announce
     config = uvicorn.Config(
         build_app(settings, workers=settings.workers > 0, project=project),
         log_level=settings.log_level,
+        log_config=None,  # uvicorn's records go through `configure_logging`'s handler
         lifespan="on",
         timeout_graceful_shutdown=5,
     )

@@ -9,6 +9,8 @@ import httpx
 from fastapi import FastAPI
 
 PROJECT = Path(__file__).resolve().parent / "project" / "langgraph.json"
+#: A project whose users share threads (`auth_shared.py`).
+SHARED = PROJECT.with_name("langgraph.shared.json")
 ALICE = {"Authorization": "Bearer token-alice"}
 BOB = {"Authorization": "Bearer token-bob"}
 

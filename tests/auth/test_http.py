@@ -4,7 +4,7 @@ credentials to a real server."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
@@ -13,36 +13,7 @@ from conftest import PostgresDatabase, ServerProcess
 from langgraph_sdk import get_client
 from tether_sdk import get_client as get_tether_client
 
-from tether.api.app import create_app
-
-from .conftest import settings_for
 from .support import PROJECT, Clients
-
-SHARED = PROJECT.with_name("langgraph.shared.json")
-
-
-@pytest.fixture
-async def shared(
-    tmp_path: Path, backend_name: str, request: pytest.FixtureRequest
-) -> AsyncIterator[dict[str, httpx.AsyncClient]]:
-    from dataclasses import replace
-
-    settings = replace(settings_for(tmp_path, backend_name, request), config=SHARED)
-    app = create_app(settings)
-    async with app.router.lifespan_context(app):
-        transport = httpx.ASGITransport(app=app)
-        users = {}
-        for name in ("ann", "ben", "cat"):
-            users[name] = httpx.AsyncClient(
-                transport=transport,
-                base_url="http://127.0.0.1",
-                headers={"Authorization": f"Bearer {name}"},
-            )
-        try:
-            yield users
-        finally:
-            for client in users.values():
-                await client.aclose()
 
 
 async def test_or_and_contains_filters_page_and_count_correctly(

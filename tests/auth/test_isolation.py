@@ -523,22 +523,107 @@ async def thread_socket(w: World) -> None:
     assert await _websocket_handshake(w.app, path, httpx.Headers()) == "websocket.close"
 
 
-def refused_under_auth(method: str, path: str) -> Rule:
-    """MCP and A2A do not apply per-user rules yet: with custom auth, they are refused."""
+MCP_HEADERS = {"accept": "application/json, text/event-stream"}
+
+
+async def _rpc(client: httpx.AsyncClient, path: str, method: str, params: Any) -> dict[str, Any]:
+    """One JSON-RPC call (MCP or A2A); its answer (`result` or `error`)."""
+    body = {"jsonrpc": "2.0", "id": 1, "method": method, "params": params}
+    response = await client.post(path, json=body, headers=MCP_HEADERS)
+    assert response.status_code == 200, f"{path} {method}: {response.text}"
+    answer: dict[str, Any] = response.json()
+    return answer
+
+
+def mcp_tools(path: str) -> Rule:
+    """Each user's tools are the assistants `POST /assistants/search` shows them; a call
+    runs as the caller; another user's assistant is an unknown tool."""
 
     async def rule(w: World) -> None:
-        concrete = path.replace("{assistant_id}", w.assistant_id)
-        body = {"jsonrpc": "2.0", "id": 1, "method": "tools/list"} if method == "POST" else None
-        params = {"assistant_id": w.assistant_id} if "well-known" in path else None
-        headers = {"accept": "application/json, text/event-stream"}
         for user in (w.alice, w.bob):
-            response = await user.request(
-                method, concrete, json=body, params=params, headers=headers
-            )
-            assert response.status_code == 403, f"{response.status_code} {response.text[:100]}"
-            assert "custom auth" in response.json()["detail"]
+            listed = (await _rpc(user, path, "tools/list", {}))["result"]["tools"]
+            searched = ok(await user.post("/assistants/search", json={"limit": 100}))
+            assert sorted(t["title"] for t in listed) == sorted(a["name"] for a in searched)
+        theirs = {"name": w.assistant_id, "arguments": {}}
+        refused = await _rpc(w.bob, path, "tools/call", theirs)
+        assert refused["error"] == {
+            "code": -32602,
+            "message": f"Unknown tool: {w.assistant_id}",
+        }
+        mine = (await _rpc(w.alice, path, "tools/call", theirs))["result"]
+        assert mine["isError"] is False
+        assert orjson.loads(mine["content"][0]["text"]) == {"seen": _seen("alice")}
+        graph = await _rpc(w.bob, path, "tools/call", {"name": "whoami", "arguments": {}})
+        assert orjson.loads(graph["result"]["content"][0]["text"]) == {"seen": _seen("bob")}
 
     return rule
+
+
+async def mcp_without_sessions(w: World) -> None:
+    """No sessions to open or end: the same answer for everyone (no data either way)."""
+    for user in (w.alice, w.bob):
+        for method in ("GET", "DELETE"):
+            answer = await user.request(method, "/mcp", headers=MCP_HEADERS)
+            assert answer.status_code == 405, f"{method} /mcp: {answer.text}"
+
+
+def agent_card(path: str) -> Rule:
+    """Another user's assistant has no card for bob: the answer of an unknown one."""
+
+    async def rule(w: World) -> None:
+        async def card(user: httpx.AsyncClient, assistant_id: str) -> httpx.Response:
+            if "{assistant_id}" in path:
+                return await user.get(path.replace("{assistant_id}", assistant_id))
+            return await user.get(path, params={"assistant_id": assistant_id})
+
+        hidden = await card(w.bob, w.assistant_id)
+        unknown_id = str(uuid.uuid4())
+        unknown = await card(w.bob, unknown_id)
+        assert hidden.status_code == unknown.status_code == 404, hidden.text
+        assert hidden.text.replace(w.assistant_id, "X") == unknown.text.replace(unknown_id, "X")
+        assert ok(await card(w.alice, w.assistant_id))["url"].endswith(w.assistant_id)
+        # A graph's own assistant is everyone's to run, so everyone gets its card.
+        assert ok(await card(w.bob, "whoami"))["name"] == "whoami"
+
+    return rule
+
+
+async def a2a_calls(w: World) -> None:
+    """Bob cannot see, follow, cancel or continue alice's tasks, nor talk to her assistant;
+    his own tasks run as him, in contexts only he can read."""
+    hers, graph = f"/a2a/{w.assistant_id}", "/a2a/whoami"
+    task_id = f"{w.thread_id}:{w.run_id}"
+    pending = f"{w.pending_thread_id}:{w.pending_run_id}"
+    unknown = f"{uuid.uuid4()}:{uuid.uuid4()}"
+    for method in ("tasks/get", "tasks/cancel", "tasks/resubscribe"):
+        for task in (task_id, pending):
+            answer = await _rpc(w.bob, graph, method, {"id": task})
+            assert answer["error"] == {"code": -32001, "message": f"Task not found: {task}"}
+        assert (await _rpc(w.bob, graph, method, {"id": unknown}))["error"]["code"] == -32001
+    assert (
+        ok(await w.alice.get(f"/threads/{w.pending_thread_id}/runs/{w.pending_run_id}"))["status"]
+        == "pending"
+    )
+    listed = await _rpc(w.bob, graph, "ListTasks", {"contextId": w.thread_id})
+    assert listed["result"]["tasks"] == []
+    assert (await _rpc(w.alice, hers, "tasks/get", {"id": task_id}))["result"]["id"] == task_id
+
+    message = {"role": "user", "messageId": "m", "parts": [{"kind": "data", "data": {}}]}
+    to_hers = await _rpc(w.bob, hers, "message/send", {"message": message})
+    assert to_hers["error"] == {"code": -32602, "message": f"Assistant {w.assistant_id} not found"}
+    in_her_context = {**message, "contextId": w.thread_id}
+    runs_before = len(ok(await w.alice.get(f"/threads/{w.thread_id}/runs")))
+    refused = await _rpc(w.bob, graph, "message/send", {"message": in_her_context})
+    assert refused["error"] == {"code": -32602, "message": "Thread or assistant not found."}
+    assert len(ok(await w.alice.get(f"/threads/{w.thread_id}/runs"))) == runs_before
+
+    his = (await _rpc(w.bob, graph, "message/send", {"message": message}))["result"]
+    assert his["status"]["state"] == "completed"
+    assert his["artifacts"][0]["parts"] == [{"kind": "data", "data": {"seen": _seen("bob")}}]
+    assert ok(await w.bob.get(f"/threads/{his['contextId']}"))["metadata"]["owner"] == "bob"
+    not_found(await w.alice.get(f"/threads/{his['contextId']}"))
+    mine = (await _rpc(w.alice, hers, "message/send", {"message": message}))["result"]
+    assert mine["artifacts"][0]["parts"] == [{"kind": "data", "data": {"seen": _seen("alice")}}]
 
 
 #: (method, path) -> rule. `MOUNT` marks a mounted app (all methods).
@@ -619,15 +704,12 @@ RULES: dict[tuple[str, str], Rule] = {
     ("POST", "/threads/{thread_id}/commands"): thread_commands,
     ("POST", "/threads/{thread_id}/stream/events"): thread_stream_events,
     ("WEBSOCKET", "/threads/{thread_id}/stream/events"): thread_socket,
-    **{
-        (method, path): refused_under_auth(method, path)
-        for method, path in [
-            ("GET", "/.well-known/agent-card.json"),
-            ("GET", "/a2a/{assistant_id}"),
-            ("POST", "/a2a/{assistant_id}"),
-            *((m, p) for p in ("/mcp", "/mcp/") for m in ("GET", "POST", "DELETE")),
-        ]
-    },
+    ("GET", "/.well-known/agent-card.json"): agent_card("/.well-known/agent-card.json"),
+    ("GET", "/a2a/{assistant_id}"): agent_card("/a2a/{assistant_id}"),
+    ("POST", "/a2a/{assistant_id}"): a2a_calls,
+    ("POST", "/mcp"): mcp_tools("/mcp"),
+    ("POST", "/mcp/"): mcp_tools("/mcp/"),
+    **{(m, p): mcp_without_sessions for p in ("/mcp", "/mcp/") for m in ("GET", "DELETE")},
 }
 
 

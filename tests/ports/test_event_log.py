@@ -12,6 +12,7 @@ import psycopg
 import pytest
 
 from tether.backends import open_backend
+from tether.errors import StorageFailed
 from tether.ids import EventId, uuid7
 from tether.ports import Backend, EventLog, LogBounds
 from tether.records import SCOPE_CONTROL, SCOPE_THREAD, NewEvent, StreamEvent
@@ -221,8 +222,10 @@ async def test_a_write_cut_off_in_its_commit_is_reported_and_can_be_repeated_onc
 
             pid = await asyncio.wait_for(asyncio.to_thread(committing), timeout=20)
             admin.execute("SELECT pg_terminate_backend(%s)", (pid,))
-            with pytest.raises(psycopg.OperationalError):
+            # The lost connection is the storage's fault: StorageFailed, from psycopg's error.
+            with pytest.raises(StorageFailed) as failed:
                 await write
+            assert isinstance(failed.value.__cause__, psycopg.OperationalError)
             admin.execute("DROP TRIGGER slow_commit ON events")
         assert await backend.events.bounds(run_id) == LogBounds(None, None, False, False)
         await backend.events.append(thread_id, run_id, _events(3))

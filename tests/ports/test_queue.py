@@ -6,10 +6,12 @@ import asyncio
 
 import pytest
 
+from tether.ids import uuid7
 from tether.ports import Backend
 from tether.records import RunRecord
 from tether.services import lifecycle
 
+from .conftest import OpenBackend
 from .support import run, thread
 
 
@@ -185,3 +187,79 @@ async def test_deleting_a_thread_deletes_its_runs(backend: Backend) -> None:
     assert await backend.threads.get_thread(t.thread_id) is None
     assert await backend.runs.get_run(queued.run_id) is None
     assert await backend.runs.claim_run("w1", 30) is None
+
+
+async def test_a_dead_worker_s_runs_are_requeued_by_its_missing_mark_not_its_lease(
+    open_same: OpenBackend,
+) -> None:
+    # Two processes on one storage: `first` claims runs as worker w1, `second` sweeps.
+    first = await open_same()
+    lost = await first.runs.hold_presence("w1")
+    if first.single_process:  # one process owns every run: it keeps no marks, leases apply
+        assert lost is None
+        return
+    assert lost is not None
+    second = await open_same()
+    marked, unmarked = thread(), thread()
+    for t in (marked, unmarked):
+        await first.threads.create_thread(t, if_exists="raise")
+        await _admit(first, run(t.thread_id))
+    claimed = await first.runs.claim_run("w1", 30)  # held mark: the run carries it
+    other = await first.runs.claim_run("w-without-mark", 30)  # an older worker: lease only
+    assert claimed is not None and other is not None
+
+    # Alive: nothing is taken back, however long the sweeper has watched.
+    assert await second.runs.requeue_expired(absent_for=0.0) == []
+    assert not lost.is_set()
+
+    # The process dies (its mark's session ends): the run comes back long before its lease.
+    await first.runs.drop_presence("w1")
+    requeued = await second.runs.requeue_expired(absent_for=0.0)
+    assert [r.run_id for r in requeued] == [claimed.run_id]
+    again = await second.runs.claim_run("w2", 30)
+    assert again is not None and again.run_id == claimed.run_id and again.attempt == 2
+    # The old attempt is fenced; the unmarked run still waits for its lease.
+    assert await first.runs.renew_lease(claimed.run_id, claimed.attempt, 30) is None
+    current = await second.runs.get_run(other.run_id)
+    assert current is not None and current.status == "running"
+
+
+async def test_a_mark_missing_for_less_than_absent_for_keeps_its_runs(
+    open_same: OpenBackend,
+) -> None:
+    first = await open_same()
+    if first.single_process:
+        return  # no marks (the test above checks it says so)
+    second = await open_same()
+    assert await first.runs.hold_presence("w1") is not None
+    t = thread()
+    await first.threads.create_thread(t, if_exists="raise")
+    await _admit(first, run(t.thread_id))
+    claimed = await first.runs.claim_run("w1", 30)
+    assert claimed is not None
+    await first.runs.drop_presence("w1")
+    # Seen missing now; not yet for an hour: kept.
+    assert await second.runs.requeue_expired(absent_for=3600) == []
+    # Taken again (a restarted session): the sweeper forgets it was missing.
+    assert await first.runs.hold_presence("w1") is not None
+    assert await second.runs.requeue_expired(absent_for=0.0) == []
+    current = await second.runs.get_run(claimed.run_id)
+    assert current is not None and current.status == "running" and current.attempt == 1
+
+
+async def test_losing_the_mark_s_connection_is_reported_at_once(open_same: OpenBackend) -> None:
+    backend = await open_same()
+    worker_id = f"w-{uuid7()}"
+    lost = await backend.runs.hold_presence(worker_id)
+    if backend.single_process:
+        return  # no marks (the first test of these checks it says so)
+    assert lost is not None
+    import psycopg
+    from conftest import POSTGRES_ADMIN_URL
+
+    with psycopg.connect(POSTGRES_ADMIN_URL, autocommit=True) as admin:
+        admin.execute(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = %s",
+            (f"tether presence {worker_id}",),
+        )
+    await asyncio.wait_for(lost.wait(), timeout=10)

@@ -21,6 +21,7 @@ from a2a.types.a2a_pb2 import (
     Role,
     SendMessageRequest,
     StreamResponse,
+    SubscribeToTaskRequest,
     Task,
     TaskState,
 )
@@ -147,6 +148,9 @@ async def test_send_message_runs_to_the_end_and_answers_the_task(
         assert [p.text for p in fetched.artifacts[0].parts] == [REPLY]
         short = await client.get_task(GetTaskRequest(id=task.id, history_length=1))
         assert [text for _, text in _texts(short)] == [REPLY]
+        if dialect == "v1.0":  # the v0.3 client drops a 0 before sending it
+            none = await client.get_task(GetTaskRequest(id=task.id, history_length=0))
+            assert list(none.history) == []
 
     sdk = get_client(url=tether_url, api_key=None)
     thread = await sdk.threads.get(context_id)  # a context is a thread
@@ -311,3 +315,40 @@ async def test_a_quiet_stream_gets_heartbeats(tether_url: str) -> None:
     assert ": heartbeat\r\n\r\n" in raw
     assert raw.rstrip().endswith('"final":true}}')
     assert '"state":"completed"' in raw.rsplit("data: ", 1)[1]
+
+
+async def test_resubscribe_to_a_task_that_cannot_go_on(tether_url: str, dialect: str) -> None:
+    async with _client(tether_url, "hitl", dialect, streaming=True) as client:
+        asked = [e async for e in client.send_message(_message("hi"))]  # streamed
+        waiting = await client.get_task(GetTaskRequest(id=asked[0].task.id))
+        assert waiting.status.state == TaskState.TASK_STATE_INPUT_REQUIRED
+        # Waiting for input: its state now, and nothing more from this run.
+        events = [e async for e in client.subscribe(SubscribeToTaskRequest(id=waiting.id))]
+        assert [e.WhichOneof("payload") for e in events] == ["task", "status_update"]
+        assert events[-1].status_update.status.state == TaskState.TASK_STATE_INPUT_REQUIRED
+
+        answer = _message("yes")
+        answer.message.task_id = waiting.id
+        [e async for e in client.send_message(answer)]
+        with pytest.raises(UnsupportedOperationError, match="terminal state"):
+            [e async for e in client.subscribe(SubscribeToTaskRequest(id=waiting.id))]
+        with pytest.raises(TaskNotFoundError):
+            unknown = f"{uuid.uuid4()}:{uuid.uuid4()}"
+            [e async for e in client.subscribe(SubscribeToTaskRequest(id=unknown))]
+
+
+async def test_the_extended_card_is_not_configured(tether_url: str) -> None:
+    """Every caller gets the same card, which says so; asking for another is -32007."""
+    chat = await _assistant_id(tether_url, "chat")
+    async with httpx.AsyncClient(base_url=tether_url) as http:
+        card = (await http.get(f"/a2a/{chat}")).json()
+        answers = [
+            (
+                await http.post(f"/a2a/{chat}", json={"jsonrpc": "2.0", "id": 1, "method": method})
+            ).json()
+            for method in ("agent/getAuthenticatedExtendedCard", "GetExtendedAgentCard")
+        ]
+    assert not card["capabilities"].get("extendedAgentCard")
+    assert not card.get("supportsAuthenticatedExtendedCard")
+    for answer in answers:
+        assert answer["error"]["code"] == -32007

@@ -81,9 +81,9 @@ def test_any_api_process_streams_resumes_and_cancels_a_run_on_any_worker(
 def test_a_killed_worker_s_run_is_resumed_by_another_from_its_last_checkpoint(
     deployment: Deployment,
 ) -> None:
-    deployment.settings["TETHER_LEASE_SECONDS"] = (
-        "2"  # renewals every 0.67 s, even on a busy machine
-    )
+    # The default lease (30 s): the dead worker's presence mark, dropped by PostgreSQL the
+    # moment its process dies, brings the run back long before the lease would.
+    deployment.settings["TETHER_LEASE_SECONDS"] = "30"
     api = deployment.api()
     workers = {w.process.pid: w for w in (deployment.worker(), deployment.worker())}  # type: ignore[union-attr]
     client = get_sync_client(url=api.url)
@@ -96,14 +96,14 @@ def test_a_killed_worker_s_run_is_resumed_by_another_from_its_last_checkpoint(
         lambda: client.threads.get_state(thread_id)["next"] == ["step_b"],
         what="step_a's checkpoint",
     )
-    owner = deployment.sql("SELECT lease_owner FROM runs WHERE run_id = %s", run["run_id"])[0][0]
+    owner, lease_ends = deployment.sql(
+        "SELECT lease_owner, lease_expires_at FROM runs WHERE run_id = %s", run["run_id"]
+    )[0]
     pid = int(str(owner).split(":")[1])
-    killed_at = time.monotonic()
     workers[pid].kill()
 
-    joined.join(timeout=30)
+    joined.join(timeout=60)
     assert not joined.is_alive(), "the joined client never saw the run end"
-    recovered_in = time.monotonic() - killed_at
     assert client.runs.get(thread_id, run["run_id"])["status"] == "success"
     attempts = [p.data["attempt"] for p in seen if p.event == "metadata"]
     assert attempts == [1, 2]
@@ -111,10 +111,38 @@ def test_a_killed_worker_s_run_is_resumed_by_another_from_its_last_checkpoint(
     assert steps.count("step_a") == 1, "attempt 2 ran step_a again instead of resuming after it"
     assert steps[-2:] == ["step_b", "step_c"]
     assert client.threads.get(thread_id)["status"] == "idle"
-    assert recovered_in < 15
     # One attempt at a time: attempt 2's first event comes after attempt 1's last.
     second = next(i for i, p in enumerate(seen) if p.event == "metadata" and p.data["attempt"] == 2)
     assert all(EventId.parse(p.id) < EventId.parse(seen[second].id) for p in seen[:second])  # type: ignore[operator]
+    # Taken back by the missing mark, not the lease: attempt 2 started (event ids are ms on
+    # the database's clock, as leases are) while attempt 1's last lease still ran.
+    assert EventId.parse(seen[second].id).ms < float(lease_ends) * 1000  # type: ignore[union-attr, arg-type]
+
+
+def test_a_live_worker_whose_mark_s_session_is_terminated_keeps_its_run(
+    deployment: Deployment,
+) -> None:
+    api = deployment.api()
+    worker = deployment.worker()
+    client = get_sync_client(url=api.url)
+    thread_id = client.threads.create()["thread_id"]
+    run = client.runs.create(thread_id, "ticker", input={"n_events": 60, "delay": 0.05})
+    _wait_for(
+        lambda: client.runs.get(thread_id, run["run_id"])["status"] == "running",
+        what="the run to start",
+    )
+    owner = deployment.sql("SELECT lease_owner FROM runs WHERE run_id = %s", run["run_id"])[0][0]
+    terminated = deployment.sql(
+        "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = %s",
+        f"tether presence {owner}"[:63],
+    )
+    assert terminated == [(True,)]
+    # The worker takes its mark again at once: the run is not taken back (one attempt).
+    assert client.runs.join(thread_id, run["run_id"])["counter"] is not None
+    assert client.runs.get(thread_id, run["run_id"])["status"] == "success"
+    events = list(client.runs.join_stream(thread_id, run["run_id"], last_event_id="0"))
+    assert [p.data["attempt"] for p in events if p.event == "metadata"] == [1]
+    assert "lost its presence mark" in worker.log()
 
 
 def test_concurrent_creates_with_reject_through_two_apis_accept_exactly_one(

@@ -8,6 +8,7 @@ from __future__ import annotations
 import logging
 import uuid
 from collections.abc import AsyncIterator, Iterator
+from importlib import resources
 from pathlib import Path
 from typing import Any
 
@@ -252,6 +253,14 @@ async def test_postgres_names_pgvector_or_exact_as_the_server_offers(
         )
 
 
+#: The number of the migration that makes `tether_store_vectors` (the last one).
+VECTORS_MIGRATION = next(
+    int(entry.name.split("_", 1)[0])
+    for entry in resources.files("tether.backends.postgres.migrations").iterdir()
+    if entry.name.endswith("_store_vectors.sql")
+)
+
+
 @pytest.fixture
 def empty_database() -> Iterator[str]:
     """A database Tether never touched."""
@@ -274,11 +283,11 @@ async def test_tether_migrate_creates_the_vectors_table(empty_database: str) -> 
         applied = await migrate_all(pool)
     finally:
         await pool.close()
-    assert 3 in applied
+    assert VECTORS_MIGRATION in applied
     assert await _table_exists(empty_database, "tether_store_vectors")
 
 
-#: What Tether created at start before migration 003 (its exact words).
+#: What Tether created at start before that migration (its exact words).
 _OLD_VECTORS_TABLE = """
 CREATE TABLE IF NOT EXISTS tether_store_vectors (
     prefix text NOT NULL,
@@ -301,7 +310,9 @@ async def test_a_database_of_an_older_tether_migrates_and_keeps_its_vectors(
         await migrate_all(pool)
         async with pool.connection() as conn:
             await conn.execute("DROP TABLE tether_store_vectors")
-            await conn.execute("DELETE FROM tether_migrations WHERE version >= 3")
+            await conn.execute(
+                "DELETE FROM tether_migrations WHERE version >= %s", (VECTORS_MIGRATION,)
+            )
             await conn.execute(_OLD_VECTORS_TABLE)
         store = await open_postgres_store(pool, _options())
         await _fill(store)
@@ -309,7 +320,7 @@ async def test_a_database_of_an_older_tether_migrates_and_keeps_its_vectors(
         with pytest.raises(SchemaOutOfDate, match="run `tether migrate`"):
             await check_schema(pool)
 
-        assert await migrate(pool) == [3]
+        assert await migrate(pool) == [VECTORS_MIGRATION]
         await check_schema(pool)
         after = await _rankings(await open_postgres_store(pool, _options()))
     finally:

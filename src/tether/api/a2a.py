@@ -1,8 +1,11 @@
 """Routes: A2A — the agent card and the JSON-RPC endpoint of every assistant.
 
 `GET /.well-known/agent-card.json?assistant_id=…`, `GET /a2a/{assistant_id}` (the card too) and
-`POST /a2a/{assistant_id}` (`message/send`, `message/stream`, `tasks/get`, `tasks/cancel`, and
-their v1.0 names `SendMessage`, `SendStreamingMessage`, `GetTask`, `CancelTask`, `ListTasks`).
+`POST /a2a/{assistant_id}` (`message/send`, `message/stream`, `tasks/get`, `tasks/cancel`,
+`tasks/resubscribe`, and their v1.0 names `SendMessage`, `SendStreamingMessage`, `GetTask`,
+`CancelTask`, `SubscribeToTask`, plus `ListTasks`). With custom auth the request was
+authenticated before it got here (401 without credentials); the service applies the
+caller's rules.
 """
 
 from __future__ import annotations
@@ -14,13 +17,15 @@ import orjson
 from fastapi import APIRouter, Request
 from starlette.responses import Response
 
+from tether.api.auth import caller_of
 from tether.api.responses import json_response
 from tether.api.sse import HEARTBEAT_FRAME, EventStreamResponse
-from tether.errors import Forbidden, TetherError
+from tether.errors import TetherError
 from tether.runtime import Runtime
 from tether.serialization import dumps
 from tether.services import a2a_wire as wire
 from tether.services.a2a import (
+    EXTENDED_CARD_NOT_CONFIGURED,
     INTERNAL_ERROR,
     INVALID_PARAMS,
     INVALID_REQUEST,
@@ -28,27 +33,21 @@ from tether.services.a2a import (
     A2AError,
     A2AService,
 )
+from tether.services.auth import JSONRPC_REFUSED, AuthError, refusal
 
 router = APIRouter(tags=["A2A"])
 
 
-#: MCP and A2A do not apply custom auth's per-user rules yet: with auth configured they are
-#: refused rather than let one user reach another's threads (docs/compatibility.md).
-UNDER_AUTH = (
-    "A2A is not available when custom auth is configured (per-user rules are not applied to it yet)"
-)
-
-
 def _service(request: Request) -> A2AService:
     runtime: Runtime = request.app.state.runtime
-    if runtime.auth.enabled:
-        raise Forbidden(UNDER_AUTH)
     return A2AService(
         assistants=runtime.assistants,
         threads=runtime.threads,
         runs=runtime.runs,
         streams=runtime.streams,
         timeout_seconds=runtime.settings.run_timeout_seconds,
+        auth=runtime.auth,
+        caller=caller_of(request),
     )
 
 
@@ -79,11 +78,16 @@ async def agent_card_at_endpoint(assistant_id: str, request: Request) -> Respons
     return await _card(request, assistant_id)
 
 
-def _error_body(error: A2AError) -> dict[str, Any]:
-    return {"code": error.code, "message": error.message}
+def _error_body(error: A2AError | TetherError) -> dict[str, Any]:
+    if isinstance(error, A2AError):
+        return {"code": error.code, "message": error.message}
+    if isinstance(error, AuthError) and error.status_code < 500:
+        # Refused by the project's auth handlers: not bad params, not our failure.
+        return {"code": JSONRPC_REFUSED, "message": error.detail, "data": refusal(error)}
+    return {"code": _code_of(error), "message": error.detail}
 
 
-def _rpc_error(request_id: Any, error: A2AError) -> Response:
+def _rpc_error(request_id: Any, error: A2AError | TetherError) -> Response:
     return json_response({"jsonrpc": "2.0", "id": request_id, "error": _error_body(error)})
 
 
@@ -114,11 +118,13 @@ async def a2a_call(assistant_id: str, request: Request) -> Response:
         if name == "message/stream":
             items = await service.stream(assistant_id, params)
             return EventStreamResponse(_frames(request_id, items, v1))
+        if name == "tasks/resubscribe":
+            await service.assistant(assistant_id)
+            items = await service.resubscribe(params)
+            return EventStreamResponse(_frames(request_id, items, v1))
         result = await _call(service, assistant_id, name, params, v1)
-    except A2AError as exc:
+    except (A2AError, TetherError) as exc:  # TetherError: a refusal, a graph that does not load
         return _rpc_error(request_id, exc)
-    except TetherError as exc:  # e.g. a graph that does not load
-        return _rpc_error(request_id, A2AError(_code_of(exc), exc.detail))
     return json_response({"jsonrpc": "2.0", "id": request_id, "result": result})
 
 
@@ -133,6 +139,9 @@ async def _call(
         listed = await service.list_tasks(params)
         return {**listed, "tasks": [wire.task_v1(t) for t in listed["tasks"]]}
     await service.assistant(assistant_id)
+    if name == "agent/getAuthenticatedExtendedCard":
+        # Every caller gets the same card: the public one says there is no other.
+        raise A2AError(EXTENDED_CARD_NOT_CONFIGURED, "Authenticated Extended Card not configured")
     if name == "tasks/get":
         task = await service.get_task(params.get("id"), params.get("historyLength"))
     else:
@@ -152,11 +161,8 @@ async def _frames(
                 continue
             result = wire.stream_item_v1(item) if v1 else item
             yield _frame({"jsonrpc": "2.0", "id": request_id, "result": result})
-    except A2AError as exc:
+    except (A2AError, TetherError) as exc:
         yield _frame({"jsonrpc": "2.0", "id": request_id, "error": _error_body(exc)})
-    except TetherError as exc:
-        error = A2AError(_code_of(exc), exc.detail)
-        yield _frame({"jsonrpc": "2.0", "id": request_id, "error": _error_body(error)})
 
 
 def _code_of(error: TetherError) -> int:

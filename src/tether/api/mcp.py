@@ -2,7 +2,8 @@
 
 Served by the official `mcp` SDK's streamable-HTTP transport: one short-lived server per
 request, as the official Agent Server does (no `mcp-session-id`). The tools are the
-assistants (`tether.services.mcp`).
+assistants (`tether.services.mcp`); with custom auth, the caller's (the request was
+authenticated before it got here: 401 without credentials).
 """
 
 from __future__ import annotations
@@ -19,9 +20,11 @@ from starlette.routing import BaseRoute, Route
 from starlette.types import Receive, Scope, Send
 
 from tether import __version__
+from tether.api.auth import caller_of
 from tether.api.responses import json_response
-from tether.errors import InvalidInput, NotFound
+from tether.errors import InvalidInput, NotFound, TetherError
 from tether.runtime import Runtime
+from tether.services.auth import JSONRPC_REFUSED, refusal
 from tether.services.mcp import McpTools
 
 SERVER_NAME = "Tether"
@@ -35,6 +38,8 @@ def _server(tools: McpTools) -> Server[Any]:
             page, next_cursor = await tools.list_tools(params.cursor if params else None)
         except InvalidInput as exc:
             raise MCPError(types.INVALID_PARAMS, exc.detail) from exc
+        except TetherError as exc:  # refused by the project's auth (assistants.search)
+            raise _refused(exc) from exc
         return types.ListToolsResult.model_validate(
             {"tools": page, **({"nextCursor": next_cursor} if next_cursor else {})}
         )
@@ -46,6 +51,8 @@ def _server(tools: McpTools) -> Server[Any]:
             result = await tools.call_tool(params.name, params.arguments)
         except (NotFound, InvalidInput) as exc:
             raise MCPError(types.INVALID_PARAMS, exc.detail) from exc
+        except TetherError as exc:
+            raise _refused(exc) from exc
         return types.CallToolResult(
             content=[types.TextContent(text=result.text)], is_error=result.is_error
         )
@@ -55,24 +62,27 @@ def _server(tools: McpTools) -> Server[Any]:
     )
 
 
+def _refused(error: TetherError) -> MCPError:
+    """A refusal of the project's auth handlers (or another error of ours) as a JSON-RPC
+    error: never an internal error of the MCP server."""
+    if error.status_code >= 500:
+        return MCPError(types.INTERNAL_ERROR, error.detail)
+    return MCPError(JSONRPC_REFUSED, error.detail, refusal(error))
+
+
 class McpEndpoint:
     """The ASGI app behind `/mcp`: 404 when `http.disable_mcp` is set."""
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        runtime: Runtime = Request(scope).app.state.runtime
-        if runtime.auth.enabled:
-            # Per-user rules are not applied to MCP yet: refuse rather than let a user run
-            # and read what another user's rules would hide (docs/compatibility.md).
-            detail = "MCP is not available when custom auth is configured (per-user rules are not applied to it yet)"
-            await json_response({"detail": detail}, status_code=403)(scope, receive, send)
-            return
+        request = Request(scope)
+        runtime: Runtime = request.app.state.runtime
         if scope["method"] == "GET":
             # No server-initiated stream: every answer comes back on its own POST.
             await json_response(
                 {"detail": "Method Not Allowed"}, status_code=405, headers={"Allow": "POST"}
             )(scope, receive, send)
             return
-        accept = Request(scope).headers.get("accept", "")
+        accept = request.headers.get("accept", "")
         if scope["method"] == "POST" and not (
             "application/json" in accept or "text/event-stream" in accept
         ):
@@ -81,7 +91,13 @@ class McpEndpoint:
                 status_code=400,
             )(scope, receive, send)
             return
-        tools = McpTools(runtime.assistants, runtime.runs, runtime.settings.run_timeout_seconds)
+        tools = McpTools(
+            runtime.assistants,
+            runtime.runs,
+            runtime.settings.run_timeout_seconds,
+            auth=runtime.auth,
+            caller=caller_of(request),
+        )
         manager = StreamableHTTPSessionManager(_server(tools), json_response=True, stateless=True)
         async with manager.run():
             await manager.handle_request(scope, receive, send)

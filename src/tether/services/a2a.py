@@ -4,6 +4,14 @@ A context (`contextId`) is a thread and a task (`<contextId>:<run_id>`) is one r
 on the official server. Tasks, messages and events are built here in the A2A v0.3 JSON shape
 (`kind`, lower-case states); `a2a_wire.to_v1` turns them into the v1.0 shape for clients
 that call the v1.0 method names.
+
+With custom auth, each method applies the caller's rules as its HTTP twin does: the agent
+card and every call need an assistant the caller may run (a graph's own assistant, or one
+`assistants.read` shows them); a message to a new context is `POST /threads`
+(`threads.create`) then a run (`threads.create_run`, the user in the run's config); a task
+is read (`tasks/get`, `tasks/resubscribe`, `ListTasks`) under `threads.read` of its
+context and cancelled under `threads.update`. A task the caller may not see is answered
+exactly as an unknown one.
 """
 
 from __future__ import annotations
@@ -16,10 +24,11 @@ from typing import Any
 
 from tether import __version__
 from tether.errors import InvalidInput, NotFound
-from tether.ids import is_uuid
+from tether.ids import EventId, is_uuid
 from tether.records import RunRecord, StreamEvent, now_iso
 from tether.serialization import loads
 from tether.services.assistants import AssistantService
+from tether.services.auth import AuthService, Caller
 from tether.services.runs import RunService
 from tether.services.streams import Heartbeat, StreamService
 from tether.services.threads import ThreadService
@@ -32,6 +41,7 @@ INVALID_PARAMS = -32602
 TASK_NOT_FOUND = -32001
 TASK_NOT_CANCELABLE = -32002
 UNSUPPORTED_OPERATION = -32004
+EXTENDED_CARD_NOT_CONFIGURED = -32007
 
 HISTORY_SCOPE_EXTENSION = "https://langchain.com/a2a/extensions/history-scope/v1"
 MODES = ["application/json", "text/plain"]
@@ -194,6 +204,8 @@ def history_of(values: Any, ref: TaskRef) -> list[dict[str, Any]]:
 
 
 class A2AService:
+    """A2A for one caller (`caller` None: no custom auth)."""
+
     def __init__(
         self,
         *,
@@ -202,21 +214,31 @@ class A2AService:
         runs: RunService,
         streams: StreamService,
         timeout_seconds: float,
+        auth: AuthService,
+        caller: Caller | None,
     ) -> None:
         self.assistants = assistants
         self.threads = threads
         self.runs = runs
         self.streams = streams
         self.timeout_seconds = timeout_seconds
+        self.auth = auth
+        self.caller = caller
 
     async def assistant(self, assistant_id: str) -> dict[str, Any]:
-        """The agent's assistant, by id or graph name (the official server takes ids only)."""
+        """The agent's assistant, by id or graph name (the official server takes ids only).
+        One the caller may not run is answered as an unknown one."""
+        unknown = A2AError(INVALID_PARAMS, f"Assistant {assistant_id} not found")
         try:
-            return await self.assistants.resolve(assistant_id)
+            assistant = await self.assistants.resolve(assistant_id)
+            await self.auth.check_run_assistant(
+                self.caller, assistant["assistant_id"], unknown.message
+            )
         except InvalidInput as exc:
             raise A2AError(INVALID_PARAMS, "Invalid assistant ID: must be a UUID") from exc
         except NotFound as exc:
-            raise A2AError(INVALID_PARAMS, f"Assistant {assistant_id} not found") from exc
+            raise unknown from exc
+        return assistant
 
     async def _input_keys(self, assistant_id: str) -> list[str]:
         schema = (await self.assistants.schemas(assistant_id)).get("input_schema")
@@ -295,7 +317,8 @@ class A2AService:
             keys = await self._input_keys(assistant["assistant_id"])
             payload["input"] = graph_input(message, accepts_messages="messages" in keys)
         try:
-            run = await self.runs.create(context_id, payload)
+            thread_metadata = await self._authorize_run(context_id, payload)
+            run = await self.runs.create(context_id, payload, thread_metadata=thread_metadata)
         except (InvalidInput, NotFound) as exc:
             raise A2AError(INVALID_PARAMS, exc.detail) from exc
         user = {
@@ -307,6 +330,32 @@ class A2AService:
             "taskId": f"{context_id}:{run.run_id}",
         }
         return TaskRef(context_id, run.run_id), run, user
+
+    async def _authorize_run(
+        self, context_id: str, payload: dict[str, Any]
+    ) -> dict[str, Any] | None:
+        """With custom auth: what `POST /threads` (for a context that does not exist yet)
+        then a run on it would be allowed; the metadata a new context's thread gets."""
+        if self.caller is None:
+            return None
+        created: dict[str, Any] | None = None
+        try:
+            await self.threads.get(context_id)
+            new = False
+        except NotFound:
+            new = True
+        if new:
+            value: dict[str, Any] = {
+                "thread_id": uuid.UUID(context_id),
+                "metadata": {},
+                "if_exists": "raise",
+            }
+            await self.auth.authorize(self.caller, "threads", "create", value)
+            created = dict(value.get("metadata") or {})
+        owner = await self.auth.check_run_create(self.caller, context_id, payload)
+        if created is None:
+            return owner
+        return {**(owner or {}), **created}
 
     async def _check_task_continuation(self, task_id: Any) -> str:
         """The context of a task that waits for input; any other task cannot take a message."""
@@ -336,37 +385,79 @@ class A2AService:
         tokens arrive, the reply as an artifact, then the final status; None while nothing
         happens for a heartbeat period."""
         ref, run, user = await self._start(assistant_id, params)
-        return self._follow(ref, run, user)
-
-    async def _follow(
-        self, ref: TaskRef, run: RunRecord, user: dict[str, Any]
-    ) -> AsyncIterator[dict[str, Any] | None]:
-        yield {
+        submitted = {
             "kind": "task",
             "id": ref.task_id,
             "contextId": ref.context_id,
             "status": {"state": "submitted", "timestamp": now_iso()},
             "history": [user],
         }
+        return self._follow(ref, run, submitted)
+
+    async def resubscribe(self, params: dict[str, Any]) -> AsyncIterator[dict[str, Any] | None]:
+        """`tasks/resubscribe` (v1.0 `SubscribeToTask`): the task as it is now, then its
+        stream as `message/stream` goes on (the reply's text so far first). A task in a
+        terminal state has nothing more to send: -32004, as the a2a-sdk server answers."""
+        ref = TaskRef.parse(params.get("id"))
+        run = await self._run(ref)
+        caught_up_at, _ = await self.streams.join_cursor(run.run_id, None)
+        task = await self._task(ref, history_length=params.get("historyLength"))
+        state = task["status"]["state"]
+        if state in TERMINAL:
+            raise A2AError(
+                UNSUPPORTED_OPERATION, f"Task {ref.task_id} is in a terminal state: {state}"
+            )
+        if run.done:  # waiting for input: this run has nothing more to say
+            return self._snapshot(ref, task)
+        return self._follow(ref, run, task, caught_up_at)
+
+    async def _snapshot(
+        self, ref: TaskRef, task: dict[str, Any]
+    ) -> AsyncIterator[dict[str, Any] | None]:
+        yield task
+        yield self._status_update(ref, task["status"]["state"], task["status"].get("message"), True)
+
+    async def _follow(
+        self,
+        ref: TaskRef,
+        run: RunRecord,
+        first: dict[str, Any],
+        caught_up_at: EventId | None = None,
+    ) -> AsyncIterator[dict[str, Any] | None]:
+        """`first` (the task), a `working` update each time the reply's text grows, the
+        artifact, the final status. The run's log is read from its start; with
+        `caught_up_at` (a resubscription), the text up to that event is sent as one update
+        per message once it is reached, not replayed token by token."""
+        yield first
         texts: dict[str, str] = {}
-        events = self.streams.follow_run(run.run_id, None, ["messages-tuple"])
+        behind: dict[str, str] = {}  # texts reached before `caught_up_at`, not sent yet
+        events = self.streams.follow_run(run.run_id, None)
         async with contextlib.aclosing(events):  # type: ignore[type-var]
             async for item in events:
                 if isinstance(item, Heartbeat):
                     yield None  # nothing new: the connection is kept alive
                     continue
-                if not isinstance(item, StreamEvent) or item.mode != "messages-tuple":
+                if not isinstance(item, StreamEvent):
                     continue
-                chunk = loads(item.data)[0]
-                if not _is_ai(chunk):
-                    continue
-                message_id = str(chunk.get("id") or "")
-                piece = message_text(chunk)
-                text = texts.get(message_id, "") + piece if chunk["type"] != "ai" else piece
-                if not text or text == texts.get(message_id):
-                    continue
-                texts[message_id] = text
-                yield self._status_update(ref, "working", _agent_message(text, ref), final=False)
+                grown = (
+                    _grown_text(texts, loads(item.data)[0])
+                    if item.mode == "messages-tuple"
+                    else None
+                )
+                if caught_up_at is not None and item.id <= caught_up_at:
+                    if grown is not None:
+                        behind[grown[0]] = grown[1]
+                    if item.id != caught_up_at:
+                        continue
+                elif grown is not None:
+                    behind[grown[0]] = grown[1]
+                for text in behind.values():
+                    yield self._status_update(
+                        ref, "working", _agent_message(text, ref), final=False
+                    )
+                behind.clear()
+        for text in behind.values():  # the log ended before `caught_up_at` was reached
+            yield self._status_update(ref, "working", _agent_message(text, ref), final=False)
         task = await self._task(ref)
         for artifact in task.get("artifacts", []):
             yield {
@@ -398,10 +489,24 @@ class A2AService:
         """`tasks/get`."""
         return await self._task(TaskRef.parse(task_id), history_length=history_length)
 
-    async def _task(self, ref: TaskRef, history_length: Any = None) -> dict[str, Any]:
+    async def _run(
+        self, ref: TaskRef, action: str = "read", value: dict[str, Any] | None = None
+    ) -> RunRecord:
+        """The task's run, if the caller may `action` its context (a thread; `value` is
+        what the handler is told besides the thread id); an unknown task, and one the
+        caller's rules hide, are both -32001."""
+        missing = A2AError(TASK_NOT_FOUND, f"Task not found: {ref.task_id}")
         run = await self.runs.find(ref.run_id)
         if run is None or run.thread_id != ref.context_id:
-            raise A2AError(TASK_NOT_FOUND, f"Task not found: {ref.task_id}")
+            raise missing
+        try:
+            await self.auth.check_thread(self.caller, ref.context_id, action, value)
+        except NotFound as exc:
+            raise missing from exc
+        return run
+
+    async def _task(self, ref: TaskRef, history_length: Any = None) -> dict[str, Any]:
+        run = await self._run(ref)
         try:
             thread = await self.threads.get(ref.context_id)
         except NotFound as exc:  # deleted with its runs' rows still being removed
@@ -462,9 +567,9 @@ class A2AService:
     async def cancel_task(self, task_id: Any) -> dict[str, Any]:
         """`tasks/cancel`: interrupt the run; a finished task cannot be cancelled."""
         ref = TaskRef.parse(task_id)
-        run = await self.runs.find(ref.run_id)
-        if run is None or run.thread_id != ref.context_id:
-            raise A2AError(TASK_NOT_FOUND, f"Task not found: {ref.task_id}")
+        await self._run(ref)  # hidden from the caller: unknown, whatever its state
+        cancel = {"action": "interrupt", "metadata": {"run_ids": [ref.run_id], "status": None}}
+        run = await self._run(ref, "update", cancel)
         if run.done:
             raise A2AError(TASK_NOT_CANCELABLE, "Task is not cancelable in its current state")
         try:
@@ -488,8 +593,9 @@ class A2AService:
             else 0
         )
         try:
+            await self.auth.check_thread(self.caller, context_id, "read")
             runs = await self.runs.list_runs(context_id, limit=size, offset=offset, status=None)
-        except NotFound:
+        except NotFound:  # an unknown context, or one the caller may not read
             runs = []
         tasks = [
             await self._task(TaskRef(context_id, r.run_id), params.get("historyLength"))
@@ -499,6 +605,20 @@ class A2AService:
         if len(runs) == size:
             result["nextPageToken"] = str(offset + size)
         return result
+
+
+def _grown_text(texts: dict[str, str], chunk: Any) -> tuple[str, str] | None:
+    """Fold a `messages-tuple` chunk into `texts` (message id -> reply so far): the
+    message and its new text, or None when an AI message's text did not change."""
+    if not _is_ai(chunk):
+        return None
+    message_id = str(chunk.get("id") or "")
+    piece = message_text(chunk)
+    text = texts.get(message_id, "") + piece if chunk["type"] != "ai" else piece
+    if not text or text == texts.get(message_id):
+        return None
+    texts[message_id] = text
+    return message_id, text
 
 
 def _history_length(configuration: Any) -> Any:

@@ -15,9 +15,20 @@ V1_METHODS = {
     "SendStreamingMessage": "message/stream",
     "GetTask": "tasks/get",
     "CancelTask": "tasks/cancel",
+    "SubscribeToTask": "tasks/resubscribe",
+    "GetExtendedAgentCard": "agent/getAuthenticatedExtendedCard",
     "ListTasks": "tasks/list",
 }
-V03_METHODS = frozenset({"message/send", "message/stream", "tasks/get", "tasks/cancel"})
+V03_METHODS = frozenset(
+    {
+        "message/send",
+        "message/stream",
+        "tasks/get",
+        "tasks/cancel",
+        "tasks/resubscribe",
+        "agent/getAuthenticatedExtendedCard",
+    }
+)
 
 _ROLES_V1 = {"user": "ROLE_USER", "agent": "ROLE_AGENT"}
 _ROLES_V03 = {v: k for k, v in _ROLES_V1.items()}

@@ -19,6 +19,7 @@ an unknown filter operator is an error instead of matching everything, the heade
 from __future__ import annotations
 
 import asyncio
+import http
 import inspect
 import logging
 import uuid
@@ -60,6 +61,10 @@ AUTHENTICATE_PARAMS = (
 #: Keys of `config["configurable"]` that carry the user into a run.
 USER_KEYS = ("langgraph_auth_user", "langgraph_auth_user_id", "langgraph_auth_permissions")
 _PAGE = 200
+#: The JSON-RPC error code of MCP and A2A for a refusal by the project's auth handlers
+#: (neither protocol has one; JSON-RPC leaves -32000 to -32099 to the server, and A2A's own
+#: codes start at -32001). The error's `data` holds the HTTP status the refusal would have.
+JSONRPC_REFUSED = -32000
 
 
 class AuthError(TetherError):
@@ -659,6 +664,16 @@ class AuthService:
         if namespace is not None:
             value["namespace"] = tuple(namespace)
         return value, (filters if action == "search" else None)
+
+
+def refusal(error: TetherError) -> dict[str, Any]:
+    """A refusal as protocols without HTTP statuses report it (MCP tool results, JSON-RPC
+    error data): `{"error": "Forbidden", "message": "<detail>", "status": 403}`."""
+    try:
+        name = http.HTTPStatus(error.status_code).phrase.replace(" ", "")
+    except ValueError:
+        name = "Refused"
+    return {"error": name, "message": error.detail, "status": error.status_code}
 
 
 def _uuid(value: str) -> Any:

@@ -151,7 +151,8 @@ async def admit(
         tx, to_cancel, decision.cancel_action, f"multitask:{run.multitask_strategy}"
     )
     await tx.insert_run(run)
-    thread = await tx.get_thread() or thread
+    if cancelled.ended:  # `cancel` rewrote the thread's status: start from what it wrote
+        thread = await tx.get_thread() or thread
     await tx.update_thread(thread_changes_on_admit(thread, run))
     return Admitted(run=run, cancelled=cancelled)
 

@@ -3,6 +3,11 @@
 The rules of the official server's `/mcp`, without its two bugs: an assistant whose graph
 reports no input schema is still listed (with `{"type": "object"}`), and a call answers
 the run's output as JSON, not as a Python repr.
+
+With custom auth, a caller's tools are what `POST /assistants/search` shows them
+(`assistants.search`), and a call is what `POST /runs/wait` does for them
+(`threads.create_run`, the user in the run's config, a user-created assistant must pass
+`assistants.read`).
 """
 
 from __future__ import annotations
@@ -17,6 +22,7 @@ from tether.errors import InvalidInput, NotFound, TetherError
 from tether.ids import is_uuid
 from tether.serialization import dumps
 from tether.services.assistants import AssistantService
+from tether.services.auth import AuthError, AuthService, Caller, refusal
 from tether.services.runs import RunService
 
 #: Tools per `tools/list` page (the official page size); `nextCursor` is the next offset.
@@ -52,33 +58,57 @@ def tool_name(assistant_name: str) -> str:
 
 
 class McpTools:
+    """The tools of one caller (`caller` None: no custom auth, every assistant)."""
+
     def __init__(
-        self, assistants: AssistantService, runs: RunService, timeout_seconds: float
+        self,
+        assistants: AssistantService,
+        runs: RunService,
+        timeout_seconds: float,
+        *,
+        auth: AuthService,
+        caller: Caller | None,
     ) -> None:
         self.assistants = assistants
         self.runs = runs
         self.timeout_seconds = timeout_seconds
+        self.auth = auth
+        self.caller = caller
 
-    async def _catalog(self) -> list[tuple[str, dict[str, Any]]]:
-        """Every assistant with its tool name, oldest first. Two assistants whose names
-        are the same once made safe are both listed: the later one gets `_2`, `_3`, ...
-        (the official server drops it)."""
-        found: list[dict[str, Any]] = []
-        offset = 0
-        while True:
-            page = await self.assistants.store.search_assistants(
-                metadata=None,
+    async def _catalog(self, offset: int = 0) -> list[tuple[str, dict[str, Any]]]:
+        """Every assistant the caller may see with its tool name, oldest first. Two
+        assistants whose names are the same once made safe are both listed: the later one
+        gets `_2`, `_3`, ... (the official server drops it). `offset` is only what the
+        `assistants.search` handler is told about the page asked for."""
+        search = {"graph_id": None, "metadata": None, "limit": PAGE_SIZE, "offset": offset}
+        filters = await self.auth.authorize(self.caller, "assistants", "search", search)
+
+        def fetch(metadata: dict[str, Any] | None, limit: int, at: int) -> Any:
+            return self.assistants.store.search_assistants(
+                metadata=metadata,
                 graph_id=None,
                 name=None,
-                limit=PAGE_SIZE,
-                offset=offset,
+                limit=limit,
+                offset=at,
                 sort_by="created_at",
                 sort_order="asc",
+            )
+
+        found: list[dict[str, Any]] = []
+        position = 0
+        while True:
+            page = await self.auth.filtered(
+                filters,
+                fetch,
+                lambda assistant: assistant.get("metadata"),
+                client=None,
+                limit=PAGE_SIZE,
+                offset=position,
             )
             found.extend(page)
             if len(page) < PAGE_SIZE:
                 break
-            offset += PAGE_SIZE
+            position += PAGE_SIZE
         taken: set[str] = set()
         catalog = []
         for assistant in found:
@@ -99,7 +129,7 @@ class McpTools:
             raise InvalidInput(f"Invalid cursor: {cursor!r}") from exc
         if offset < 0:
             raise InvalidInput(f"Invalid cursor: {cursor!r}")
-        catalog = await self._catalog()
+        catalog = await self._catalog(offset)
         page = catalog[offset : offset + PAGE_SIZE]
         tools = [await self._tool(name, assistant) for name, assistant in page]
         more = offset + PAGE_SIZE < len(catalog)
@@ -127,23 +157,44 @@ class McpTools:
         return {**schema, "type": "object"}
 
     async def resolve(self, name: str) -> dict[str, Any]:
-        """The assistant a tool name stands for; a graph id or an assistant id also works."""
-        for listed, assistant in await self._catalog():
+        """The assistant a tool name stands for; a graph id or an assistant id also works
+        (if the caller may run it: a user-created assistant must pass `assistants.read`)."""
+        unknown = UnknownTool(f"Unknown tool: {name}")
+        try:
+            catalog = await self._catalog()
+        except AuthError:  # may not list assistants: a graph or an id can still be run
+            catalog = []
+        for listed, assistant in catalog:
             if listed == name:
                 return assistant
-        if is_uuid(name) or name in self.assistants.registry:
-            try:
-                return await self.assistants.resolve(name)
-            except NotFound:
-                pass
-        raise UnknownTool(f"Unknown tool: {name}")
+        if not (is_uuid(name) or name in self.assistants.registry):
+            raise unknown
+        try:
+            assistant = await self.assistants.resolve(name)
+            await self.auth.check_run_assistant(
+                self.caller, assistant["assistant_id"], unknown.detail
+            )
+        except NotFound:
+            raise unknown from None
+        return assistant
 
     async def call_tool(self, name: str, arguments: dict[str, Any] | None) -> ToolResult:
         """Run the tool's assistant on `arguments` as a stateless run and wait for its end.
 
         Arguments that do not fit the input schema are an error result (not a protocol
-        error), so a model can correct its call; no run starts then."""
+        error), so a model can correct its call; no run starts then. So is a refusal of
+        the caller's auth rules (`threads.create_run`): `{"error", "message", "status"}`."""
         assistant = await self.resolve(name)
+        payload: dict[str, Any] = {
+            "assistant_id": assistant["assistant_id"],
+            "input": arguments or {},
+        }
+        try:
+            owner = await self.auth.check_run_create(self.caller, None, payload)
+        except NotFound:  # the assistant is hidden from the caller: as if it did not exist
+            raise UnknownTool(f"Unknown tool: {name}") from None
+        except TetherError as exc:
+            return ToolResult(dumps(refusal(exc)).decode(), is_error=True)
         problem = _schema_problem(
             await self.input_schema(assistant["assistant_id"]), arguments or {}
         )
@@ -151,11 +202,7 @@ class McpTools:
             return ToolResult(
                 dumps({"error": "InvalidArguments", "message": problem}).decode(), is_error=True
             )
-        run = await self.runs.create(
-            None,
-            {"assistant_id": assistant["assistant_id"], "input": arguments or {}},
-            stateless=True,
-        )
+        run = await self.runs.create(None, payload, stateless=True, thread_metadata=owner)
         end = await self.runs.outcome(run, timeout=self.timeout_seconds, fresh=True)
         if end is None:
             return ToolResult(f"The run {run.run_id} did not finish in time.", is_error=True)

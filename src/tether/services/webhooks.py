@@ -114,7 +114,10 @@ class WebhookSender:
             failure = None if response.status_code < 500 else f"HTTP {response.status_code}"
         except WebhookRefused as exc:
             log.warning(
-                "webhook of run %s to %s not sent: %s", delivery.run_id, delivery.url, exc.detail
+                "webhook to %s not sent: %s",
+                delivery.url,
+                exc.detail,
+                extra={"run_id": delivery.run_id},
             )
             await self.outbox.webhook_failed(delivery.delivery_id, retry_in_seconds=None)
             return
@@ -133,18 +136,23 @@ class WebhookSender:
             await self.outbox.webhook_delivered(delivery.delivery_id)
             return
         if delivery.attempts < self.retries:
-            log.info("webhook of run %s to %s failed: %s", delivery.run_id, delivery.url, failure)
+            log.info(
+                "webhook to %s failed: %s",
+                delivery.url,
+                failure,
+                extra={"run_id": delivery.run_id},
+            )
             await self.outbox.webhook_failed(
                 delivery.delivery_id,
                 retry_in_seconds=self.backoff_seconds * 2**delivery.attempts,
             )
         else:
             log.warning(
-                "webhook of run %s to %s gave up after %s attempts: %s",
-                delivery.run_id,
+                "webhook to %s gave up after %s attempts: %s",
                 delivery.url,
                 delivery.attempts + 1,
                 failure,
+                extra={"run_id": delivery.run_id},
             )
             await self.outbox.webhook_failed(delivery.delivery_id, retry_in_seconds=None)
 

@@ -110,10 +110,10 @@ class EventWriter:
                 if time.monotonic() + delay > deadline:
                     raise
                 log.warning(
-                    "storing %d events of run %s failed (%s); trying again",
+                    "storing %d events failed (%s); trying again",
                     len(batch),
-                    self._run_id,
                     exc,
+                    extra={"run_id": self._run_id, "thread_id": self._thread_id},
                 )
             await asyncio.sleep(delay)
             delay = min(delay * 2, 1.0)

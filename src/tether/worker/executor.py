@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from tether.graphs import GraphRegistry
+from tether.logs import run_fields
 from tether.metrics import Metrics
 from tether.ports import Backend
 from tether.records import SCOPE_CONTROL, SCOPE_THREAD, NewEvent, RunRecord, now_iso
@@ -129,15 +130,7 @@ class RunExecutor:
                 # Not the graph: its events could not be stored. The pool hands the run
                 # back; the next attempt resumes it from its last checkpoint.
                 raise writer.failure from exc
-            log.warning(
-                "run %s failed (thread %s, assistant %s, graph %s, attempt %s)",
-                run.run_id,
-                run.thread_id,
-                run.assistant_id,
-                run.graph_id,
-                run.attempt,
-                exc_info=exc,
-            )
+            log.warning("run failed: %r", exc, exc_info=exc, extra=run_fields(run))
             outcome = Outcome("error", {"error": type(exc).__name__, "message": str(exc)})
         if outcome.error is not None:
             await writer.put([NewEvent("error", dumps(outcome.error), "error")])
@@ -252,7 +245,7 @@ class RunExecutor:
             )
             pending_next = bool(snapshot.next)
         except Exception:  # the state cannot be read: report the run's own outcome
-            log.exception("reading the final state of run %s failed", run.run_id)
+            log.exception("reading the run's final state failed", extra=run_fields(run))
             pending_next = False
         if outcome.error is not None:
             result: Any = {"__error__": outcome.error}
@@ -292,9 +285,7 @@ class RunExecutor:
                 # Queued with the run's end: a crash cannot lose one without the other.
                 await tx.add_webhook(webhook_delivery(run, webhook, end_status, result, values))
         if not finished:
-            log.warning(
-                "run %s attempt %s lost its claim; its result is discarded", run.run_id, run.attempt
-            )
+            log.warning("run lost its claim; its result is discarded", extra=run_fields(run))
             return False
         if delete_thread:
             await backend.checkpoints.delete_thread(run.thread_id)

@@ -11,12 +11,18 @@ import time
 import uuid
 from dataclasses import dataclass
 
+from tether.logs import run_fields
 from tether.ports import Backend
 from tether.records import RunRecord
 from tether.settings import Settings
 from tether.worker.executor import RunExecutor, RunHandle, StopReason
 
 log = logging.getLogger("tether.worker")
+
+
+def _new_worker_id() -> str:
+    """`host:pid:nonce`: what a run's `lease_owner` shows."""
+    return f"{os.uname().nodename}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
 
 
 @dataclass
@@ -31,7 +37,7 @@ class WorkerPool:
         self.backend = backend
         self.executor = executor
         self.settings = settings
-        self.worker_id = f"{os.uname().nodename}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+        self.worker_id = _new_worker_id()
         self.active: dict[str, _Active] = {}
         self._tasks: list[asyncio.Task[None]] = []
         self._stopping = False
@@ -41,17 +47,57 @@ class WorkerPool:
     def capacity(self) -> int:
         return self.settings.workers
 
+    @property
+    def absent_for(self) -> float:
+        """How long a worker's presence mark may be missing before its runs are taken
+        back (a restarting database or a terminated session costs it less): twice the
+        poll interval, at least 1 s, at most a lease."""
+        return min(self.settings.lease_seconds, max(1.0, 2 * self.settings.poll_seconds))
+
     async def start(self) -> None:
+        # Alive before claiming anything: a run this worker claims carries its mark, so if
+        # the process dies (even by kill -9) another worker resumes the run within
+        # `absent_for` instead of a whole lease.
+        lost = await self.backend.runs.hold_presence(self.worker_id)
         self._tasks = [
             asyncio.create_task(self._claim_loop(), name="tether-claim"),
             asyncio.create_task(self._lease_loop(), name="tether-lease"),
         ]
+        if lost is not None:
+            self._tasks.append(asyncio.create_task(self._keep_presence(lost), name="tether-mark"))
+
+    async def _keep_presence(self, lost: asyncio.Event | None) -> None:
+        """Take the presence mark again when its connection breaks. If that fails for half
+        of `absent_for`, other workers are about to take this worker's runs back: stop them
+        first and go on under a new id (the runs go back to the queue under the old one)."""
+        while lost is not None:
+            await lost.wait()
+            log.warning("worker %s lost its presence mark; taking it again", self.worker_id)
+            deadline = time.monotonic() + self.absent_for / 2
+            while True:
+                try:
+                    lost = await self.backend.runs.hold_presence(self.worker_id)
+                    break
+                except Exception:
+                    if time.monotonic() >= deadline and self.active:
+                        log.warning(
+                            "worker %s could not take its presence mark again: stopping its"
+                            " %s runs (another attempt resumes them)",
+                            self.worker_id,
+                            len(self.active),
+                        )
+                        for run_id in list(self.active):
+                            self._stop_run(run_id, StopReason.LOST_CLAIM)
+                        with contextlib.suppress(Exception):
+                            await self.backend.runs.drop_presence(self.worker_id)
+                        self.worker_id = _new_worker_id()
+                    await asyncio.sleep(min(0.2, self.absent_for / 10))
 
     async def stop(self) -> None:
         """Stop claiming; give running runs `shutdown_grace_seconds` to finish (their
         leases still renewed), then hand the rest back to the queue."""
         self._stopping = True
-        claim, lease = self._tasks
+        claim, lease, *mark = self._tasks
         claim.cancel()
         running = [a.task for a in self.active.values()]
         if running and self.settings.shutdown_grace_seconds > 0:
@@ -64,9 +110,13 @@ class WorkerPool:
         lease.cancel()
         for active in list(self.active.values()):
             active.handle.stop(StopReason.SHUTDOWN)
+        for task in mark:  # the mark itself is kept until the runs are handed back
+            task.cancel()
         await asyncio.gather(
             *self._tasks, *(a.task for a in self.active.values()), return_exceptions=True
         )
+        with contextlib.suppress(Exception):
+            await self.backend.runs.drop_presence(self.worker_id)
 
     async def _claim_available(self) -> None:
         while len(self.active) < self.capacity:
@@ -89,7 +139,9 @@ class WorkerPool:
             # Not the graph (its failures are the run's result): storage failed under the run.
             # Hand it back at once, so another attempt resumes it from its last checkpoint;
             # if even that fails, its lease runs out and the sweeper does it.
-            log.exception("run %s failed in the worker; handing it back to the queue", run.run_id)
+            log.exception(
+                "run failed in the worker; handing it back to the queue", extra=run_fields(run)
+            )
             with contextlib.suppress(Exception):
                 if await self.backend.runs.release_run(run):
                     self.executor.metrics.runs_handed_back.inc()
@@ -129,11 +181,11 @@ class WorkerPool:
                 if time.monotonic() >= next_renewal:
                     next_renewal = time.monotonic() + renew_every
                     await self._renew_leases()
-                for run in await self.backend.runs.requeue_expired():
+                for run in await self.backend.runs.requeue_expired(absent_for=self.absent_for):
                     log.warning(
-                        "run %s lost its worker; queued again (attempt %s next)",
-                        run.run_id,
+                        "run lost its worker; queued again (attempt %s next)",
                         run.attempt + 1,
+                        extra=run_fields(run),
                     )
                     await self.backend.signals.notify_work()
 

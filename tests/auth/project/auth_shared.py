@@ -1,5 +1,7 @@
 """Threads its owner shares with others (`metadata.shared_with`): filters no SQL metadata
-filter can express, so Tether applies them while paging."""
+filter can express, so Tether applies them while paging. The thread is stamped on
+`threads.create` only (a run's handler returns a filter and stamps nothing). One user,
+mallory, may neither start runs nor list assistants."""
 
 from typing import Any
 
@@ -25,6 +27,8 @@ async def stamp(ctx: Auth.types.AuthContext, value: Any) -> None:
 @auth.on.threads
 async def owner_or_shared(ctx: Auth.types.AuthContext, value: Any) -> Any:
     me = ctx.user.identity
+    if me == "mallory" and ctx.action == "create_run":
+        raise Auth.exceptions.HTTPException(403, "mallory may not start runs")
     return {"$or": [{"owner": me}, {"shared_with": {"$contains": me}}]}
 
 
@@ -43,3 +47,9 @@ async def no_crons(ctx: Auth.types.AuthContext, value: Any) -> None:
 @auth.on.assistants.create
 async def no_assistants(ctx: Auth.types.AuthContext, value: Any) -> bool:
     return False
+
+
+@auth.on.assistants.search
+async def no_listing_for_mallory(ctx: Auth.types.AuthContext, value: Any) -> None:
+    if ctx.user.identity == "mallory":
+        raise Auth.exceptions.HTTPException(403, "No assistants for mallory")

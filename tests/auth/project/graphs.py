@@ -18,8 +18,8 @@ def look(state: State, config: RunnableConfig) -> State:
         "seen": {
             "identity": user.identity,
             "display_name": user.display_name,
-            "org": user["org"],
-            "org_attribute": user.org,
+            "org": user.get("org"),  # a user that is an identity string has none
+            "org_attribute": getattr(user, "org", None),
             "user_id": configurable["langgraph_auth_user_id"],
             "permissions": configurable["langgraph_auth_permissions"],
             "config_user_id": configurable["user_id"],

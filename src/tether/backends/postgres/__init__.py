@@ -88,7 +88,7 @@ async def open_postgres_backend(settings: Settings, store_options: StoreOptions)
     return Backend(
         assistants=PostgresAssistantStore(pool),
         threads=PostgresThreadStore(pool),
-        runs=PostgresRunStore(pool),
+        runs=PostgresRunStore(pool, settings.database_url),
         crons=PostgresCronStore(pool),
         events=PostgresEventLog(pool, bus, settings.poll_seconds),
         signals=bus,

@@ -8,6 +8,8 @@ processes starting at once apply each exactly once) and recorded in `tether_migr
 from __future__ import annotations
 
 import select
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from importlib import resources
 from typing import Any
 
@@ -17,9 +19,47 @@ from psycopg import AsyncConnection, sql
 from psycopg.conninfo import conninfo_to_dict
 from psycopg.rows import DictRow, dict_row
 from psycopg.types.json import set_json_dumps, set_json_loads
-from psycopg_pool import AsyncConnectionPool
+from psycopg_pool import AsyncConnectionPool, PoolTimeout
 
 from tether.backends import SchemaOutOfDate, StorageUnavailable
+from tether.errors import StorageFailed
+
+
+def storage_failure(exc: BaseException) -> StorageFailed | None:
+    """What a psycopg error means to a client when it is the storage's fault, not the
+    request's: the database refuses writes (read-only, a standby), is out of disk or
+    memory, or cannot be reached. None for every other error (a constraint, a bug)."""
+    if isinstance(exc, PoolTimeout):
+        return StorageFailed(f"PostgreSQL gave no connection in time: {exc}")
+    if isinstance(exc, psycopg.errors.ReadOnlySqlTransaction):
+        return StorageFailed(
+            "the PostgreSQL database is read-only (a standby, or default_transaction_read_only"
+            " is on): the write was not stored"
+        )
+    state = getattr(exc, "sqlstate", None)
+    if state is not None and state.startswith("53"):  # disk full, out of memory, too many
+        return StorageFailed(f"PostgreSQL is out of resources, the write was not stored: {exc}")
+    lost = state is None or state.startswith(("08", "57P"))  # connection gone, shutting down
+    if isinstance(exc, psycopg.OperationalError) and lost:
+        return StorageFailed(f"lost the connection to PostgreSQL: {str(exc).strip() or exc!r}")
+    return None
+
+
+class _Pool(AsyncConnectionPool[AsyncConnection[DictRow]]):
+    """The pool, whose connections turn storage failures into `StorageFailed` (a 503 with
+    what is wrong) instead of a bare 500; every other error passes through unchanged."""
+
+    @asynccontextmanager
+    async def connection(self, timeout: float | None = None) -> AsyncIterator[Any]:
+        try:
+            async with super().connection(timeout) as conn:
+                yield conn
+        except psycopg.Error as exc:
+            failure = storage_failure(exc)
+            if failure is None:
+                raise
+            raise failure from exc
+
 
 #: A pool of connections returning rows as dicts.
 Pool = AsyncConnectionPool[AsyncConnection[DictRow]]
@@ -73,7 +113,7 @@ async def open_pool(url: str, *, min_size: int = 2, max_size: int = 20) -> Pool:
             f"cannot connect to PostgreSQL at {_where(url)}: {reason}"
         ) from None
     await probe.close()
-    pool: Pool = AsyncConnectionPool(
+    pool: Pool = _Pool(
         url,
         connection_class=AsyncConnection[DictRow],
         min_size=min_size,

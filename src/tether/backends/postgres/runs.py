@@ -4,6 +4,10 @@ partial unique index so a thread never has two running runs."""
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+import math
+import time
 from collections.abc import Sequence
 from typing import Any
 
@@ -71,7 +75,9 @@ async def update_run(conn: AsyncConnection[Any], run_id: str, changes: dict[str,
     columns.append("updated_at = %s")
     params.append(now_iso())
     if changes.get("status") in _FINAL:
-        columns.append(f"ended_at = {SQL_NOW}, lease_owner = NULL, lease_expires_at = NULL")
+        columns.append(
+            f"ended_at = {SQL_NOW}, lease_owner = NULL, lease_expires_at = NULL, lease_lock = NULL"
+        )
     await conn.execute(
         f"UPDATE runs SET {', '.join(columns)} WHERE run_id = %s",
         (*params, run_id),
@@ -96,15 +102,83 @@ WITH candidate AS (
     FOR UPDATE SKIP LOCKED
 )
 UPDATE runs SET status = 'running', attempt = attempt + 1, lease_owner = %s,
-    lease_expires_at = {SQL_NOW} + %s, updated_at = %s
+    lease_expires_at = {SQL_NOW} + %s, updated_at = %s, lease_lock = %s
 FROM candidate WHERE runs.run_id = candidate.run_id AND runs.status = 'pending'
 RETURNING runs.*
 """
 
 
+#: The seed of `hashtextextended` for presence-mark lock keys (thread locks use 7).
+_PRESENCE_SEED = 11
+#: A run's presence mark is missing: no session holds its advisory lock in this database.
+_MARK_MISSING = """NOT EXISTS (
+    SELECT 1 FROM pg_locks AS l
+    WHERE l.locktype = 'advisory' AND l.granted AND l.objsubid = 1
+      AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database())
+      AND ((l.classid::bigint << 32) | l.objid::bigint) = runs.lease_lock)"""
+
+
+class _Mark:
+    """A worker's presence mark: a session advisory lock on a connection of its own,
+    watched so that losing it is known at once."""
+
+    def __init__(self, conn: AsyncConnection[Any], key: int) -> None:
+        self.conn, self.key = conn, key
+        self.lost = asyncio.Event()
+        self.watch = asyncio.create_task(self._watch(), name="tether-presence")
+
+    async def _watch(self) -> None:
+        # Nothing is listened to: the wait ends only when the connection does (the server
+        # went away, or the session was terminated), which drops the lock with it.
+        with contextlib.suppress(Exception):
+            async for _ in self.conn.notifies():
+                pass
+        self.lost.set()
+
+    async def close(self) -> None:
+        self.watch.cancel()
+        with contextlib.suppress(BaseException):
+            await self.watch
+        await self.conn.close()
+
+
 class PostgresRunStore:
-    def __init__(self, pool: Pool) -> None:
+    def __init__(self, pool: Pool, url: str) -> None:
         self._pool = pool
+        #: Presence marks live on connections of their own, outside the pool.
+        self._url = url
+        #: This process's presence marks, by worker id.
+        self._marks: dict[str, _Mark] = {}
+        #: Lock keys of runs' marks seen missing, and since when (monotonic).
+        self._missing_since: dict[int, float] = {}
+
+    async def hold_presence(self, worker_id: str) -> asyncio.Event | None:
+        await self.drop_presence(worker_id)
+        conn = await AsyncConnection.connect(
+            self._url, autocommit=True, application_name=f"tether presence {worker_id}"[:63]
+        )
+        try:
+            cur = await conn.execute(
+                "SELECT key, pg_advisory_lock(key)"
+                " FROM (SELECT hashtextextended(%s, %s) AS key) AS k",
+                (worker_id, _PRESENCE_SEED),
+            )
+            row = await cur.fetchone()
+            assert row is not None
+        except BaseException:
+            await conn.close()
+            raise
+        mark = self._marks[worker_id] = _Mark(conn, int(row[0]))
+        return mark.lost
+
+    async def drop_presence(self, worker_id: str) -> None:
+        mark = self._marks.pop(worker_id, None)
+        if mark is not None:
+            await mark.close()
+
+    def _lock_of(self, worker_id: str) -> int | None:
+        mark = self._marks.get(worker_id)
+        return None if mark is None or mark.lost.is_set() else mark.key
 
     async def get_run(self, run_id: str) -> RunRecord | None:
         async with self._pool.connection() as conn:
@@ -149,7 +223,7 @@ class PostgresRunStore:
                 async with self._pool.connection() as conn:
                     cur = await conn.execute(
                         _CLAIM,
-                        (worker_id, lease_seconds, now_iso()),
+                        (worker_id, lease_seconds, now_iso(), self._lock_of(worker_id)),
                     )
                     row = await cur.fetchone()
                     return None if row is None else run_from_row(row)
@@ -174,23 +248,42 @@ class PostgresRunStore:
         async with self._pool.connection() as conn:
             cur = await conn.execute(
                 "UPDATE runs SET status = 'pending', lease_owner = NULL, lease_expires_at = NULL,"
-                " updated_at = %s WHERE run_id = %s AND attempt = %s AND status = 'running'",
+                " lease_lock = NULL, updated_at = %s"
+                " WHERE run_id = %s AND attempt = %s AND status = 'running'",
                 (now_iso(), run.run_id, run.attempt),
             )
             return cur.rowcount > 0
 
-    async def requeue_expired(self) -> list[RunRecord]:
-        return await self._requeue(f"AND lease_expires_at <= {SQL_NOW}")
+    async def requeue_expired(self, *, absent_for: float = math.inf) -> list[RunRecord]:
+        requeued = await self._requeue(f"AND lease_expires_at <= {SQL_NOW}")
+        if math.isinf(absent_for):
+            return requeued
+        async with self._pool.connection() as conn:
+            cur = await conn.execute(
+                "SELECT DISTINCT lease_lock FROM runs WHERE status = 'running'"
+                f" AND lease_lock IS NOT NULL AND {_MARK_MISSING}"
+            )
+            missing = {int(row["lease_lock"]) for row in await cur.fetchall()}
+        now = time.monotonic()
+        self._missing_since = {k: self._missing_since.get(k, now) for k in missing}
+        gone = [k for k, since in self._missing_since.items() if now - since >= absent_for]
+        if gone:
+            # Still missing as the runs are taken: a worker that came back keeps its runs.
+            requeued += await self._requeue(f"AND lease_lock = ANY(%s) AND {_MARK_MISSING}", [gone])
+            for key in gone:
+                self._missing_since.pop(key, None)
+        return requeued
 
     async def requeue_all_running(self) -> list[RunRecord]:
         return await self._requeue("")
 
-    async def _requeue(self, condition: str) -> list[RunRecord]:
+    async def _requeue(self, condition: str, params: Sequence[Any] = ()) -> list[RunRecord]:
         async with self._pool.connection() as conn:
             cur = await conn.execute(
                 "UPDATE runs SET status = 'pending', lease_owner = NULL, lease_expires_at = NULL,"
-                f" updated_at = %s WHERE status = 'running' {condition} RETURNING *",
-                (now_iso(),),
+                f" lease_lock = NULL, updated_at = %s WHERE status = 'running' {condition}"
+                " RETURNING *",
+                (now_iso(), *params),
             )
             return [run_from_row(r) for r in await cur.fetchall()]
 

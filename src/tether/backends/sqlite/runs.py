@@ -3,6 +3,8 @@ attempt, queue order by insertion (rowid)."""
 
 from __future__ import annotations
 
+import asyncio
+import math
 import sqlite3
 from collections.abc import Sequence
 from typing import Any
@@ -167,7 +169,13 @@ class SqliteRunStore:
 
         return await self._db.transaction(release)
 
-    async def requeue_expired(self) -> list[RunRecord]:
+    async def hold_presence(self, worker_id: str) -> asyncio.Event | None:
+        return None  # one process owns every run: nothing to detect
+
+    async def drop_presence(self, worker_id: str) -> None:
+        return None
+
+    async def requeue_expired(self, *, absent_for: float = math.inf) -> list[RunRecord]:
         return await self._requeue(f"AND lease_expires_at <= {SQL_NOW}")
 
     async def requeue_all_running(self) -> list[RunRecord]:

@@ -94,7 +94,7 @@ class SqliteStore(AsyncSqliteStore):
         )
 
 
-#: Tether's vectors (see `exact_search`); PostgreSQL's is made by its migration 003.
+#: Tether's vectors (see `exact_search`); PostgreSQL's is made by its migration 004.
 _CREATE_VECTORS_TABLE = """
 CREATE TABLE IF NOT EXISTS tether_store_vectors (
     prefix text NOT NULL,
