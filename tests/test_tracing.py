@@ -7,129 +7,20 @@ import contextlib
 import os
 import secrets
 import sqlite3
-import threading
+import subprocess
+import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from typing import Any
 
 import psycopg
 import pytest
-from conftest import ServerProcess, _admin, _new_database, wait_until
+from conftest import ServerProcess, _admin, _new_database
 from langgraph_sdk import get_sync_client
-from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import (
-    ExportTraceServiceRequest,
-    ExportTraceServiceResponse,
-)
-from opentelemetry.proto.common.v1.common_pb2 import AnyValue
 from opentelemetry.proto.trace.v1.trace_pb2 import Span, Status
+from otlp_receiver import OtlpReceiver, attributes_of
 
 from tether.tracing import requested_by
-
-
-def _value(value: AnyValue) -> Any:
-    kind = value.WhichOneof("value")
-    return None if kind is None else getattr(value, kind)
-
-
-def _attributes(pairs: Any) -> dict[str, Any]:
-    return {pair.key: _value(pair.value) for pair in pairs}
-
-
-@dataclass
-class ReceivedSpan:
-    span: Span
-    service: str
-
-    @property
-    def name(self) -> str:
-        return self.span.name
-
-    @property
-    def trace_id(self) -> str:
-        return self.span.trace_id.hex()
-
-    @property
-    def span_id(self) -> str:
-        return self.span.span_id.hex()
-
-    @property
-    def parent_span_id(self) -> str:
-        return self.span.parent_span_id.hex()
-
-    @property
-    def attributes(self) -> dict[str, Any]:
-        return _attributes(self.span.attributes)
-
-
-class OtlpReceiver:
-    """An OTLP/HTTP trace endpoint: `POST /v1/traces` with a protobuf
-    `ExportTraceServiceRequest`, as a collector would take it."""
-
-    def __init__(self) -> None:
-        self.spans: list[ReceivedSpan] = []
-        self.requests = 0
-        self._lock = threading.Lock()
-        receiver = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_POST(self) -> None:
-                body = self.rfile.read(int(self.headers["Content-Length"]))
-                if self.path != "/v1/traces" or (
-                    self.headers["Content-Type"] != "application/x-protobuf"
-                ):
-                    self.send_error(404)
-                    return
-                request = ExportTraceServiceRequest.FromString(body)
-                receiver.take(request)
-                reply = ExportTraceServiceResponse().SerializeToString()
-                self.send_response(200)
-                self.send_header("Content-Type", "application/x-protobuf")
-                self.send_header("Content-Length", str(len(reply)))
-                self.end_headers()
-                self.wfile.write(reply)
-
-            def log_message(self, format: str, *args: Any) -> None:
-                pass
-
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
-
-    @property
-    def endpoint(self) -> str:
-        return f"http://127.0.0.1:{self._server.server_address[1]}"
-
-    def take(self, request: ExportTraceServiceRequest) -> None:
-        with self._lock:
-            self.requests += 1
-            for resource_spans in request.resource_spans:
-                service = _attributes(resource_spans.resource.attributes).get("service.name")
-                for scope_spans in resource_spans.scope_spans:
-                    for span in scope_spans.spans:
-                        self.spans.append(ReceivedSpan(span, str(service)))
-
-    def named(self, name: str, **attributes: Any) -> list[ReceivedSpan]:
-        with self._lock:
-            return [
-                s
-                for s in self.spans
-                if s.name == name and all(s.attributes.get(k) == v for k, v in attributes.items())
-            ]
-
-    def one(self, name: str, **attributes: Any) -> ReceivedSpan:
-        wait_until(lambda: self.named(name, **attributes), f"a span {name} {attributes}")
-        found = self.named(name, **attributes)
-        assert len(found) == 1, found
-        return found[0]
-
-    def __enter__(self) -> OtlpReceiver:
-        self._thread.start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self._server.shutdown()
-        self._server.server_close()
 
 
 @pytest.fixture
@@ -249,8 +140,8 @@ def test_a_failed_run_has_an_error_span_with_the_exception(traced: Traced) -> No
     assert span.span.status.code == Status.StatusCode.STATUS_CODE_ERROR
     assert "boom from b" in span.span.status.message
     [event] = [e for e in span.span.events if e.name == "exception"]
-    assert _attributes(event.attributes)["exception.type"] == "ValueError"
-    assert _attributes(event.attributes)["exception.message"] == "boom from b"
+    assert attributes_of(event.attributes)["exception.type"] == "ValueError"
+    assert attributes_of(event.attributes)["exception.message"] == "boom from b"
     # Without a caller's traceparent the run still sits in its request's trace.
     request = receiver.one(
         "POST /threads/{thread_id}/runs", **{"url.path": f"/threads/{thread['thread_id']}/runs"}
@@ -378,3 +269,26 @@ def test_the_standard_variables_decide_whether_traces_are_on(
     environ: dict[str, str], asked_by: str | None
 ) -> None:
     assert requested_by(environ) == asked_by
+
+
+def test_an_otlp_protocol_other_than_http_is_one_warning_at_start() -> None:
+    started = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            "import logging; logging.basicConfig();"
+            " from tether.tracing import configure; print(configure())",
+        ],
+        env={
+            **os.environ,
+            "OTEL_EXPORTER_OTLP_ENDPOINT": "http://127.0.0.1:4317",
+            "OTEL_EXPORTER_OTLP_PROTOCOL": "grpc",
+        },
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert started.stdout.strip() == "True"  # still on, over HTTP
+    [warning] = [line for line in started.stderr.splitlines() if line.strip()]
+    assert "OTEL_EXPORTER_OTLP_PROTOCOL=grpc is not supported" in warning
+    assert "http/protobuf" in warning

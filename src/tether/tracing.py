@@ -213,16 +213,18 @@ def configure(environ: Mapping[str, str] | None = None) -> bool:
             INSTALL,
         )
         return False
-    protocol = environ.get("OTEL_EXPORTER_OTLP_TRACES_PROTOCOL") or environ.get(
-        "OTEL_EXPORTER_OTLP_PROTOCOL", PROTOCOL
-    )
-    if protocol.strip() != PROTOCOL:
-        log.warning(
-            "tether: OTEL_EXPORTER_OTLP_PROTOCOL=%s is not supported: traces are sent as"
-            " OTLP %s (usually port 4318)",
-            protocol,
-            PROTOCOL,
-        )
+    for name in ("OTEL_EXPORTER_OTLP_TRACES_PROTOCOL", "OTEL_EXPORTER_OTLP_PROTOCOL"):
+        protocol = environ.get(name, "").strip()
+        if protocol:
+            if protocol != PROTOCOL:
+                log.warning(
+                    "tether: %s=%s is not supported: traces are sent as OTLP %s"
+                    " (a collector's port 4318, usually)",
+                    name,
+                    protocol,
+                    PROTOCOL,
+                )
+            break
     return True
 
 
