@@ -207,7 +207,7 @@ def configure(environ: Mapping[str, str] | None = None) -> bool:
         _tracing = _Tracing.start()
     except ImportError:
         log.warning(
-            "tether: %s is set, but OpenTelemetry is not installed, so no traces are"
+            "%s is set, but OpenTelemetry is not installed, so no traces are"
             " exported: install Tether with its `otel` extra (%s)",
             variable,
             INSTALL,
@@ -218,7 +218,7 @@ def configure(environ: Mapping[str, str] | None = None) -> bool:
         if protocol:
             if protocol != PROTOCOL:
                 log.warning(
-                    "tether: %s=%s is not supported: traces are sent as OTLP %s"
+                    "%s=%s is not supported: traces are sent as OTLP %s"
                     " (a collector's port 4318, usually)",
                     name,
                     protocol,
