@@ -8,7 +8,8 @@ WORKDIR /opt/tether
 COPY pyproject.toml uv.lock README.md ./
 COPY src ./src
 COPY sdk ./sdk
-RUN uv pip install --system --no-cache .
+# With the `otel` extra: traces are one OTEL_EXPORTER_OTLP_ENDPOINT away (docs/operations.md).
+RUN uv pip install --system --no-cache ".[otel]"
 WORKDIR /app
 COPY examples /app
 ENV TETHER_HOST=0.0.0.0 TETHER_CONFIG=/app/langgraph.json

@@ -149,7 +149,8 @@ class ThreadTransaction(Protocol):
 
     async def insert_run(self, run: RunRecord) -> None:
         """Add a run to the queue. It becomes claimable `run.delay_seconds` after now on
-        the backend's clock, and runs after every earlier-inserted run of its thread."""
+        the backend's clock, and runs after every earlier-inserted run of its thread. Reads
+        and claims give back the fields it was inserted with (`trace_context` included)."""
 
     async def update_run(self, run_id: str, changes: dict[str, Any]) -> None:
         """Set the given `RunRecord` fields (`status`, `result`, `cancel_action`,

@@ -77,6 +77,10 @@ class RunRecord:
     ended_at: float | None = None
     #: The assistant's config and context as they were when the run was created.
     assistant: dict[str, Any] | None = None
+    #: The W3C trace context (`traceparent`, `tracestate`) of the span that created the run,
+    #: when traces are on: the run's span continues that trace wherever the run executes.
+    #: Never shown to clients.
+    trace_context: dict[str, str] | None = None
 
     @property
     def temporary(self) -> bool:

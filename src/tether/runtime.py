@@ -24,6 +24,7 @@ from tether.services.threads import ThreadService
 from tether.services.webhooks import WebhookSender
 from tether.settings import Settings
 from tether.store_options import sweep_interval_seconds
+from tether.tracing import configure as configure_tracing
 from tether.worker.executor import RunExecutor
 from tether.worker.pool import WorkerPool
 
@@ -65,6 +66,7 @@ class Runtime:
         """Open everything; `project` is the loaded project (default: read `settings.config`)."""
         if project is None:
             project = read_project(settings.config)
+        configure_tracing()  # a `tether worker` has no app to do it
         stack = contextlib.AsyncExitStack()
         try:
             backend = await open_backend(settings, project.store)

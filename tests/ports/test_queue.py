@@ -144,6 +144,28 @@ async def test_a_released_run_is_claimed_again_as_the_next_attempt(backend: Back
     assert again is not None and again.attempt == 2
 
 
+async def test_a_run_s_trace_context_comes_back_with_every_claim(backend: Backend) -> None:
+    t = thread()
+    await backend.threads.create_thread(t, if_exists="raise")
+    traced = run(t.thread_id)
+    traced.trace_context = {
+        "traceparent": "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01",
+        "tracestate": "vendor=value",
+    }
+    untraced = run(t.thread_id)
+    await _admit(backend, traced)
+    await _admit(backend, untraced)
+    claimed = await backend.runs.claim_run("w1", 30)
+    assert claimed is not None and claimed.trace_context == traced.trace_context
+    assert await backend.runs.release_run(claimed)
+    again = await backend.runs.claim_run("w2", 30)
+    assert again is not None and again.trace_context == traced.trace_context
+    await _finish(backend, again)
+    other = await backend.runs.claim_run("w1", 30)
+    assert other is not None and other.run_id == untraced.run_id
+    assert other.trace_context is None
+
+
 async def test_cancel_ends_pending_runs_and_flags_running_ones(backend: Backend) -> None:
     t = thread()
     await backend.threads.create_thread(t, if_exists="raise")

@@ -37,6 +37,8 @@ from tether.graphs import GraphConfigError, Project, read_config
 from tether.http_options import HttpOptions
 from tether.runtime import Runtime
 from tether.settings import Settings
+from tether.tracing import configure as configure_tracing
+from tether.tracing import http_telemetry
 
 #: Where the scripts, styles and icon of `/docs` and `/redoc` are served.
 DOCS_ASSETS_URL = "/static/docs"
@@ -94,6 +96,8 @@ def create_app(
         " and cancel.",
         "lifespan": lifespan,
     }
+    if configure_tracing():
+        about["telemetry"] = http_telemetry()  # a span per request (FastAPI's own)
     if "meta" in http.disabled:
         app = FastAPI(openapi_url=None, docs_url=None, redoc_url=None, **about)
     else:

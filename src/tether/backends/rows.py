@@ -35,6 +35,7 @@ def run_from_row(row: Row, json: JsonDecoder) -> RunRecord:
         result=json(row["result"]),
         ended_at=row["ended_at"],
         assistant=json(row["assistant"]),
+        trace_context=json(row["trace_context"]),
     )
 
 

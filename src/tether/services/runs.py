@@ -23,6 +23,7 @@ from tether.services.assistants import AssistantService
 from tether.services.lifecycle import Cancelled
 from tether.services.threads import check_thread_id, new_thread
 from tether.services.webhook_policy import check_webhook
+from tether.tracing import creation_context
 from tether.worker import protocol_stream
 from tether.worker.stream_modes import STREAM_MODES
 
@@ -176,6 +177,8 @@ class RunService:
                 "config": assistant.get("config") or {},
                 "context": assistant.get("context") or {},
             },
+            # The request's span, when traced: the run's span joins its trace.
+            trace_context=creation_context(),
         )
         strict = bool(payload.get("strict_resume")) and "resume" in (payload.get("command") or {})
         async with self.threads.transaction(thread_id) as tx:

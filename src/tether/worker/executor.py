@@ -22,6 +22,7 @@ from tether.services.run_config import run_config, run_context, run_input, threa
 from tether.services.state import snapshot_interrupts
 from tether.services.webhooks import WebhookSender, webhook_delivery
 from tether.settings import Settings
+from tether.tracing import RunSpan, run_span
 from tether.worker import protocol_stream
 from tether.worker.event_writer import EventWriter
 from tether.worker.stream_modes import StreamTranslator
@@ -33,6 +34,8 @@ log = logging.getLogger("tether.worker")
 class Outcome:
     status: str  # success | error | timeout | interrupted | rollback
     error: dict[str, Any] | None = None
+    #: What failed the run (for its span).
+    exception: BaseException | None = None
 
 
 class StopReason:
@@ -81,6 +84,11 @@ class RunExecutor:
 
     async def execute(self, run: RunRecord, handle: RunHandle) -> None:
         """Run to an end, unless `handle` stops it for shutdown or a lost claim."""
+        # The graph runs with the run's span current: spans made in it nest under it.
+        with run_span(run) as span:
+            await self._execute(run, handle, span)
+
+    async def _execute(self, run: RunRecord, handle: RunHandle, span: RunSpan) -> None:
         started = time.monotonic()
         self.metrics.run_started(run)
         await self._started(run)
@@ -117,6 +125,7 @@ class RunExecutor:
                     await self.backend.signals.notify_work()  # another worker takes it at once
                 if handle.reason is None:
                     raise
+                span.handed_back(handle.reason)
                 return
             fresh = await self.backend.runs.get_run(run.run_id)
             action = (fresh.cancel_action if fresh else None) or "interrupt"
@@ -131,12 +140,20 @@ class RunExecutor:
                 # back; the next attempt resumes it from its last checkpoint.
                 raise writer.failure from exc
             log.warning("run failed: %r", exc, exc_info=exc, extra=run_fields(run))
-            outcome = Outcome("error", {"error": type(exc).__name__, "message": str(exc)})
+            outcome = Outcome(
+                "error", {"error": type(exc).__name__, "message": str(exc)}, exception=exc
+            )
         if outcome.error is not None:
             await writer.put([NewEvent("error", dumps(outcome.error), "error")])
         await writer.close()
         if await self._finish(run, config, outcome):
             self.metrics.run_ended(outcome.status, time.monotonic() - started)
+            span.ended(
+                "interrupted" if outcome.status == "rollback" else outcome.status,
+                outcome.exception,
+            )
+        else:
+            span.handed_back(StopReason.LOST_CLAIM)
 
     async def _started(self, run: RunRecord) -> None:
         # Most runs start on a thread that already names their graph: one read, no write.

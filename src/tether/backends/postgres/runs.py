@@ -43,7 +43,7 @@ async def insert_run(conn: AsyncConnection[Any], run: RunRecord) -> None:
     await conn.execute(
         "INSERT INTO runs (run_id, thread_id, assistant_id, graph_id, status, metadata, kwargs,"
         " multitask_strategy, created_at, updated_at, attempt, on_completion, assistant,"
-        f" available_at) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, {available})",
+        f" trace_context, available_at) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, {available})",
         (
             run.run_id,
             run.thread_id,
@@ -58,6 +58,7 @@ async def insert_run(conn: AsyncConnection[Any], run: RunRecord) -> None:
             run.attempt,
             run.on_completion,
             json_param(run.assistant),
+            None if run.trace_context is None else json_param(run.trace_context),
             run.delay_seconds if run.delay_seconds > 0 else 0.0,
         ),
     )

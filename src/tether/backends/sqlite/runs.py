@@ -44,7 +44,7 @@ def insert_run(conn: sqlite3.Connection, run: RunRecord) -> None:
     conn.execute(
         "INSERT INTO runs (run_id, thread_id, assistant_id, graph_id, status, metadata, kwargs,"
         " multitask_strategy, created_at, updated_at, attempt, on_completion, assistant,"
-        f" available_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, {available})",
+        f" trace_context, available_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, {available})",
         (
             run.run_id,
             run.thread_id,
@@ -59,6 +59,7 @@ def insert_run(conn: sqlite3.Connection, run: RunRecord) -> None:
             run.attempt,
             run.on_completion,
             to_json(run.assistant),
+            None if run.trace_context is None else to_json(run.trace_context),
             run.delay_seconds if run.delay_seconds > 0 else 0.0,
         ),
     )
