@@ -64,3 +64,26 @@ async def test_a_database_that_cannot_be_reached_is_a_clear_error() -> None:
     message = str(refused.value)  # the server's reason, not the pool's 30-s timeout
     assert "does not exist" in message and "tether_no_such_db_" in message
     assert "s3cret" not in message
+
+
+async def test_a_schema_missing_a_migration_or_with_an_unknown_one_is_refused(
+    postgres_database: Any,
+) -> None:
+    from tether.backends import SchemaOutOfDate
+    from tether.backends.postgres.database import check_schema, latest_version, open_pool
+
+    pool = await open_pool(postgres_database.url, max_size=2)
+    try:
+        await check_schema(pool)  # the template is migrated
+        async with pool.connection() as conn:
+            await conn.execute("DELETE FROM tether_migrations WHERE version = 2")
+        # A gap below the highest applied migration (two branches' migrations merged).
+        with pytest.raises(SchemaOutOfDate, match="but lacks 2, .*run `tether migrate`"):
+            await check_schema(pool)
+        async with pool.connection() as conn:
+            await conn.execute("INSERT INTO tether_migrations (version) VALUES (2), (999)")
+        with pytest.raises(SchemaOutOfDate, match="has migration 999, newer.*upgrade Tether"):
+            await check_schema(pool)
+        assert latest_version() < 999
+    finally:
+        await pool.close()

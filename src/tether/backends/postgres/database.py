@@ -152,16 +152,15 @@ def latest_version() -> int:
     return _scripts()[-1][0]
 
 
-async def schema_version(pool: Pool) -> int:
-    """The highest applied migration, 0 for a database Tether never touched."""
+async def applied_versions(pool: Pool) -> set[int]:
+    """The migrations applied to this database (none for one Tether never touched)."""
     async with pool.connection() as conn:
         cur = await conn.execute("SELECT to_regclass('tether_migrations') IS NOT NULL AS ok")
         row = await cur.fetchone()
         if not row or not row["ok"]:
-            return 0
-        cur = await conn.execute("SELECT COALESCE(MAX(version), 0) AS v FROM tether_migrations")
-        row = await cur.fetchone()
-        return int(row["v"]) if row else 0
+            return set()
+        cur = await conn.execute("SELECT version FROM tether_migrations")
+        return {int(r["version"]) for r in await cur.fetchall()}
 
 
 async def migrate(pool: Pool) -> list[int]:
@@ -185,15 +184,19 @@ async def migrate(pool: Pool) -> list[int]:
 
 
 async def check_schema(pool: Pool) -> None:
-    """Refuse to start on a database whose schema is not the one this Tether expects."""
-    current, wanted = await schema_version(pool), latest_version()
-    if current < wanted:
+    """Refuse to start on a database whose schema is not the one this Tether expects:
+    a migration missing (even one below the highest applied), or one this Tether does
+    not know."""
+    applied, known = await applied_versions(pool), {v for v, _ in _scripts()}
+    current, wanted = max(applied, default=0), latest_version()
+    if missing := sorted(known - applied):
+        gap = "" if missing[0] > current else f" but lacks {', '.join(map(str, missing))}"
         raise SchemaOutOfDate(
-            f"the database schema is at version {current}, this Tether needs {wanted}:"
+            f"the database schema is at version {current}{gap}, this Tether needs {wanted}:"
             " run `tether migrate` (or start with --migrate)"
         )
-    if current > wanted:
+    if unknown := sorted(applied - known):
         raise SchemaOutOfDate(
-            f"the database schema is at version {current}, newer than this Tether knows"
-            f" ({wanted}): upgrade Tether"
+            f"the database schema has migration {', '.join(map(str, unknown))}, newer than"
+            f" this Tether knows ({wanted}): upgrade Tether"
         )
