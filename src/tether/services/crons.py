@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 from datetime import UTC, datetime
 from typing import Any
@@ -18,6 +17,7 @@ from tether.records import now_iso
 from tether.services.runs import RunService
 from tether.services.threads import check_thread_id
 from tether.services.webhook_policy import check_webhook
+from tether.tasks import cancel_and_wait
 
 log = logging.getLogger("tether.crons")
 
@@ -154,10 +154,7 @@ class CronService:
         self._task = asyncio.create_task(self._loop(), name="tether-crons")
 
     async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
+        await cancel_and_wait(self._task)
 
     async def _loop(self) -> None:
         while True:

@@ -8,7 +8,6 @@ died mid-way is sent again once its lease runs out."""
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 from typing import Any
 
@@ -22,6 +21,7 @@ from tether.ports import WebhookDelivery, WebhookOutbox
 from tether.records import RunRecord, now_iso
 from tether.serialization import dumps, loads
 from tether.services.webhook_policy import PinnedTransport, WebhookRefused
+from tether.tasks import cancel_and_wait
 
 log = logging.getLogger("tether.webhooks")
 
@@ -157,10 +157,5 @@ class WebhookSender:
             await self.outbox.webhook_failed(delivery.delivery_id, retry_in_seconds=None)
 
     async def close(self) -> None:
-        tasks = [t for t in (self._loop_task, *self._sending) if t is not None]
-        for task in tasks:
-            task.cancel()
-        for task in tasks:
-            with contextlib.suppress(asyncio.CancelledError, Exception):
-                await task
+        await cancel_and_wait(self._loop_task, *self._sending)
         await self._client.aclose()

@@ -15,6 +15,7 @@ from tether.logs import run_fields
 from tether.ports import Backend
 from tether.records import RunRecord
 from tether.settings import Settings
+from tether.tasks import cancel_and_wait
 from tether.worker.executor import RunExecutor, RunHandle, StopReason
 
 log = logging.getLogger("tether.worker")
@@ -110,11 +111,9 @@ class WorkerPool:
         lease.cancel()
         for active in list(self.active.values()):
             active.handle.stop(StopReason.SHUTDOWN)
-        for task in mark:  # the mark itself is kept until the runs are handed back
-            task.cancel()
-        await asyncio.gather(
-            *self._tasks, *(a.task for a in self.active.values()), return_exceptions=True
-        )
+        # The mark itself is kept until the runs are handed back.
+        await cancel_and_wait(claim, lease, *mark)
+        await asyncio.gather(*(a.task for a in self.active.values()), return_exceptions=True)
         with contextlib.suppress(Exception):
             await self.backend.runs.drop_presence(self.worker_id)
 

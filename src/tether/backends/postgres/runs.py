@@ -19,6 +19,7 @@ from tether.backends.postgres.database import SQL_NOW, Pool
 from tether.backends.postgres.queries import json_param
 from tether.ports import QueueStats
 from tether.records import RunRecord, now_iso
+from tether.tasks import cancel_and_wait
 
 _FINAL = ("success", "error", "timeout", "interrupted")
 _JSON_FIELDS = {"metadata", "kwargs", "result", "assistant"}
@@ -137,9 +138,7 @@ class _Mark:
         self.lost.set()
 
     async def close(self) -> None:
-        self.watch.cancel()
-        with contextlib.suppress(BaseException):
-            await self.watch
+        await cancel_and_wait(self.watch)
         await self.conn.close()
 
 
