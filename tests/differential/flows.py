@@ -843,3 +843,281 @@ async def a2a_wire(p: Probe) -> None:
         }
         for f in frames
     ]
+
+
+# -- thread-centric streaming (v3): commands and the SSE event stream ----------------------
+
+V3_TIMEOUT = 20.0  # seconds a v3 stream may take to show what a scenario waits for
+V3_END = ("completed", "failed", "interrupted")
+
+Frame = dict[str, Any]  # one SSE event: `event` and `id` lines, `envelope` (the parsed data)
+
+
+def _root_ended(frame: Frame) -> bool:
+    params = frame["envelope"]["params"]
+    return (
+        frame["envelope"]["method"] == "lifecycle"
+        and params["namespace"] == []
+        and params["data"].get("event") in V3_END
+    )
+
+
+def _child_ended(frame: Frame) -> bool:
+    params = frame["envelope"]["params"]
+    return (
+        frame["envelope"]["method"] == "lifecycle"
+        and params["namespace"] != []
+        and params["data"].get("event") in V3_END
+    )
+
+
+async def _v3_command(
+    p: Probe, name: str, thread_id: str, command_id: Any, method: str, params: Any
+) -> dict[str, Any]:
+    """One command over `POST /threads/{id}/commands`; its status and JSON body."""
+    body = {"id": command_id, "method": method, "params": params}
+    response = await p.call(name, "POST", f"/threads/{thread_id}/commands", json=body)
+    return dict(response.json())
+
+
+async def _v3_stream(
+    p: Probe, thread_id: str, body: Any, until: Callable[[Frame], bool] = _root_ended
+) -> tuple[dict[str, Any], list[Frame]]:
+    """Open the SSE stream and read it until `until(frame)` holds (the official stream never
+    ends by itself), `V3_TIMEOUT` at most: a frame `{"timed out": True}` then closes the list,
+    so a hang shows up as a difference instead of hanging the suite."""
+    head: dict[str, Any] = {}
+    frames: list[Frame] = []
+
+    async def read() -> None:
+        async with p.http.stream(
+            "POST",
+            f"/threads/{thread_id}/stream/events",
+            json=body,
+            headers={"accept": "text/event-stream"},
+            timeout=httpx.Timeout(V3_TIMEOUT, connect=5.0),
+        ) as response:
+            head.update(_headers(response))
+            if response.status_code != 200:
+                head["body"] = json.loads(await response.aread())
+                return
+            lines: dict[str, str] = {}
+            async for line in response.aiter_lines():
+                if line:
+                    key, _, value = line.partition(":")
+                    lines[key] = value.strip()
+                    continue
+                if "data" not in lines:  # a heartbeat comment
+                    lines = {}
+                    continue
+                frame = {
+                    "event": lines.get("event"),
+                    "id": lines.get("id"),
+                    "envelope": json.loads(lines["data"]),
+                }
+                lines = {}
+                frames.append(frame)
+                if until(frame):
+                    return
+
+    try:
+        await asyncio.wait_for(read(), V3_TIMEOUT)
+    except (TimeoutError, httpx.ReadTimeout):
+        frames.append({"timed out": True})
+    return head, frames
+
+
+def _v3_message(message: Any) -> Any:
+    """A message of a `values` event, reduced to what both servers send: the official server
+    sends `{type, content, id}` only, Tether the whole message (see `values.message_keys`)."""
+    if not isinstance(message, dict):
+        return message
+    return {k: message.get(k) for k in ("type", "content", "id")}
+
+
+def _v3_events(frames: list[Frame]) -> list[Any]:
+    """What each event said, in order: SSE `event:` line, method, namespace and data."""
+    events: list[Any] = []
+    for frame in frames:
+        if "envelope" not in frame:
+            events.append(frame)
+            continue
+        envelope = frame["envelope"]
+        data = envelope["params"].get("data")
+        if envelope["method"] == "values" and isinstance(data, dict) and "messages" in data:
+            data = {**data, "messages": [_v3_message(m) for m in data["messages"]]}
+        events.append(
+            {
+                "event": frame["event"],
+                "method": envelope["method"],
+                "namespace": envelope["params"].get("namespace"),
+                "data": data,
+            }
+        )
+    return events
+
+
+def _v3_wire(frames: list[Frame]) -> dict[str, Any]:
+    """Properties of the envelopes that hold on both servers although their values differ
+    (`seq` and `event_id` numbering, compatibility rows V4 and V5; delivery timestamps)."""
+    envelopes = [f["envelope"] for f in frames if "envelope" in f]
+    seqs = [e.get("seq") for e in envelopes]
+    return {
+        "envelope_keys": sorted({k for e in envelopes for k in e}),
+        "params_keys": sorted({k for e in envelopes for k in e["params"]}),
+        "type": sorted({e.get("type") for e in envelopes}),
+        "event_line_is_method": all(f["event"] == f["envelope"]["method"] for f in frames[:-1]),
+        "id_line_is_seq": all(f["id"] == str(f["envelope"]["seq"]) for f in frames[:-1]),
+        "seq_increasing": all(
+            isinstance(a, int) and isinstance(b, int) and a < b
+            for a, b in zip(seqs, seqs[1:], strict=False)
+        ),
+        "event_ids_unique": len({e.get("event_id") for e in envelopes}) == len(envelopes),
+        "event_ids_strings": all(isinstance(e.get("event_id"), str) for e in envelopes),
+        "timestamps_ms": all(
+            isinstance(e["params"].get("timestamp"), int) and e["params"]["timestamp"] > 10**12
+            for e in envelopes
+        ),
+    }
+
+
+def _values_message_keys(frames: list[Frame]) -> list[str]:
+    keys: set[str] = set()
+    for frame in frames:
+        envelope = frame.get("envelope") or {}
+        if envelope.get("method") == "values":
+            for message in envelope["params"]["data"].get("messages") or ():
+                keys.update(message)
+    return sorted(keys)
+
+
+@scenario
+async def v3_thread_stream(p: Probe) -> None:
+    """`run.start` on a new thread, its SSE stream (values, messages, lifecycle) to the end,
+    a resume with `since` from the middle, `agent.getTree`, and the protocol's error answers."""
+    tid = str(uuid.uuid4())  # as the SDK does: the thread is made by the first run.start
+    await _v3_command(
+        p, "run_start", tid, 1, "run.start", {"assistant_id": "chat", "input": HUMAN_HI}
+    )
+    channels = ["values", "messages", "lifecycle"]
+    head, frames = await _v3_stream(p, tid, {"channels": channels})
+    p.record["stream.head"] = head
+    p.record["stream"] = _v3_events(frames)
+    p.record["stream.wire"] = _v3_wire(frames)
+    p.record["values.message_keys"] = _values_message_keys(frames)
+
+    # Resume after the fourth event: exactly the rest, none twice, none missing.
+    cut = 4
+    since = frames[cut - 1]["envelope"]["seq"] if len(frames) >= cut else None
+    _, rest = await _v3_stream(p, tid, {"channels": channels, "since": since})
+    p.record["resume"] = {
+        "count": len(rest),
+        "same_as_the_rest": _v3_events(rest) == _v3_events(frames[cut:]),
+        "event_ids": [f["envelope"]["event_id"] for f in rest]
+        == [f["envelope"]["event_id"] for f in frames[cut:]],
+    }
+    # A resume of lifecycle alone (the SDK's watcher): the run's end again, once.
+    _, watcher = await _v3_stream(p, tid, {"channels": ["lifecycle"], "since": since})
+    p.record["resume_lifecycle"] = _v3_events(watcher)
+
+    await _v3_command(p, "tree", tid, 2, "agent.getTree", {})
+    await _v3_command(p, "unknown_command", tid, 3, "thread.nope", {})
+    await _v3_command(p, "run_start_no_assistant", tid, 4, "run.start", {"input": {}})
+    await _v3_command(
+        p,
+        "input_respond_unknown",
+        tid,
+        5,
+        "input.respond",
+        {"interrupt_id": "nope", "namespace": [], "response": 1},
+    )
+    await _v3_command(
+        p, "unsubscribe_unknown", tid, 6, "subscription.unsubscribe", {"subscription_id": "x"}
+    )
+    await _v3_command(
+        p, "subscribe_http", tid, 7, "subscription.subscribe", {"channels": ["values"]}
+    )
+    await _v3_command(
+        p, "subscribe_bad_channel", tid, 8, "subscription.subscribe", {"channels": ["debug"]}
+    )
+    await _v3_command(p, "reconnect_http", tid, 9, "subscription.reconnect", {})
+    await _v3_command(p, "run_start_unknown_graph", tid, 10, "run.start", {"assistant_id": "nope"})
+    await _v3_command(p, "id_not_an_integer", tid, "11", "agent.getTree", {})
+    await p.call(
+        "body_not_json",
+        "POST",
+        f"/threads/{tid}/commands",
+        content=b"{nope",
+        headers={"content-type": "application/json"},
+    )
+    for name, body in (
+        ("stream_no_channels", {}),
+        ("stream_empty_channels", {"channels": []}),
+        ("stream_bad_channel", {"channels": ["values", "debug"]}),
+    ):
+        head, _ = await _v3_stream(p, tid, body)
+        p.record[name] = {"status": head["status"], "body": head.get("body")}
+
+
+@scenario
+async def v3_channels_and_depth(p: Probe) -> None:
+    """The official server's documented v3 quirks beside Tether: channels it never delivers
+    (V1), `depth` without `namespaces` (V2), and a `namespaces` filter both honour."""
+    tid = str(uuid.uuid4())
+    await _v3_command(
+        p, "run_start", tid, 1, "run.start", {"assistant_id": "agent", "input": HUMAN_HI}
+    )
+    _, frames = await _v3_stream(p, tid, {"channels": ["updates", "custom", "lifecycle"]})
+    p.record["lifecycle"] = [e for e in _v3_events(frames) if e.get("method") == "lifecycle"]
+    p.record["unsent_channels"] = sorted(
+        {e["method"] for e in _v3_events(frames) if e.get("method") != "lifecycle"}
+    )
+    _, frames = await _v3_stream(p, tid, {"channels": ["messages", "lifecycle"]})
+    p.record["node_messages"] = [
+        e["data"].get("id")
+        for e in _v3_events(frames)
+        if e.get("method") == "messages" and e["data"].get("event") == "message-start"
+    ]
+
+    nested = str(uuid.uuid4())
+    await _v3_command(
+        p, "nested_start", nested, 1, "run.start", {"assistant_id": "nested", "input": {}}
+    )
+    _, frames = await _v3_stream(p, nested, {"channels": ["values", "lifecycle"]})
+    everything = _v3_events(frames)
+    p.record["nested.root"] = [e for e in everything if e.get("namespace") == []]
+    p.record["nested.child"] = [e for e in everything if e.get("namespace") not in ([], None)]
+    _, frames = await _v3_stream(p, nested, {"channels": ["values", "lifecycle"], "depth": 0})
+    p.record["depth_0.namespaces"] = sorted(
+        {"/".join(s.partition(":")[0] for s in e["namespace"]) for e in _v3_events(frames)}
+    )
+    _, frames = await _v3_stream(
+        p,
+        nested,
+        {"channels": ["values", "lifecycle"], "namespaces": [["child"]]},
+        until=_child_ended,
+    )
+    p.record["child_only"] = _v3_events(frames)
+
+
+@scenario
+async def v3_resume_mid_run(p: Probe) -> None:
+    """A stream closed in the middle of a run and opened again with `since` (the last `seq`
+    received) gets the rest: together they are the whole run, with no gap and no duplicate."""
+    tid = str(uuid.uuid4())
+    payload = {"assistant_id": "agent", "input": {**HUMAN_HI, "delay": 0.1}}
+    await _v3_command(p, "run_start", tid, 1, "run.start", payload)
+    body = {"channels": ["values", "lifecycle"]}
+    _, head = await _v3_stream(p, tid, body, until=lambda f: f["envelope"]["method"] == "values")
+    since = head[-1]["envelope"]["seq"] if "envelope" in head[-1] else None
+    _, rest = await _v3_stream(p, tid, {**body, "since": since})
+    _, whole = await _v3_stream(p, tid, body)
+    p.record["whole"] = _v3_events(whole)
+    p.record["head"] = _v3_events(head)
+    ids = [f["envelope"]["event_id"] for f in head + rest if "envelope" in f]
+    p.record["resumed"] = {
+        "joined_is_whole": _v3_events(head + rest) == _v3_events(whole),
+        "event_ids_joined_are_whole": ids
+        == [f["envelope"]["event_id"] for f in whole if "envelope" in f],
+        "duplicates": len(ids) - len(set(ids)),
+    }

@@ -207,6 +207,7 @@ async def test_depth_zero_without_namespaces_is_the_root_only(http: httpx.AsyncC
         e for e in child if e["method"] == "lifecycle" and e["params"]["data"]["event"] == "started"
     ]
     assert started[0]["params"]["data"]["graph_name"] == "child"
+    assert started[0]["params"]["data"]["namespace"] == started[0]["params"]["namespace"]
 
 
 async def test_stream_errors(http: httpx.AsyncClient) -> None:

@@ -86,11 +86,13 @@ class ProtocolTranslator:
             return list(self._messages(namespace, data))
         if method == "lifecycle" and isinstance(data, dict):
             # langgraph reports a subgraph's lifecycle at its parent's namespace; the
-            # protocol's readers find subgraphs by the event's own namespace.
+            # protocol's readers find subgraphs by the event's own namespace. As on the
+            # official server, only `started` keeps the namespace in its data too.
             child = data.get("namespace")
             if isinstance(child, list) and child:
                 namespace = [str(segment) for segment in child]
-                data = {k: v for k, v in data.items() if k != "namespace"}
+                if data.get("event") != "started":
+                    data = {k: v for k, v in data.items() if k != "namespace"}
                 data.setdefault("graph_name", namespace[-1].partition(":")[0])
             return [protocol_event("lifecycle", namespace, data)]
         if method.startswith("custom:"):
