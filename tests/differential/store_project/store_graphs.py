@@ -28,7 +28,7 @@ class HeaderState(TypedDict, total=False):
 def echo_headers(state: HeaderState, config: RunnableConfig) -> dict[str, Any]:
     """Which of the probe's headers reached the run's `configurable`."""
     configurable = config.get("configurable", {})
-    names = ("x-probe-color", "x-probe-secret", "x-other", "x-probe-shadowed")
+    names = ("x-probe-color", "x-probe-secret", "x-other", "x-probe-shadowed", "authorization")
     return {"seen": {name: configurable.get(name, "<missing>") for name in names}}
 
 
