@@ -3,7 +3,9 @@
 It lives in its own virtual environment, ``bench/.venv-official``, built on first use with the
 standard library's ``venv`` and ``pip`` from PyPI, pinned to the versions the reference notes were
 observed with. It serves the same ``examples/graphs.py`` as Tether: a temporary app folder holds a
-``langgraph.json`` that points at that file by absolute path.
+copy of that file and a ``langgraph.json`` naming its graphs. ``OfficialServer(project=folder)``
+serves another project instead: the folder's files (its ``langgraph.json`` among them) are copied
+into the app folder.
 
 Used by ``bench/run.py`` and by the differential tests (``tests/differential``)::
 
@@ -109,8 +111,12 @@ class OfficialServer:
         port: int | None = None,
         n_jobs_per_worker: int | None = None,
         env: dict[str, str] | None = None,
+        project: Path | None = None,
     ) -> None:
         self.port = port or free_port()
+        #: A project folder of its own (its langgraph.json and files, copied), instead of the
+        #: bundled example graphs.
+        self.project = project
         self.n_jobs_per_worker = n_jobs_per_worker
         self.env = env or {}
         self.app_dir: Path | None = None
@@ -128,6 +134,11 @@ class OfficialServer:
 
     def _write_app(self) -> Path:
         app = Path(tempfile.mkdtemp(prefix="official-app-"))
+        if self.project is not None:
+            for path in self.project.iterdir():
+                if path.is_file():
+                    shutil.copy(path, app / path.name)
+            return app
         shutil.copy(
             GRAPHS, app / "graphs.py"
         )  # the same file, copied so `dependencies: ["."]` works

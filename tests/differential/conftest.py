@@ -1,7 +1,9 @@
 """Fixtures of the differential suite: the official server beside Tether, once per session.
 
 The official `langgraph dev` runs from `bench/.venv-official`, which the session builds from
-PyPI when it is missing (about 30 s; reused afterwards).
+PyPI when it is missing (about 30 s; reused afterwards). A second pair of servers, the official
+one and Tether on each backend, serves `store_project/` (a semantic store index and an `http`
+section); only the store and http scenarios start them.
 """
 
 from __future__ import annotations
@@ -14,8 +16,11 @@ from types import ModuleType
 from typing import Any
 
 import pytest
+from conftest import ServerProcess, _admin, _new_database
 
 ROOT = Path(__file__).resolve().parents[2]
+#: The second project: `store.index` with a local embedding function, and `http` options.
+STORE_PROJECT = Path(__file__).resolve().parent / "store_project"
 
 
 def _bench_official() -> ModuleType:
@@ -40,6 +45,38 @@ def official_url() -> Iterator[str]:
         yield server.url
     finally:
         server.stop()
+
+
+@pytest.fixture(scope="session")
+def official_store_url() -> Iterator[str]:
+    """Base URL of the official `langgraph dev` serving `store_project/`."""
+    server = _bench_official().OfficialServer(project=STORE_PROJECT)
+    server.start(timeout=120)
+    try:
+        yield server.url
+    finally:
+        server.stop()
+
+
+@pytest.fixture(scope="session")
+def tether_store_url(
+    tmp_path_factory: pytest.TempPathFactory, backend_name: str, request: pytest.FixtureRequest
+) -> Iterator[str]:
+    """Base URL of Tether serving `store_project/`, on this session's backend."""
+    server = ServerProcess(
+        tmp_path_factory.mktemp("tether-store"), config=STORE_PROJECT / "langgraph.json"
+    )
+    database = None
+    if backend_name == "postgres":
+        database = _new_database(request.getfixturevalue("postgres_template"))
+        server.env.update(database.env)
+    server.start(timeout=90)
+    try:
+        yield server.url
+    finally:
+        server.stop()
+        if database is not None:
+            _admin(f"DROP DATABASE IF EXISTS {database.name} WITH (FORCE)")
 
 
 #: Which allow-list entries matched something this session (for the terminal summary).

@@ -1121,3 +1121,110 @@ async def v3_resume_mid_run(p: Probe) -> None:
         == [f["envelope"]["event_id"] for f in whole if "envelope" in f],
         "duplicates": len(ids) - len(set(ids)),
     }
+
+
+# -- the second project: semantic store search and http options ---------------------------
+# `store_project/langgraph.json`: `store.index` with the deterministic `embed.py`, and an `http`
+# section (`app`, `disable_mcp`, `configurable_headers`). Its scenarios run on servers of their
+# own (`test_same_store_and_http_behaviour_as_the_official_server`).
+
+STORE_SCENARIOS: dict[str, Scenario] = {}
+
+
+def store_scenario(fn: Scenario) -> Scenario:
+    STORE_SCENARIOS[fn.__name__] = fn
+    return fn
+
+
+#: Items of the semantic search scenarios, chosen so that each query below scores them apart
+#: (no ties whose order would be arbitrary). "e" is stored with `index=False`.
+DOCS = {
+    "a": {"text": "red apple pie", "kind": "food"},
+    "b": {"text": "green apple tree", "kind": "plant"},
+    "c": {"text": "red car fast road", "kind": "car"},
+    "d": {"text": "blue sky over apple orchard", "kind": "plant"},
+    "e": {"text": "apple", "kind": "food"},
+    "f": {"text": "fresh green pie crust", "kind": "food"},
+}
+
+
+def _hits(items: list[dict[str, Any]]) -> dict[str, list[Any]]:
+    """Keys and scores (rounded: float32 and float64 cosines differ in the last digits), in
+    order; the keys of items found without a score (not embedded) apart."""
+    return {
+        "scored": [[i["key"], round(i["score"], 3)] for i in items if i.get("score") is not None],
+        "unscored": [i["key"] for i in items if i.get("score") is None],
+    }
+
+
+async def _put_docs(p: Probe) -> tuple[str, ...]:
+    namespace = ("docs", uuid.uuid4().hex[:8])
+    for key, value in DOCS.items():
+        await p.sdk.store.put_item(namespace, key, value, index=False if key == "e" else None)
+    return namespace
+
+
+@store_scenario
+async def store_semantic_search(p: Probe) -> None:
+    ns = await _put_docs(p)
+    search = p.sdk.store.search_items
+    p.record["apple"] = _hits((await search(ns, query="apple", limit=10))["items"])
+    p.record["green_tree_road"] = _hits((await search(ns, query="green tree road"))["items"])
+    p.record["red_pie_top3"] = _hits((await search(ns, query="red pie", limit=3))["items"])
+    p.record["paged"] = _hits(
+        (await search(ns, query="green tree road", limit=2, offset=1))["items"]
+    )
+    p.record["filtered"] = _hits(
+        (await search(ns, query="apple", filter={"kind": "food"}, limit=10))["items"]
+    )
+    item = await p.sdk.store.get_item(ns, "a")
+    p.record["item"] = {"namespace_as_put": item["namespace"] == list(ns)}
+    p.record["item"].update({k: item[k] for k in ("key", "value")})
+    p.record["not_indexed_item"] = (await p.sdk.store.get_item(ns, "e"))["value"]
+
+
+@store_scenario
+async def store_search_in_a_graph(p: Probe) -> None:
+    """A node's own `store.asearch(query=...)` uses the project's index."""
+    # The same items every time: the official server keeps its store across both backends' runs.
+    await p.sdk.store.put_item(("shelf",), "apple", {"text": "green apple tree"})
+    await p.sdk.store.put_item(("shelf",), "car", {"text": "red car fast road"})
+    await p.sdk.store.put_item(("shelf",), "pie", {"text": "red apple pie"})
+    tid = await p.thread()
+    p.record["wait"] = await p.sdk.runs.wait(tid, "searcher", input={"query": "apple"})
+    await p.stream("stream", None, "searcher", input={"query": "red pie"}, stream_mode="updates")
+
+
+@store_scenario
+async def http_options(p: Probe) -> None:
+    """`configurable_headers`, `disable_mcp` and the project's own routes (`http.app`)."""
+    headers = {
+        "x-probe-color": "teal",
+        "x-probe-secret": "hidden",
+        "x-other": "not included",
+        "authorization": "Bearer not-copied",
+    }
+    body = {"assistant_id": "headers", "input": {}}
+    await p.call("headers_wait", "POST", "/runs/wait", json=body, headers=headers)
+    tid = await p.thread()
+    await p.call(
+        "headers_thread_wait", "POST", f"/threads/{tid}/runs/wait", json=body, headers=headers
+    )
+    shadowed = {
+        **body,
+        "config": {"configurable": {"x-probe-shadowed": "from the body"}},
+    }
+    await p.call(
+        "headers_vs_config",
+        "POST",
+        "/runs/wait",
+        json=shadowed,
+        headers={"x-probe-shadowed": "from the header"},
+    )
+    await p.call("hello", "GET", "/custom/hello", params={"name": "tether"})
+    await p.call("echo", "POST", "/custom/echo", json={"n": 1})
+    await p.call("custom_wrong_method", "DELETE", "/custom/hello")
+    mcp_headers = {"accept": "application/json, text/event-stream"}
+    ping = {"jsonrpc": "2.0", "id": 1, "method": "tools/list"}
+    await p.call("mcp_disabled", "POST", "/mcp", json=ping, headers=mcp_headers)
+    await p.call("ok", "GET", "/ok")

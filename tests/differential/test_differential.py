@@ -16,7 +16,7 @@ import pytest
 from langgraph_sdk import get_client
 
 from . import conftest
-from .flows import SCENARIOS, Probe
+from .flows import SCENARIOS, STORE_SCENARIOS, Probe, Scenario
 from .normalizing import Allowed, differences, normalize
 
 pytestmark = pytest.mark.timeout(180)
@@ -150,6 +150,25 @@ ALLOWED: list[Allowed] = [
         "choice",
         "Tether's run metadata always names the run's graph; the official stateless run omits "
         "graph_id there (its threaded runs have it).",
+    ),
+    # -- the second project, store_project/ (semantic store search, http options) ---------
+    Allowed(
+        "http_options",
+        "headers_vs_config.body.seen.x-probe-shadowed",
+        "choice",
+        "Row 50: a header `http.configurable_headers` lets in and a key of the request's own "
+        "config.configurable with the same name: the official server lets the header win, "
+        "Tether the request body (what the caller wrote for this run).",
+        tether_is="from the body",
+    ),
+    Allowed(
+        "store_semantic_search",
+        "*.unscored",
+        "choice",
+        "Row 51: a search with `query` finds only embedded items on Tether; the official "
+        "in-memory store also returns the items put with index=false, after the others and "
+        "with score null.",
+        tether_is=[],
     ),
     # -- MCP and A2A (docs/compatibility.md, "MCP and A2A" and rows 36-40) ----------------
     Allowed(
@@ -303,22 +322,19 @@ ALLOWED: list[Allowed] = [
 conftest.ALLOWANCES[:] = ALLOWED
 
 
-async def _transcript(url: str, name: str) -> dict[str, Any]:
+async def _transcript(url: str, scenario: Scenario) -> dict[str, Any]:
     sdk = get_client(url=url, api_key=None, timeout=SDK_TIMEOUT)
     try:
         probe = Probe(sdk)
-        await SCENARIOS[name](probe)
+        await scenario(probe)
         return probe.record
     finally:
         await sdk.aclose()
 
 
-@pytest.mark.parametrize("name", sorted(SCENARIOS))
-async def test_same_behaviour_as_the_official_server(
-    name: str, official_url: str, tether_url: str
-) -> None:
+async def _compare(name: str, scenario: Scenario, official_url: str, tether_url: str) -> None:
     official, tether = await asyncio.gather(
-        _transcript(official_url, name), _transcript(tether_url, name)
+        _transcript(official_url, scenario), _transcript(tether_url, scenario)
     )
     found = differences(normalize(official), normalize(tether))
     unexpected = []
@@ -332,3 +348,18 @@ async def test_same_behaviour_as_the_official_server(
         f"{len(unexpected)} difference(s) from the official server in {name}:\n"
         + "\n".join(str(d) for d in unexpected)
     )
+
+
+@pytest.mark.parametrize("name", sorted(SCENARIOS))
+async def test_same_behaviour_as_the_official_server(
+    name: str, official_url: str, tether_url: str
+) -> None:
+    await _compare(name, SCENARIOS[name], official_url, tether_url)
+
+
+@pytest.mark.parametrize("name", sorted(STORE_SCENARIOS))
+async def test_same_store_and_http_behaviour_as_the_official_server(
+    name: str, official_store_url: str, tether_store_url: str
+) -> None:
+    """The second project (`store_project/`): semantic store search and `http` options."""
+    await _compare(name, STORE_SCENARIOS[name], official_store_url, tether_store_url)
