@@ -18,6 +18,7 @@ Run by hand: ``uv run python bench/official.py [--port N]`` starts it and waits 
 from __future__ import annotations
 
 import argparse
+import fcntl
 import json
 import os
 import shutil
@@ -70,24 +71,35 @@ def _venv_bin(name: str) -> Path:
 def ensure_venv(python: str | None = None, quiet: bool = True) -> Path:
     """Create (or reuse) ``bench/.venv-official`` with the pinned packages; return its ``langgraph``.
 
-    Reused when the stamp file lists exactly ``PACKAGES``; otherwise rebuilt from scratch.
+    Reused when the stamp file lists exactly ``PACKAGES``; otherwise rebuilt from scratch. Several
+    processes may ask at once (the test suite's workers): one builds, the others wait for it.
     """
     langgraph = _venv_bin("langgraph")
-    if langgraph.exists() and _STAMP.exists():
-        try:
-            if json.loads(_STAMP.read_text()) == PACKAGES:
-                return langgraph
-        except ValueError:
-            pass
-    if VENV.exists():
-        shutil.rmtree(VENV)
-    subprocess.run([python or sys.executable, "-m", "venv", str(VENV)], check=True)
-    pip = [str(_venv_bin("python")), "-m", "pip", "--disable-pip-version-check"]
-    if quiet:
-        pip.append("-q")
-    subprocess.run([*pip, "install", *PACKAGES], check=True)
-    _STAMP.write_text(json.dumps(PACKAGES))
+    if _ready():
+        return langgraph
+    VENV.parent.mkdir(parents=True, exist_ok=True)
+    with open(VENV.with_name(VENV.name + ".lock"), "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)  # released when the file closes
+        if _ready():  # built by another process meanwhile
+            return langgraph
+        if VENV.exists():
+            shutil.rmtree(VENV)
+        subprocess.run([python or sys.executable, "-m", "venv", str(VENV)], check=True)
+        pip = [str(_venv_bin("python")), "-m", "pip", "--disable-pip-version-check"]
+        if quiet:
+            pip.append("-q")
+        subprocess.run([*pip, "install", *PACKAGES], check=True)
+        _STAMP.write_text(json.dumps(PACKAGES))
     return langgraph
+
+
+def _ready() -> bool:
+    if not (_venv_bin("langgraph").exists() and _STAMP.exists()):
+        return False
+    try:
+        return bool(json.loads(_STAMP.read_text()) == PACKAGES)
+    except ValueError:
+        return False
 
 
 def official_versions() -> dict[str, str]:

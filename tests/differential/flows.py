@@ -292,13 +292,32 @@ async def interrupt_before_and_after(p: Probe) -> None:
 # -- multitask strategies ------------------------------------------------------------------
 
 
+async def _ticking(p: Probe, tid: str, run_id: str) -> None:
+    """Until the `ticker` run (with `custom` in its stream modes) emitted its first tick.
+
+    `running` is not enough: the run's node must be at work, its input checkpoint written,
+    or what a cancel or a second run finds depends on how soon it lands on either server."""
+    await p.until(tid, run_id, ("running",) + DONE)
+
+    async def first_tick() -> None:
+        stream = p.sdk.runs.join_stream(tid, run_id)
+        try:
+            async for part in stream:
+                if part.event == "custom":
+                    return
+        finally:
+            await stream.aclose()  # type: ignore[attr-defined]
+
+    await asyncio.wait_for(first_tick(), timeout=15)
+
+
 async def _busy_thread(p: Probe, n_events: int = 30) -> tuple[str, str]:
-    """A thread with a `ticker` run that is running (n_events 0.1 s apart)."""
+    """A thread with a `ticker` run at work (n_events 0.1 s apart)."""
     tid = await p.thread()
     run = await p.sdk.runs.create(
         tid, "ticker", input={"n_events": n_events, "delay": 0.1}, stream_mode=["custom"]
     )
-    await p.until(tid, run["run_id"], ("running",) + DONE)
+    await _ticking(p, tid, str(run["run_id"]))
     return tid, str(run["run_id"])
 
 
@@ -382,8 +401,10 @@ async def cancel_wait(p: Probe) -> None:
 async def cancel_rollback(p: Probe) -> None:
     tid = await p.thread()
     await p.sdk.runs.wait(tid, "trivial", input={})
-    run = await p.sdk.runs.create(tid, "ticker", input={"n_events": 30, "delay": 0.1})
-    await p.until(tid, run["run_id"], ("running",) + DONE)
+    run = await p.sdk.runs.create(
+        tid, "ticker", input={"n_events": 30, "delay": 0.1}, stream_mode=["custom"]
+    )
+    await _ticking(p, tid, run["run_id"])
     await p.call(
         "cancel",
         "POST",

@@ -6,6 +6,7 @@ The SDK is installed from `js/package-lock.json` the first time (`npm ci`), then
 
 from __future__ import annotations
 
+import fcntl
 import json
 import shutil
 import subprocess
@@ -20,12 +21,17 @@ JS = Path(__file__).resolve().parent / "js"
 def node() -> list[str]:
     executable = shutil.which("node")
     assert executable, "Node.js is needed for the JS SDK test (apt-get install -y nodejs npm)"
-    if not (JS / "node_modules" / "@langchain" / "langgraph-sdk").is_dir():
-        npm = shutil.which("npm")
-        assert npm, "npm is needed to install the JS SDK"
-        subprocess.run(
-            [npm, "ci", "--no-audit", "--no-fund", "--silent"], cwd=JS, check=True, timeout=300
-        )
+    installed = JS / "node_modules" / "@langchain" / "langgraph-sdk"
+    # One test process installs, the others (pytest-xdist's workers) wait: `npm ci` starts by
+    # deleting node_modules.
+    with open(JS / ".install.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if not installed.is_dir():
+            npm = shutil.which("npm")
+            assert npm, "npm is needed to install the JS SDK"
+            subprocess.run(
+                [npm, "ci", "--no-audit", "--no-fund", "--silent"], cwd=JS, check=True, timeout=300
+            )
     version = subprocess.run(
         [executable, "--version"], capture_output=True, text=True, check=True
     ).stdout
