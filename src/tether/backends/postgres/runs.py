@@ -155,7 +155,10 @@ class PostgresRunStore:
     async def hold_presence(self, worker_id: str) -> asyncio.Event | None:
         await self.drop_presence(worker_id)
         conn = await AsyncConnection.connect(
-            self._url, autocommit=True, application_name=f"tether presence {worker_id}"[:63]
+            self._url,
+            autocommit=True,
+            application_name=f"tether presence {worker_id}"[:63],
+            connect_timeout=10,  # an unreachable host fails, so the worker can fence its runs
         )
         try:
             cur = await conn.execute(
