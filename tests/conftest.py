@@ -152,21 +152,36 @@ def backend_name(request: pytest.FixtureRequest) -> str:
     return str(request.param)
 
 
+@contextlib.contextmanager
+def started_on_backend(
+    server: ServerProcess,
+    backend_name: str,
+    request: pytest.FixtureRequest,
+    *,
+    timeout: float = 60.0,
+) -> Iterator[ServerProcess]:
+    """`server` started on the session's backend (with PostgreSQL, on a database of its own,
+    copied from the migrated template); stopped, and its database dropped, afterwards."""
+    database = None
+    if backend_name == "postgres":
+        database = _new_database(request.getfixturevalue("postgres_template"))
+        server.env.update(database.env)
+    try:
+        server.start(timeout=timeout)
+        yield server
+    finally:
+        server.stop()
+        if database is not None:
+            _admin(f"DROP DATABASE IF EXISTS {database.name} WITH (FORCE)")
+
+
 @pytest.fixture(scope="session")
 def tether_server(
     tmp_path_factory: pytest.TempPathFactory, backend_name: str, request: pytest.FixtureRequest
 ) -> Iterator[ServerProcess]:
     server = ServerProcess(tmp_path_factory.mktemp("tether-data"))
-    database = None
-    if backend_name == "postgres":
-        template = request.getfixturevalue("postgres_template")
-        database = _new_database(template)
-        server.env.update(database.env)
-    server.start()
-    yield server
-    server.stop()
-    if database is not None:
-        _admin(f"DROP DATABASE IF EXISTS {database.name} WITH (FORCE)")
+    with started_on_backend(server, backend_name, request) as started:
+        yield started
 
 
 @pytest.fixture(scope="session")

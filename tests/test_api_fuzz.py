@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import uuid
+from collections.abc import Callable
 from pathlib import Path
 
 import httpx
@@ -12,35 +13,45 @@ import schemathesis
 from hypothesis import HealthCheck, given, settings
 
 
-def test_no_generated_request_gets_a_server_error(fresh_server) -> None:  # type: ignore[no-untyped-def]
-    # A server of its own: generated requests create crons, cancel every run, and so on.
-    fresh_server.start()
-    tether_url = fresh_server.url
-    schema = schemathesis.openapi.from_url(f"{tether_url}/openapi.json")
+def _every_operation(url: str, examples: int, check: Callable[[schemathesis.Case], None]) -> None:
+    """`check` the server's generated requests, `examples` per operation of its OpenAPI (but
+    streams, which stay open by design and have their own tests); there are 40 at least."""
+    schema = schemathesis.openapi.from_url(f"{url}/openapi.json")
     checked = 0
     for result in schema.get_all_operations():
         operation = result.ok()
         if operation.path.endswith("/stream"):
-            continue  # streams stay open by design; they have their own tests
+            continue
 
         @given(case=operation.as_strategy())
         @settings(
-            max_examples=25,
+            max_examples=examples,
             deadline=None,
             derandomize=True,
             database=None,
             suppress_health_check=list(HealthCheck),
         )
-        def no_server_error(case: schemathesis.Case) -> None:
-            response = case.call(base_url=tether_url, timeout=30)
-            assert response.status_code < 500, (
-                f"{case.method} {case.formatted_path} {case.query} {case.body!r}"
-                f" -> {response.status_code} {response.text[:500]}"
-            )
+        def generated(case: schemathesis.Case) -> None:  # a function of its own per operation
+            check(case)
 
-        no_server_error()
+        generated()
         checked += 1
     assert checked >= 40
+
+
+def test_no_generated_request_gets_a_server_error(fresh_server) -> None:  # type: ignore[no-untyped-def]
+    # A server of its own: generated requests create crons, cancel every run, and so on.
+    fresh_server.start()
+    tether_url = fresh_server.url
+
+    def no_server_error(case: schemathesis.Case) -> None:
+        response = case.call(base_url=tether_url, timeout=30)
+        assert response.status_code < 500, (
+            f"{case.method} {case.formatted_path} {case.query} {case.body!r}"
+            f" -> {response.status_code} {response.text[:500]}"
+        )
+
+    _every_operation(tether_url, 25, no_server_error)
 
 
 #: One way to make a generated request hostile, applied to every string in its body.
@@ -100,50 +111,34 @@ def test_hostile_shapes_never_get_a_server_error(fresh_server) -> None:  # type:
     fresh_server.env["TETHER_MAX_BODY_BYTES"] = "65536"
     fresh_server.start()
     tether_url = fresh_server.url
-    schema = schemathesis.openapi.from_url(f"{tether_url}/openapi.json")
     http = httpx.Client(timeout=30)
-    checked = 0
-    for result in schema.get_all_operations():
-        operation = result.ok()
-        if operation.path.endswith("/stream"):
-            continue
 
-        @given(case=operation.as_strategy())
-        @settings(
-            max_examples=5,
-            deadline=None,
-            derandomize=True,
-            database=None,
-            suppress_health_check=list(HealthCheck),
-        )
-        def no_server_error(case: schemathesis.Case) -> None:
-            variants = []
-            if case.path_parameters:
-                case.path_parameters = _id_forms(dict(case.path_parameters))
-                variants.append(("id forms", None))
-            if isinstance(case.body, dict | list):
-                variants += [(name, transform(case.body)) for name, transform in HOSTILE.items()]
-                variants.append(("too large", {"padding": "x" * 70_000}))
-            generated = case.body if isinstance(case.body, dict | list) else None
-            for name, body in variants:
-                sent = generated if body is None else body
-                # Sent as escaped JSON (`"\\ud800"`): the client library would refuse to.
-                response = http.request(
-                    case.method,
-                    f"{tether_url}{case.formatted_path}",
-                    params=case.query,
-                    content=None if sent is None else json.dumps(sent).encode(),
-                    headers={} if sent is None else {"Content-Type": "application/json"},
-                )
-                assert response.status_code < 500, (
-                    f"{name}: {case.method} {case.formatted_path} {case.query} {sent!r}"
-                    f" -> {response.status_code} {response.text[:500]}"
-                )
+    def no_server_error(case: schemathesis.Case) -> None:
+        variants = []
+        if case.path_parameters:
+            case.path_parameters = _id_forms(dict(case.path_parameters))
+            variants.append(("id forms", None))
+        if isinstance(case.body, dict | list):
+            variants += [(name, transform(case.body)) for name, transform in HOSTILE.items()]
+            variants.append(("too large", {"padding": "x" * 70_000}))
+        generated = case.body if isinstance(case.body, dict | list) else None
+        for name, body in variants:
+            sent = generated if body is None else body
+            # Sent as escaped JSON (`"\\ud800"`): the client library would refuse to.
+            response = http.request(
+                case.method,
+                f"{tether_url}{case.formatted_path}",
+                params=case.query,
+                content=None if sent is None else json.dumps(sent).encode(),
+                headers={} if sent is None else {"Content-Type": "application/json"},
+            )
+            assert response.status_code < 500, (
+                f"{name}: {case.method} {case.formatted_path} {case.query} {sent!r}"
+                f" -> {response.status_code} {response.text[:500]}"
+            )
 
-        no_server_error()
-        checked += 1
+    _every_operation(tether_url, 5, no_server_error)
     http.close()
-    assert checked >= 40
 
 
 #: Paths that answer without credentials under custom auth (docs/security.md).
@@ -158,40 +153,22 @@ def test_an_auth_configured_server_never_gets_a_server_error(fresh_server) -> No
     fresh_server.config = Path(__file__).parent / "auth" / "project" / "langgraph.json"
     fresh_server.start()
     tether_url = fresh_server.url
-    schema = schemathesis.openapi.from_url(f"{tether_url}/openapi.json")
     users = {
         "alice": {"Authorization": "Bearer token-alice"},
         "bob": {"x-api-key": "token-bob"},
         "no token": {},
         "bad token": {"Authorization": "Bearer forged"},
     }
-    checked = 0
-    for result in schema.get_all_operations():
-        operation = result.ok()
-        if operation.path.endswith("/stream"):
-            continue
 
-        @given(case=operation.as_strategy())
-        @settings(
-            max_examples=8,
-            deadline=None,
-            derandomize=True,
-            database=None,
-            suppress_health_check=list(HealthCheck),
-        )
-        def no_server_error(case: schemathesis.Case) -> None:
-            for who, headers in users.items():
-                response = case.call(base_url=tether_url, headers=headers, timeout=30)
-                what = f"{who}: {case.method} {case.formatted_path} {case.query} {case.body!r}"
-                assert response.status_code < 500, (
-                    f"{what} -> {response.status_code} {response.text[:500]}"
-                )
-                if who in ("no token", "bad token") and not case.formatted_path.startswith(
-                    OPEN_PATHS
-                ):
-                    assert response.status_code == 401, f"{what} -> {response.status_code}"
-                    assert "detail" in response.json()
+    def no_server_error(case: schemathesis.Case) -> None:
+        for who, headers in users.items():
+            response = case.call(base_url=tether_url, headers=headers, timeout=30)
+            what = f"{who}: {case.method} {case.formatted_path} {case.query} {case.body!r}"
+            assert response.status_code < 500, (
+                f"{what} -> {response.status_code} {response.text[:500]}"
+            )
+            if who in ("no token", "bad token") and not case.formatted_path.startswith(OPEN_PATHS):
+                assert response.status_code == 401, f"{what} -> {response.status_code}"
+                assert "detail" in response.json()
 
-        no_server_error()
-        checked += 1
-    assert checked >= 40
+    _every_operation(tether_url, 8, no_server_error)

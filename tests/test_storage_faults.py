@@ -95,21 +95,27 @@ def test_a_graceful_shutdown_tells_wait_clients_instead_of_cutting_the_body(
     # The official SDK raises it as `Exception("ServerShuttingDown: ...")`.
 
 
+def _read_only(database: PostgresDatabase, on: bool) -> None:
+    """Make the database take only reads (or writes again), for every session from now on."""
+    with psycopg.connect(POSTGRES_ADMIN_URL, autocommit=True) as admin:
+        admin.execute(
+            f"ALTER DATABASE {database.name} SET default_transaction_read_only"
+            f" = {'on' if on else 'off'}"
+        )
+        # The setting takes hold in new sessions: end the pool's, it opens new ones.
+        admin.execute(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = %s",
+            (database.name,),
+        )
+
+
 @pytest.mark.parametrize("backend_name", ["postgres"])
 def test_a_read_only_postgres_database_fails_the_health_check(
     make_app_client: Callable[..., TestClient], postgres_database: PostgresDatabase
 ) -> None:
     client = make_app_client()
     assert client.get("/ok", params={"check_db": 1}).status_code == 200
-    with psycopg.connect(POSTGRES_ADMIN_URL, autocommit=True) as admin:
-        admin.execute(
-            f"ALTER DATABASE {postgres_database.name} SET default_transaction_read_only = on"
-        )
-        # The setting takes hold in new sessions: end the pool's, it opens new ones.
-        admin.execute(
-            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = %s",
-            (postgres_database.name,),
-        )
+    _read_only(postgres_database, True)
     health = client.get("/ok", params={"check_db": 1})
     assert health.status_code == 500
     assert "read-only" in health.json()["error"]
@@ -121,28 +127,14 @@ def test_a_write_to_a_read_only_postgres_database_is_a_clear_503(
 ) -> None:
     client = make_app_client()
     thread = client.post("/threads", json={}).json()["thread_id"]
-    with psycopg.connect(POSTGRES_ADMIN_URL, autocommit=True) as admin:
-        admin.execute(
-            f"ALTER DATABASE {postgres_database.name} SET default_transaction_read_only = on"
-        )
-        admin.execute(
-            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = %s",
-            (postgres_database.name,),
-        )
+    _read_only(postgres_database, True)
     refused = client.post("/threads", json={"metadata": {"lost": True}})
     assert refused.status_code == 503
     assert "read-only" in refused.json()["detail"]
     assert "not stored" in refused.json()["detail"]
     # Reads still answer; nothing was half-written.
     assert client.get(f"/threads/{thread}").status_code == 200
-    with psycopg.connect(POSTGRES_ADMIN_URL, autocommit=True) as admin:
-        admin.execute(
-            f"ALTER DATABASE {postgres_database.name} SET default_transaction_read_only = off"
-        )
-        admin.execute(
-            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = %s",
-            (postgres_database.name,),
-        )
+    _read_only(postgres_database, False)
     assert client.post("/threads/search", json={"metadata": {"lost": True}}).json() == []
     assert client.post("/threads", json={}).status_code == 200
 

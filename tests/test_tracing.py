@@ -15,7 +15,7 @@ from pathlib import Path
 
 import psycopg
 import pytest
-from conftest import ServerProcess, _admin, _new_database
+from conftest import ServerProcess, started_on_backend
 from langgraph_sdk import get_sync_client
 from opentelemetry.proto.trace.v1.trace_pb2 import Span, Status
 from otlp_receiver import OtlpReceiver, attributes_of
@@ -50,15 +50,8 @@ def traced(
             LANGSMITH_TRACING="true",
             LANGSMITH_TRACING_MODE="otel",
         )
-        database = None
-        if backend_name == "postgres":
-            database = _new_database(request.getfixturevalue("postgres_template"))
-            server.env.update(database.env)
-        server.start()
-        yield Traced(server, receiver)
-        server.stop()
-        if database is not None:
-            _admin(f"DROP DATABASE IF EXISTS {database.name} WITH (FORCE)")
+        with started_on_backend(server, backend_name, request) as started:
+            yield Traced(started, receiver)
 
 
 def _traceparent() -> tuple[str, str, str]:

@@ -27,7 +27,7 @@ from a2a.types.a2a_pb2 import (
     TaskState,
 )
 from a2a.utils.errors import InvalidParamsError, TaskNotFoundError
-from conftest import ServerProcess, _admin, _new_database
+from conftest import ServerProcess, started_on_backend
 from google.protobuf import json_format, struct_pb2
 from langgraph_sdk import get_client
 from mcp import Client as McpClient
@@ -43,15 +43,8 @@ def auth_url(
 ) -> Iterator[str]:
     """A real server on the test project (alice and bob own what they create)."""
     server = ServerProcess(tmp_path_factory.mktemp("auth-protocols"), config=PROJECT)
-    database = None
-    if backend_name == "postgres":
-        database = _new_database(request.getfixturevalue("postgres_template"))
-        server.env.update(database.env)
-    server.start(timeout=90)
-    yield server.url
-    server.stop()
-    if database is not None:
-        _admin(f"DROP DATABASE IF EXISTS {database.name} WITH (FORCE)")
+    with started_on_backend(server, backend_name, request, timeout=90) as started:
+        yield started.url
 
 
 @pytest.fixture(params=["v1.0", "v0.3"])

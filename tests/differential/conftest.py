@@ -16,7 +16,7 @@ from types import ModuleType
 from typing import Any
 
 import pytest
-from conftest import ServerProcess, _admin, _new_database
+from conftest import ServerProcess, started_on_backend
 
 ROOT = Path(__file__).resolve().parents[2]
 #: The second project: `store.index` with a local embedding function, and `http` options.
@@ -36,26 +36,27 @@ def _bench_official() -> ModuleType:
     return module
 
 
-@pytest.fixture(scope="session")
-def official_url() -> Iterator[str]:
-    """Base URL of the official `langgraph dev` serving the same example graphs."""
-    server = _bench_official().OfficialServer()
+def _official(**options: Any) -> Iterator[str]:
+    """The base URL of an official `langgraph dev` (`bench/official.py`'s options), running
+    until the generator is closed."""
+    server = _bench_official().OfficialServer(**options)
     server.start(timeout=120)
     try:
         yield server.url
     finally:
         server.stop()
+
+
+@pytest.fixture(scope="session")
+def official_url() -> Iterator[str]:
+    """Base URL of the official `langgraph dev` serving the same example graphs."""
+    yield from _official()
 
 
 @pytest.fixture(scope="session")
 def official_store_url() -> Iterator[str]:
     """Base URL of the official `langgraph dev` serving `store_project/`."""
-    server = _bench_official().OfficialServer(project=STORE_PROJECT)
-    server.start(timeout=120)
-    try:
-        yield server.url
-    finally:
-        server.stop()
+    yield from _official(project=STORE_PROJECT)
 
 
 @pytest.fixture(scope="session")
@@ -66,17 +67,8 @@ def tether_store_url(
     server = ServerProcess(
         tmp_path_factory.mktemp("tether-store"), config=STORE_PROJECT / "langgraph.json"
     )
-    database = None
-    if backend_name == "postgres":
-        database = _new_database(request.getfixturevalue("postgres_template"))
-        server.env.update(database.env)
-    server.start(timeout=90)
-    try:
-        yield server.url
-    finally:
-        server.stop()
-        if database is not None:
-            _admin(f"DROP DATABASE IF EXISTS {database.name} WITH (FORCE)")
+    with started_on_backend(server, backend_name, request, timeout=90) as started:
+        yield started.url
 
 
 #: Which allow-list entries matched something this session (for the terminal summary).

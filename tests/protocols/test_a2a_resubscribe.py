@@ -21,7 +21,7 @@ from a2a.types.a2a_pb2 import (
     SubscribeToTaskRequest,
     TaskState,
 )
-from conftest import ServerProcess, _admin, _new_database
+from conftest import ServerProcess, started_on_backend
 from google.protobuf import struct_pb2
 
 PROJECT = Path(__file__).resolve().parent / "project" / "langgraph.json"
@@ -33,15 +33,8 @@ def held_url(
     tmp_path_factory: pytest.TempPathFactory, backend_name: str, request: pytest.FixtureRequest
 ) -> Iterator[str]:
     server = ServerProcess(tmp_path_factory.mktemp("a2a-held"), config=PROJECT)
-    database = None
-    if backend_name == "postgres":
-        database = _new_database(request.getfixturevalue("postgres_template"))
-        server.env.update(database.env)
-    server.start(timeout=90)
-    yield server.url
-    server.stop()
-    if database is not None:
-        _admin(f"DROP DATABASE IF EXISTS {database.name} WITH (FORCE)")
+    with started_on_backend(server, backend_name, request, timeout=90) as started:
+        yield started.url
 
 
 @pytest.fixture(params=["v1.0", "v0.3"])

@@ -9,7 +9,7 @@ from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
-from conftest import EXAMPLES, ServerProcess, _admin, _new_database
+from conftest import EXAMPLES, ServerProcess, started_on_backend
 from langgraph_sdk import get_sync_client
 
 
@@ -60,15 +60,8 @@ def tether_url(
     webhooks = {"url": {"require_https": False, "disable_loopback": False}}
     config.write_text(json.dumps({"graphs": graphs, "webhooks": webhooks}))
     server = ServerProcess(folder / "data", config=config)
-    database = None
-    if backend_name == "postgres":
-        database = _new_database(request.getfixturevalue("postgres_template"))
-        server.env.update(database.env)
-    server.start()
-    yield server.url
-    server.stop()
-    if database is not None:
-        _admin(f"DROP DATABASE IF EXISTS {database.name} WITH (FORCE)")
+    with started_on_backend(server, backend_name, request) as started:
+        yield started.url
 
 
 @pytest.fixture

@@ -7,7 +7,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from conftest import ServerProcess, _admin, _new_database
+from conftest import ServerProcess, started_on_backend
 
 CONFIG = Path(__file__).resolve().parent / "langgraph.json"
 
@@ -17,15 +17,9 @@ def v3_server(
     tmp_path_factory: pytest.TempPathFactory, backend_name: str, request: pytest.FixtureRequest
 ) -> Iterator[ServerProcess]:
     server = ServerProcess(tmp_path_factory.mktemp("tether-v3"), config=CONFIG)
-    database = None
-    if backend_name == "postgres":
-        database = _new_database(request.getfixturevalue("postgres_template"))
-        server.env.update(database.env)
-    server.start(timeout=90)  # a loaded machine imports slowly
-    yield server
-    server.stop()
-    if database is not None:
-        _admin(f"DROP DATABASE IF EXISTS {database.name} WITH (FORCE)")
+    # A loaded machine imports slowly.
+    with started_on_backend(server, backend_name, request, timeout=90) as started:
+        yield started
 
 
 @pytest.fixture
