@@ -15,7 +15,7 @@ from pathlib import Path
 import httpx
 import psycopg
 import pytest
-from conftest import POSTGRES_ADMIN_URL, PostgresDatabase, ServerProcess
+from conftest import POSTGRES_ADMIN_URL, PostgresDatabase, ServerProcess, wait_until
 from starlette.testclient import TestClient
 
 from tether.backends.sqlite.database import Database
@@ -102,10 +102,22 @@ def _read_only(database: PostgresDatabase, on: bool) -> None:
             f"ALTER DATABASE {database.name} SET default_transaction_read_only"
             f" = {'on' if on else 'off'}"
         )
-        # The setting takes hold in new sessions: end the pool's, it opens new ones.
-        admin.execute(
-            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = %s",
-            (database.name,),
+        # The setting takes hold in new sessions: end the pool's, it opens new ones. Wait
+        # until they are gone: a session still ending would answer "terminating connection".
+        ended = [
+            pid
+            for (pid, _) in admin.execute(
+                "SELECT pid, pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = %s",
+                (database.name,),
+            ).fetchall()
+        ]
+        wait_until(
+            lambda: (
+                not admin.execute(
+                    "SELECT 1 FROM pg_stat_activity WHERE pid = ANY(%s)", (ended,)
+                ).fetchone()
+            ),
+            "the terminated sessions to end",
         )
 
 
