@@ -235,6 +235,18 @@ async def test_config_context_and_metadata_reach_the_run(
     assert state["metadata"]["run_id"] == run["run_id"]
 
 
+async def test_a_run_carries_its_threads_metadata_under_its_own(client: Client) -> None:
+    thread = await client.threads.create(metadata={"team": "a", "m": "thread"})
+    run = await client.runs.create(thread["thread_id"], "agent", input=HUMAN_HI, metadata={"m": 1})
+    found = await client.runs.get(thread["thread_id"], run["run_id"])
+    assert found["metadata"]["team"] == "a"
+    assert found["metadata"]["m"] == 1  # the run's own wins
+    assert found["metadata"]["graph_id"] == "agent"
+    config_metadata = found["kwargs"]["config"]["metadata"]
+    assert (config_metadata["team"], config_metadata["m"]) == ("a", 1)
+    await client.runs.join(thread["thread_id"], run["run_id"])
+
+
 # -- assistants and threads that do not exist ----------------------------------------------
 
 

@@ -13,7 +13,7 @@ Thread statuses: `busy` while any run on it is pending or running, else `interru
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from tether.ports import ThreadTransaction
@@ -125,21 +125,40 @@ class Admitted:
 # -- transitions: each runs inside one ThreadTransaction --------------------------------
 
 
+def run_on_thread(run: RunRecord, thread: ThreadRecord) -> RunRecord:
+    """A run on an existing thread carries the thread's metadata, then its own (in its
+    record and in its config's metadata, as the official server's runs do)."""
+    if not thread.metadata:
+        return run
+    config = dict(run.kwargs.get("config") or {})
+    config["metadata"] = {**(config.get("metadata") or {}), **thread.metadata, **run.metadata}
+    return replace(
+        run,
+        metadata={**thread.metadata, **run.metadata},
+        kwargs={**run.kwargs, "config": config},
+    )
+
+
 async def admit(
     tx: ThreadTransaction,
     run: RunRecord,
     *,
     strict_resume: bool,
     create_thread: ThreadRecord | None,
+    inherit_metadata: bool = True,
 ) -> Admitted:
     """Create the thread if asked and missing, apply the multitask strategy to the runs
-    in flight, queue `run` (unless rejected) and mark the thread busy."""
+    in flight, queue `run` (unless rejected) and mark the thread busy. With
+    `inherit_metadata`, a run on a thread that existed takes its metadata
+    (`run_on_thread`)."""
     thread = await tx.get_thread()
     if thread is None:
         if create_thread is None:
             return Admitted(run=None, thread_found=False)
         await tx.insert_thread(create_thread)
         thread = create_thread
+    elif inherit_metadata:
+        run = run_on_thread(run, thread)
     inflight = await tx.inflight_runs()
     decision = admission(
         run.multitask_strategy, strict_resume=strict_resume, thread=thread, inflight=inflight

@@ -123,10 +123,8 @@ class RunService:
             assistant_id=assistant["assistant_id"],
         )
         config["configurable"] = configurable
-        # A run carries its thread's metadata, then its own (as the official server's do).
-        thread = None if stateless else await self.threads.get_thread(thread_id)
+        # A run carries its thread's metadata (added on admission), then its own.
         run_metadata = {
-            **(thread.metadata if thread is not None else {}),
             "created_by": "system",
             "graph_id": graph_id,
             "assistant_id": assistant["assistant_id"],
@@ -183,7 +181,11 @@ class RunService:
         strict = bool(payload.get("strict_resume")) and "resume" in (payload.get("command") or {})
         async with self.threads.transaction(thread_id) as tx:
             admitted = await lifecycle.admit(
-                tx, run, strict_resume=strict, create_thread=create_thread
+                tx,
+                run,
+                strict_resume=strict,
+                create_thread=create_thread,
+                inherit_metadata=not stateless,
             )
         if not admitted.thread_found:
             raise NotFound("Thread or assistant not found.")

@@ -30,12 +30,15 @@ def run_from_row(row: dict[str, Any]) -> RunRecord:
     return rows.run_from_row(row, rows.as_decoded)
 
 
+#: A thread's runs in flight, in queue order.
+SELECT_INFLIGHT = (
+    "SELECT * FROM runs WHERE thread_id = %s AND status IN ('pending', 'running')"
+    " ORDER BY queue_seq"
+)
+
+
 async def select_inflight(conn: AsyncConnection[Any], thread_id: str) -> list[RunRecord]:
-    cur = await conn.execute(
-        "SELECT * FROM runs WHERE thread_id = %s AND status IN ('pending', 'running')"
-        " ORDER BY queue_seq",
-        (thread_id,),
-    )
+    cur = await conn.execute(SELECT_INFLIGHT, (thread_id,))
     return [run_from_row(r) for r in await cur.fetchall()]
 
 

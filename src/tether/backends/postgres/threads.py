@@ -1,6 +1,11 @@
 """Threads in PostgreSQL, and the thread transaction: an advisory lock per thread
 serialises every unit of work on one thread across processes (even while the thread
-row does not exist yet), and run rows are locked as they are read."""
+row does not exist yet), and run rows are locked as they are read.
+
+A transaction runs in pipeline mode, so its statements cost round trips only where a
+result is needed: the lock, the thread and its in-flight runs are asked for together as
+it opens (nearly every transition reads both first), and writes are sent without waiting
+until the commit. A typical admission or run end is two or three round trips, not seven."""
 
 from __future__ import annotations
 
@@ -8,12 +13,13 @@ from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from typing import Any
 
-from psycopg import AsyncConnection
+from psycopg import AsyncConnection, AsyncCursor
 
 from tether.backends import rows
 from tether.backends.postgres.database import Pool
 from tether.backends.postgres.queries import json_filter, json_param, where
 from tether.backends.postgres.runs import (
+    SELECT_INFLIGHT,
     delete_run,
     insert_run,
     run_from_row,
@@ -66,14 +72,41 @@ async def select_thread(
 
 
 class PostgresThreadTransaction:
-    def __init__(self, conn: AsyncConnection[Any], thread_id: str) -> None:
+    """Statements go out in pipeline mode. The thread and its in-flight runs read as the
+    transaction opened are served until the transaction first writes (under the thread's
+    lock nothing else changes them, claims aside, which a read a moment later could not
+    rule out either); after a write, reads ask again."""
+
+    def __init__(
+        self,
+        conn: AsyncConnection[Any],
+        thread_id: str,
+        thread: AsyncCursor[Any],
+        inflight: AsyncCursor[Any],
+    ) -> None:
         self._conn = conn
         self.thread_id = thread_id
+        #: The rows read as the transaction opened; None once it has written.
+        self._read: tuple[AsyncCursor[Any], AsyncCursor[Any]] | None = (thread, inflight)
+        self._rows: tuple[list[Any], list[Any]] | None = None
+
+    def _wrote(self) -> None:
+        self._read = self._rows = None
+
+    async def _opening_rows(self) -> tuple[list[Any], list[Any]] | None:
+        if self._read is not None and self._rows is None:
+            thread, inflight = self._read
+            self._rows = (await thread.fetchall(), await inflight.fetchall())
+        return self._rows
 
     async def get_thread(self) -> ThreadRecord | None:
-        return await select_thread(self._conn, self.thread_id)
+        rows_ = await self._opening_rows()
+        if rows_ is None:
+            return await select_thread(self._conn, self.thread_id)
+        return thread_from_row(rows_[0][0]) if rows_[0] else None
 
     async def insert_thread(self, thread: ThreadRecord) -> None:
+        self._wrote()
         await insert_thread(self._conn, thread)
 
     async def update_thread(self, changes: dict[str, Any]) -> None:
@@ -82,6 +115,7 @@ class PostgresThreadTransaction:
         unknown = set(changes) - _FIELDS
         if unknown:
             raise ValueError(f"thread fields that cannot be updated: {sorted(unknown)}")
+        self._wrote()
         changes = {"updated_at": now_iso(), **changes}
         columns = ", ".join(f'"{name}" = %s' for name in changes)
         params = [
@@ -93,14 +127,20 @@ class PostgresThreadTransaction:
         )
 
     async def delete_thread(self) -> bool:
+        self._wrote()
         conn, thread_id = self._conn, self.thread_id
         await conn.execute("DELETE FROM runs WHERE thread_id = %s", (thread_id,))
         await conn.execute("DELETE FROM crons WHERE thread_id = %s", (thread_id,))
-        cur = await conn.execute("DELETE FROM threads WHERE thread_id = %s", (thread_id,))
-        return cur.rowcount > 0
+        cur = await conn.execute(
+            "DELETE FROM threads WHERE thread_id = %s RETURNING thread_id", (thread_id,)
+        )
+        return await cur.fetchone() is not None
 
     async def inflight_runs(self) -> list[RunRecord]:
-        return await select_inflight(self._conn, self.thread_id)
+        rows_ = await self._opening_rows()
+        if rows_ is None:
+            return await select_inflight(self._conn, self.thread_id)
+        return [run_from_row(r) for r in rows_[1]]
 
     async def get_run(self, run_id: str) -> RunRecord | None:
         # Locked: a claim of this run finishes before, or waits until we commit.
@@ -112,12 +152,15 @@ class PostgresThreadTransaction:
         return None if row is None else run_from_row(row)
 
     async def insert_run(self, run: RunRecord) -> None:
+        self._wrote()
         await insert_run(self._conn, run)
 
     async def update_run(self, run_id: str, changes: dict[str, Any]) -> None:
+        self._wrote()
         await update_run(self._conn, run_id, changes)
 
     async def delete_run(self, run_id: str) -> None:
+        self._wrote()
         await delete_run(self._conn, run_id)
 
     async def add_webhook(self, delivery: WebhookDelivery) -> None:
@@ -130,11 +173,13 @@ class PostgresThreadStore:
 
     @asynccontextmanager
     async def transaction(self, thread_id: str) -> AsyncIterator[ThreadTransaction]:
-        async with self._pool.connection() as conn, conn.transaction():
+        async with self._pool.connection() as conn, conn.pipeline(), conn.transaction():
             await conn.execute(
                 "SELECT pg_advisory_xact_lock(hashtextextended(%s, 7))", (thread_id,)
             )
-            yield PostgresThreadTransaction(conn, thread_id)
+            thread = await conn.execute("SELECT * FROM threads WHERE thread_id = %s", (thread_id,))
+            inflight = await conn.execute(SELECT_INFLIGHT, (thread_id,))
+            yield PostgresThreadTransaction(conn, thread_id, thread, inflight)
 
     async def create_thread(self, thread: ThreadRecord, *, if_exists: str) -> ThreadRecord | None:
         async with self.transaction(thread.thread_id) as tx:
