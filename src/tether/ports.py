@@ -54,6 +54,25 @@ class QueueStats:
 
 
 @dataclass(frozen=True)
+class Claimed:
+    """A run a worker has just claimed, with what its start needs to know."""
+
+    run: RunRecord
+    #: Its thread's metadata as the run was claimed ({} if the thread is gone).
+    thread_metadata: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class Claims:
+    """What one claim took, and when to look again."""
+
+    claimed: list[Claimed]
+    #: Seconds (backend clock) until the next delayed pending run becomes claimable;
+    #: None if no delayed run lies ahead.
+    next_in: float | None
+
+
+@dataclass(frozen=True)
 class LogBounds:
     """What a run's event log holds now."""
 
@@ -123,7 +142,7 @@ class ThreadTransaction(Protocol):
 
     Everything done through it commits together when the `ThreadStore.transaction`
     block ends, or not at all if the block raises. Transactions on the same thread
-    are serialised with each other and with `RunStore.claim_run` (a claim never sees
+    are serialised with each other and with `RunStore.claim_runs` (a claim never sees
     half of one). Reads see the transaction's own writes."""
 
     thread_id: str
@@ -168,8 +187,12 @@ class ThreadTransaction(Protocol):
 class ThreadStore(Protocol):
     """Threads (their record: metadata, status, values, interrupts, TTL)."""
 
-    def transaction(self, thread_id: str) -> AbstractAsyncContextManager[ThreadTransaction]:
-        """Open the atomic unit of work on `thread_id` (see `ThreadTransaction`)."""
+    def transaction(
+        self, thread_id: str, *, run_id: str | None = None
+    ) -> AbstractAsyncContextManager[ThreadTransaction]:
+        """Open the atomic unit of work on `thread_id` (see `ThreadTransaction`).
+        `run_id` names a run the work reads first (`get_run`): a backend may read it,
+        locked, as the transaction opens."""
 
     async def create_thread(self, thread: ThreadRecord, *, if_exists: str) -> ThreadRecord | None:
         """Insert; if the id exists return the stored thread when `if_exists ==
@@ -268,12 +291,14 @@ class RunStore(Protocol):
         """Pending and running runs on `thread_id` among `run_ids` with `status` (each
         filter ignored when None). A snapshot: re-read inside a transaction to act."""
 
-    async def claim_run(self, worker_id: str, lease_seconds: float) -> RunRecord | None:
-        """Atomically take the next claimable run: `pending`, available (its delay has
-        passed), the first in queue order of its thread, on a thread with no `running`
-        run. It becomes `running` with `attempt + 1`, leased to `worker_id` for
-        `lease_seconds`. Two concurrent claims never take the same run, and a thread
-        never has two `running` runs. None when nothing is claimable."""
+    async def claim_runs(self, worker_id: str, lease_seconds: float, limit: int) -> Claims:
+        """Atomically take up to `limit` claimable runs, in queue order: `pending`,
+        available (their delay has passed), each the first in queue order of its
+        thread, on a thread with no `running` run. Each becomes `running` with
+        `attempt + 1`, leased to `worker_id` for `lease_seconds`. Two concurrent claims
+        never take the same run, and a thread never has two `running` runs. Fewer than
+        `limit` (perhaps none) means nothing else was claimable at that moment. One
+        round trip: the claim also says when the next delayed run comes due."""
 
     async def renew_lease(
         self, run_id: str, attempt: int, lease_seconds: float
@@ -308,10 +333,6 @@ class RunStore(Protocol):
     async def requeue_all_running(self) -> list[RunRecord]:
         """Put every `running` run back in the queue. Only for a backend opened with
         `single_process` (no other process can be running them)."""
-
-    async def seconds_until_available(self) -> float | None:
-        """Seconds (backend clock) until the next delayed pending run becomes
-        claimable, or None if no delayed run lies ahead."""
 
     async def queue_stats(self) -> QueueStats:
         """How many runs are pending and running, across all threads."""

@@ -7,7 +7,7 @@ import asyncio
 import pytest
 
 from tether.ids import uuid7
-from tether.ports import Backend
+from tether.ports import Backend, RunStore
 from tether.records import RunRecord
 from tether.services import lifecycle
 
@@ -18,6 +18,13 @@ from .support import run, thread
 async def _admit(backend: Backend, new: RunRecord) -> lifecycle.Admitted:
     async with backend.threads.transaction(new.thread_id) as tx:
         return await lifecycle.admit(tx, new, strict_resume=False, create_thread=None)
+
+
+async def _claim(store: RunStore, worker: str, lease: float) -> RunRecord | None:
+    """One claimed run (or None): the queue's order, one at a time."""
+    claims = await store.claim_runs(worker, lease, 1)
+    assert len(claims.claimed) <= 1
+    return claims.claimed[0].run if claims.claimed else None
 
 
 async def _finish(backend: Backend, claimed: RunRecord, status: str = "success") -> bool:
@@ -68,13 +75,13 @@ async def test_a_thread_runs_one_run_at_a_time_in_queue_order(backend: Backend) 
     await _admit(backend, first)
     await _admit(backend, second)
 
-    claimed = await backend.runs.claim_run("w1", 30)
+    claimed = await _claim(backend.runs, "w1", 30)
     assert claimed is not None and claimed.run_id == first.run_id
     assert claimed.status == "running" and claimed.attempt == 1
-    assert await backend.runs.claim_run("w2", 30) is None  # the thread is busy
+    assert await _claim(backend.runs, "w2", 30) is None  # the thread is busy
 
     assert await _finish(backend, claimed)
-    after = await backend.runs.claim_run("w2", 30)
+    after = await _claim(backend.runs, "w2", 30)
     assert after is not None and after.run_id == second.run_id
     stats = await backend.runs.queue_stats()
     assert (stats.pending, stats.running) == (0, 1)
@@ -88,36 +95,61 @@ async def test_concurrent_claims_take_each_run_once(backend: Backend) -> None:
         queued.append(run(t.thread_id))
         await _admit(backend, queued[-1])
 
-    async def claimer(name: str) -> list[str]:
-        taken = []
-        while (claimed := await backend.runs.claim_run(name, 30)) is not None:
-            taken.append(claimed.run_id)
+    async def claimer(name: str, limit: int) -> list[str]:
+        taken: list[str] = []
+        while claims := (await backend.runs.claim_runs(name, 30, limit)).claimed:
+            assert len(claims) <= limit
+            taken += [c.run.run_id for c in claims]
             await asyncio.sleep(0)
         return taken
 
-    taken = await asyncio.gather(*(claimer(f"w{i}") for i in range(4)))
+    taken = await asyncio.gather(*(claimer(f"w{i}", limit=1 + i) for i in range(4)))
     flat = [run_id for part in taken for run_id in part]
     assert sorted(flat) == sorted(r.run_id for r in queued)
+
+
+async def test_a_claim_takes_runs_of_distinct_threads_in_queue_order(backend: Backend) -> None:
+    one, two, three = thread(), thread(metadata={"graph_id": "g"}), thread()
+    for t in (one, two, three):
+        await backend.threads.create_thread(t, if_exists="raise")
+    queued = [run(one.thread_id), run(one.thread_id), run(two.thread_id), run(three.thread_id)]
+    for new in queued:
+        await _admit(backend, new)
+
+    claims = await backend.runs.claim_runs("w1", 30, 3)
+    # The second run of `one` waits behind the first: the claim takes the next thread's.
+    assert [c.run.run_id for c in claims.claimed] == [
+        queued[0].run_id,
+        *(r.run_id for r in queued[2:]),
+    ]
+    assert all(c.run.status == "running" and c.run.attempt == 1 for c in claims.claimed)
+    # Each comes with its thread's metadata as the claim saw it (after admission).
+    assert (
+        claims.claimed[1].thread_metadata
+        == (await backend.threads.get_thread(two.thread_id)).metadata
+    )
+    assert claims.next_in is None
+    assert (await backend.runs.claim_runs("w2", 30, 3)).claimed == []
 
 
 async def test_a_delayed_run_waits_for_its_time(backend: Backend) -> None:
     t = thread()
     await backend.threads.create_thread(t, if_exists="raise")
     await _admit(backend, run(t.thread_id, delay=30))
-    assert await backend.runs.claim_run("w1", 30) is None
-    wait = await backend.runs.seconds_until_available()
-    assert wait is not None and 25 < wait <= 30
+    claims = await backend.runs.claim_runs("w1", 30, 4)
+    assert claims.claimed == []
+    assert claims.next_in is not None and 25 < claims.next_in <= 30
 
 
 async def test_a_stale_attempt_is_refused_everywhere(backend: Backend) -> None:
     t = thread()
     await backend.threads.create_thread(t, if_exists="raise")
     await _admit(backend, run(t.thread_id))
-    first = await backend.runs.claim_run("w1", 0)  # a lease that has already run out
+    first = await _claim(backend.runs, "w1", 0)  # a lease that has already run out
     assert first is not None
     requeued = await backend.runs.requeue_expired()
     assert [r.run_id for r in requeued] == [first.run_id]
-    second = await backend.runs.claim_run("w2", 30)
+    second = await _claim(backend.runs, "w2", 30)
     assert second is not None and second.run_id == first.run_id and second.attempt == 2
 
     assert await backend.runs.renew_lease(first.run_id, first.attempt, 30) is None
@@ -137,10 +169,10 @@ async def test_a_released_run_is_claimed_again_as_the_next_attempt(backend: Back
     t = thread()
     await backend.threads.create_thread(t, if_exists="raise")
     await _admit(backend, run(t.thread_id))
-    claimed = await backend.runs.claim_run("w1", 30)
+    claimed = await _claim(backend.runs, "w1", 30)
     assert claimed is not None
     assert await backend.runs.release_run(claimed)
-    again = await backend.runs.claim_run("w2", 30)
+    again = await _claim(backend.runs, "w2", 30)
     assert again is not None and again.attempt == 2
 
 
@@ -155,13 +187,13 @@ async def test_a_run_s_trace_context_comes_back_with_every_claim(backend: Backen
     untraced = run(t.thread_id)
     await _admit(backend, traced)
     await _admit(backend, untraced)
-    claimed = await backend.runs.claim_run("w1", 30)
+    claimed = await _claim(backend.runs, "w1", 30)
     assert claimed is not None and claimed.trace_context == traced.trace_context
     assert await backend.runs.release_run(claimed)
-    again = await backend.runs.claim_run("w2", 30)
+    again = await _claim(backend.runs, "w2", 30)
     assert again is not None and again.trace_context == traced.trace_context
     await _finish(backend, again)
-    other = await backend.runs.claim_run("w1", 30)
+    other = await _claim(backend.runs, "w1", 30)
     assert other is not None and other.run_id == untraced.run_id
     assert other.trace_context is None
 
@@ -172,7 +204,7 @@ async def test_cancel_ends_pending_runs_and_flags_running_ones(backend: Backend)
     running, pending = run(t.thread_id), run(t.thread_id)
     await _admit(backend, running)
     await _admit(backend, pending)
-    assert await backend.runs.claim_run("w1", 30) is not None
+    assert await _claim(backend.runs, "w1", 30) is not None
 
     async with backend.threads.transaction(t.thread_id) as tx:
         cancelled = await lifecycle.cancel(tx, [running, pending], "interrupt", "user")
@@ -208,7 +240,7 @@ async def test_deleting_a_thread_deletes_its_runs(backend: Backend) -> None:
         assert await tx.delete_thread()
     assert await backend.threads.get_thread(t.thread_id) is None
     assert await backend.runs.get_run(queued.run_id) is None
-    assert await backend.runs.claim_run("w1", 30) is None
+    assert await _claim(backend.runs, "w1", 30) is None
 
 
 async def test_a_dead_worker_s_runs_are_requeued_by_its_missing_mark_not_its_lease(
@@ -226,8 +258,8 @@ async def test_a_dead_worker_s_runs_are_requeued_by_its_missing_mark_not_its_lea
     for t in (marked, unmarked):
         await first.threads.create_thread(t, if_exists="raise")
         await _admit(first, run(t.thread_id))
-    claimed = await first.runs.claim_run("w1", 30)  # held mark: the run carries it
-    other = await first.runs.claim_run("w-without-mark", 30)  # an older worker: lease only
+    claimed = await _claim(first.runs, "w1", 30)  # held mark: the run carries it
+    other = await _claim(first.runs, "w-without-mark", 30)  # an older worker: lease only
     assert claimed is not None and other is not None
 
     # Alive: nothing is taken back, however long the sweeper has watched.
@@ -238,7 +270,7 @@ async def test_a_dead_worker_s_runs_are_requeued_by_its_missing_mark_not_its_lea
     await first.runs.drop_presence("w1")
     requeued = await second.runs.requeue_expired(absent_for=0.0)
     assert [r.run_id for r in requeued] == [claimed.run_id]
-    again = await second.runs.claim_run("w2", 30)
+    again = await _claim(second.runs, "w2", 30)
     assert again is not None and again.run_id == claimed.run_id and again.attempt == 2
     # The old attempt is fenced; the unmarked run still waits for its lease.
     assert await first.runs.renew_lease(claimed.run_id, claimed.attempt, 30) is None
@@ -257,7 +289,7 @@ async def test_a_mark_missing_for_less_than_absent_for_keeps_its_runs(
     t = thread()
     await first.threads.create_thread(t, if_exists="raise")
     await _admit(first, run(t.thread_id))
-    claimed = await first.runs.claim_run("w1", 30)
+    claimed = await _claim(first.runs, "w1", 30)
     assert claimed is not None
     await first.runs.drop_presence("w1")
     # Seen missing now; not yet for an hour: kept.

@@ -87,13 +87,13 @@ def thread_changes_on_admit(thread: ThreadRecord, run: RunRecord) -> dict[str, A
     return changes
 
 
-def thread_changes_on_start(thread: ThreadRecord, run: RunRecord) -> dict[str, Any]:
+def thread_changes_on_start(thread_metadata: dict[str, Any], run: RunRecord) -> dict[str, Any]:
     """The thread's state is read with the graph of the run that last started on it
-    (no change when it already names that run's graph and assistant)."""
+    (no change when its metadata already names that run's graph and assistant)."""
     metadata = merge_metadata(
-        thread.metadata, {"graph_id": run.graph_id, "assistant_id": run.assistant_id}
+        thread_metadata, {"graph_id": run.graph_id, "assistant_id": run.assistant_id}
     )
-    return {} if metadata == thread.metadata else {"metadata": metadata}
+    return {} if metadata == thread_metadata else {"metadata": metadata}
 
 
 @dataclass
@@ -248,11 +248,12 @@ async def finish(tx: ThreadTransaction, run: RunRecord, end: RunEnd) -> Finished
     if end.delete_thread:
         await tx.delete_thread()
         return Finished(waiting=0)
+    # Read before writing (a backend may have read both as the transaction opened).
+    inflight = [r for r in await tx.inflight_runs() if r.run_id != run.run_id]
     if end.delete_run:
         await tx.delete_run(run.run_id)
     else:
         await tx.update_run(run.run_id, {"status": end.status, "result": end.result})
-    inflight = await tx.inflight_runs()
     await tx.update_thread(
         {**end.thread_state, "status": thread_status(end.thread_status, inflight)}
     )

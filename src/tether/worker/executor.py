@@ -82,16 +82,25 @@ class RunExecutor:
         #: Set by the runtime: told when a delivery was queued, to send it at once.
         self.webhooks: WebhookSender | None = None
 
-    async def execute(self, run: RunRecord, handle: RunHandle) -> None:
-        """Run to an end, unless `handle` stops it for shutdown or a lost claim."""
+    async def execute(
+        self, run: RunRecord, handle: RunHandle, thread_metadata: dict[str, Any]
+    ) -> None:
+        """Run to an end, unless `handle` stops it for shutdown or a lost claim.
+        `thread_metadata`: the thread's, as the run was claimed."""
         # The graph runs with the run's span current: spans made in it nest under it.
         with run_span(run) as span:
-            await self._execute(run, handle, span)
+            await self._execute(run, handle, thread_metadata, span)
 
-    async def _execute(self, run: RunRecord, handle: RunHandle, span: RunSpan) -> None:
+    async def _execute(
+        self,
+        run: RunRecord,
+        handle: RunHandle,
+        thread_metadata: dict[str, Any],
+        span: RunSpan,
+    ) -> None:
         started = time.monotonic()
         self.metrics.run_started(run)
-        await self._started(run)
+        await self._started(run, thread_metadata)
         # A first attempt starts an empty log; a later one continues the earlier's.
         after = None if run.attempt <= 1 else (await self.backend.events.bounds(run.run_id)).last
         writer = EventWriter(
@@ -155,14 +164,16 @@ class RunExecutor:
         else:
             span.handed_back(StopReason.LOST_CLAIM)
 
-    async def _started(self, run: RunRecord) -> None:
-        # Most runs start on a thread that already names their graph: one read, no write.
-        thread = await self.backend.threads.get_thread(run.thread_id)
-        if thread is None or not lifecycle.thread_changes_on_start(thread, run):
+    async def _started(self, run: RunRecord, thread_metadata: dict[str, Any]) -> None:
+        # Most runs start on a thread that already names their graph (as the claim saw
+        # it): nothing to write.
+        if not lifecycle.thread_changes_on_start(thread_metadata, run):
             return
         async with self.backend.threads.transaction(run.thread_id) as tx:
             thread = await tx.get_thread()
-            if thread is not None and (changes := lifecycle.thread_changes_on_start(thread, run)):
+            if thread is not None and (
+                changes := lifecycle.thread_changes_on_start(thread.metadata, run)
+            ):
                 await tx.update_thread(changes)
 
     async def _stream(
@@ -279,7 +290,7 @@ class RunExecutor:
                 thread_status = "interrupted" if (interrupts or pending_next) else "idle"
         delete_thread = run.on_completion == "delete"
         end_status = "interrupted" if status == "rollback" else status
-        async with backend.threads.transaction(run.thread_id) as tx:
+        async with backend.threads.transaction(run.thread_id, run_id=run.run_id) as tx:
             finished = await lifecycle.finish(
                 tx,
                 run,

@@ -10,9 +10,10 @@ import os
 import time
 import uuid
 from dataclasses import dataclass
+from typing import Any
 
 from tether.logs import run_fields
-from tether.ports import Backend
+from tether.ports import Backend, Claimed
 from tether.records import RunRecord
 from tether.settings import Settings
 from tether.tasks import cancel_and_wait
@@ -117,21 +118,31 @@ class WorkerPool:
         with contextlib.suppress(Exception):
             await self.backend.runs.drop_presence(self.worker_id)
 
-    async def _claim_available(self) -> None:
-        while len(self.active) < self.capacity:
-            run = await self.backend.runs.claim_run(self.worker_id, self.settings.lease_seconds)
-            if run is None:
-                return
-            self._start(run)
+    async def _claim_available(self) -> float | None:
+        """Claim what fits in the free slots (one round trip); seconds until a delayed
+        run comes due, if one lies ahead."""
+        free = self.capacity - len(self.active)
+        if free <= 0:
+            return None
+        claims = await self.backend.runs.claim_runs(
+            self.worker_id, self.settings.lease_seconds, free
+        )
+        for claimed in claims.claimed:
+            self._start(claimed)
+        return claims.next_in
 
-    def _start(self, run: RunRecord) -> None:
-        handle = RunHandle()
-        task = asyncio.create_task(self._execute(run, handle), name=f"run:{run.run_id}")
+    def _start(self, claimed: Claimed) -> None:
+        run, handle = claimed.run, RunHandle()
+        task = asyncio.create_task(
+            self._execute(run, handle, claimed.thread_metadata), name=f"run:{run.run_id}"
+        )
         self.active[run.run_id] = _Active(run, task, handle)
 
-    async def _execute(self, run: RunRecord, handle: RunHandle) -> None:
+    async def _execute(
+        self, run: RunRecord, handle: RunHandle, thread_metadata: dict[str, Any]
+    ) -> None:
         try:
-            await self.executor.execute(run, handle)
+            await self.executor.execute(run, handle, thread_metadata)
         except asyncio.CancelledError:
             pass
         except Exception:
@@ -155,9 +166,8 @@ class WorkerPool:
     async def _claim_loop(self) -> None:
         while not self._stopping:
             try:
-                await self._claim_available()
                 timeout = self.settings.poll_seconds
-                delay = await self.backend.runs.seconds_until_available()
+                delay = await self._claim_available()
                 if delay is not None:
                     # A timer may fire a little early: then this is ~0 and the claim is retried.
                     timeout = min(timeout, delay)

@@ -17,7 +17,7 @@ from psycopg import AsyncConnection
 from tether.backends import rows
 from tether.backends.postgres.database import SQL_NOW, Pool
 from tether.backends.postgres.queries import json_param
-from tether.ports import QueueStats
+from tether.ports import Claimed, Claims, QueueStats
 from tether.records import RunRecord, now_iso
 from tether.tasks import cancel_and_wait
 
@@ -103,13 +103,22 @@ WITH candidate AS (
           SELECT 1 FROM runs AS p
           WHERE p.thread_id = r.thread_id AND p.status = 'pending' AND p.queue_seq < r.queue_seq)
     ORDER BY r.available_at, r.queue_seq
-    LIMIT 1
+    LIMIT %(limit)s
     FOR UPDATE SKIP LOCKED
+), claimed AS (
+    UPDATE runs SET status = 'running', attempt = attempt + 1, lease_owner = %(worker)s,
+        lease_expires_at = {SQL_NOW} + %(lease)s, updated_at = %(now)s, lease_lock = %(lock)s
+    FROM candidate WHERE runs.run_id = candidate.run_id AND runs.status = 'pending'
+    RETURNING runs.*
+), upcoming AS (
+    SELECT MIN(available_at) - {SQL_NOW} AS next_in FROM runs
+    WHERE status = 'pending' AND available_at > {SQL_NOW}
 )
-UPDATE runs SET status = 'running', attempt = attempt + 1, lease_owner = %s,
-    lease_expires_at = {SQL_NOW} + %s, updated_at = %s, lease_lock = %s
-FROM candidate WHERE runs.run_id = candidate.run_id AND runs.status = 'pending'
-RETURNING runs.*
+SELECT claimed.*, threads.metadata AS thread_metadata, upcoming.next_in AS claim_next_in
+FROM upcoming
+LEFT JOIN claimed ON TRUE
+LEFT JOIN threads ON threads.thread_id = claimed.thread_id
+ORDER BY claimed.available_at, claimed.queue_seq
 """
 
 
@@ -223,20 +232,34 @@ class PostgresRunStore:
             cur = await conn.execute(query + " ORDER BY queue_seq", params)
             return [run_from_row(r) for r in await cur.fetchall()]
 
-    async def claim_run(self, worker_id: str, lease_seconds: float) -> RunRecord | None:
-        for _ in range(3):
+    async def claim_runs(self, worker_id: str, lease_seconds: float, limit: int) -> Claims:
+        params = {
+            "limit": limit,
+            "worker": worker_id,
+            "lease": lease_seconds,
+            "now": now_iso(),
+            "lock": self._lock_of(worker_id),
+        }
+        for attempt in range(3):
             try:
                 async with self._pool.connection() as conn:
-                    cur = await conn.execute(
-                        _CLAIM,
-                        (worker_id, lease_seconds, now_iso(), self._lock_of(worker_id)),
-                    )
-                    row = await cur.fetchone()
-                    return None if row is None else run_from_row(row)
+                    cur = await conn.execute(_CLAIM, params)
+                    found = await cur.fetchall()
+                break
             except psycopg.errors.UniqueViolation:
-                # Another claim started this thread's run an instant before: look again.
-                continue
-        return None
+                # Another claim started one of these threads' runs an instant before:
+                # look again (the last time, for one run only).
+                if attempt == 1:
+                    params["limit"] = 1
+        else:
+            return Claims([], None)
+        next_in = found[0]["claim_next_in"] if found else None
+        claimed = [
+            Claimed(run_from_row(row), row["thread_metadata"] or {})
+            for row in found
+            if row["run_id"] is not None
+        ]
+        return Claims(claimed, None if next_in is None else max(0.0, float(next_in)))
 
     async def renew_lease(
         self, run_id: str, attempt: int, lease_seconds: float
@@ -292,16 +315,6 @@ class PostgresRunStore:
                 (now_iso(), *params),
             )
             return [run_from_row(r) for r in await cur.fetchall()]
-
-    async def seconds_until_available(self) -> float | None:
-        async with self._pool.connection() as conn:
-            cur = await conn.execute(
-                f"SELECT MIN(available_at) - {SQL_NOW} AS wait FROM runs"
-                f" WHERE status = 'pending' AND available_at > {SQL_NOW}"
-            )
-            row = await cur.fetchone()
-            wait = None if row is None else row["wait"]
-            return None if wait is None else max(0.0, float(wait))
 
     async def queue_stats(self) -> QueueStats:
         async with self._pool.connection() as conn:

@@ -71,6 +71,10 @@ async def select_thread(
     return None if row is None else thread_from_row(row)
 
 
+#: A run of the thread, locked until the transaction ends.
+_SELECT_RUN = "SELECT * FROM runs WHERE run_id = %s AND thread_id = %s FOR UPDATE"
+
+
 class PostgresThreadTransaction:
     """Statements go out in pipeline mode. The thread and its in-flight runs read as the
     transaction opened are served until the transaction first writes (under the thread's
@@ -83,15 +87,21 @@ class PostgresThreadTransaction:
         thread_id: str,
         thread: AsyncCursor[Any],
         inflight: AsyncCursor[Any],
+        run_id: str | None = None,
+        run: AsyncCursor[Any] | None = None,
     ) -> None:
         self._conn = conn
         self.thread_id = thread_id
         #: The rows read as the transaction opened; None once it has written.
         self._read: tuple[AsyncCursor[Any], AsyncCursor[Any]] | None = (thread, inflight)
         self._rows: tuple[list[Any], list[Any]] | None = None
+        #: The run named as the transaction opened, read and locked with it (its lock
+        #: lasts until the end; its row is served until the transaction writes).
+        self._run_id, self._run = run_id, run
 
     def _wrote(self) -> None:
         self._read = self._rows = None
+        self._run_id = self._run = None
 
     async def _opening_rows(self) -> tuple[list[Any], list[Any]] | None:
         if self._read is not None and self._rows is None:
@@ -144,10 +154,12 @@ class PostgresThreadTransaction:
 
     async def get_run(self, run_id: str) -> RunRecord | None:
         # Locked: a claim of this run finishes before, or waits until we commit.
-        cur = await self._conn.execute(
-            "SELECT * FROM runs WHERE run_id = %s AND thread_id = %s FOR UPDATE",
-            (run_id, self.thread_id),
-        )
+        if self._run is not None and run_id == self._run_id:
+            cur = self._run
+            if cur.rownumber:  # read before: read it again
+                await cur.scroll(0, mode="absolute")
+        else:
+            cur = await self._conn.execute(_SELECT_RUN, (run_id, self.thread_id))
         row = await cur.fetchone()
         return None if row is None else run_from_row(row)
 
@@ -172,14 +184,17 @@ class PostgresThreadStore:
         self._pool = pool
 
     @asynccontextmanager
-    async def transaction(self, thread_id: str) -> AsyncIterator[ThreadTransaction]:
+    async def transaction(
+        self, thread_id: str, *, run_id: str | None = None
+    ) -> AsyncIterator[ThreadTransaction]:
         async with self._pool.connection() as conn, conn.pipeline(), conn.transaction():
             await conn.execute(
                 "SELECT pg_advisory_xact_lock(hashtextextended(%s, 7))", (thread_id,)
             )
             thread = await conn.execute("SELECT * FROM threads WHERE thread_id = %s", (thread_id,))
             inflight = await conn.execute(SELECT_INFLIGHT, (thread_id,))
-            yield PostgresThreadTransaction(conn, thread_id, thread, inflight)
+            run = None if run_id is None else await conn.execute(_SELECT_RUN, (run_id, thread_id))
+            yield PostgresThreadTransaction(conn, thread_id, thread, inflight, run_id, run)
 
     async def create_thread(self, thread: ThreadRecord, *, if_exists: str) -> ThreadRecord | None:
         async with self.transaction(thread.thread_id) as tx:

@@ -12,7 +12,7 @@ from typing import Any
 from tether.backends import rows
 from tether.backends.sqlite.database import SQL_NOW, Database
 from tether.backends.sqlite.queries import from_json, to_json
-from tether.ports import QueueStats
+from tether.ports import Claimed, Claims, QueueStats
 from tether.records import RunRecord, now_iso
 
 _FINAL = ("success", "error", "timeout", "interrupted")
@@ -122,27 +122,37 @@ class SqliteRunStore:
 
         return await self._db.run(find)
 
-    async def claim_run(self, worker_id: str, lease_seconds: float) -> RunRecord | None:
-        def claim(conn: sqlite3.Connection) -> RunRecord | None:
-            row = conn.execute(
-                f"""
-                SELECT run_id FROM runs AS r
-                WHERE r.status = 'pending' AND r.available_at <= {SQL_NOW}
-                  AND NOT EXISTS (SELECT 1 FROM runs AS o WHERE o.thread_id = r.thread_id AND o.status = 'running')
-                  AND NOT EXISTS (
-                      SELECT 1 FROM runs AS p
-                      WHERE p.thread_id = r.thread_id AND p.status = 'pending' AND p.rowid < r.rowid)
-                ORDER BY r.available_at, r.rowid LIMIT 1
-                """
-            ).fetchone()
-            if row is None:
-                return None
-            conn.execute(
-                "UPDATE runs SET status = 'running', attempt = attempt + 1, lease_owner = ?,"
-                f" lease_expires_at = {SQL_NOW} + ?, updated_at = ? WHERE run_id = ?",
-                (worker_id, lease_seconds, now_iso(), row[0]),
-            )
-            return select_run(conn, row[0])
+    async def claim_runs(self, worker_id: str, lease_seconds: float, limit: int) -> Claims:
+        def claim(conn: sqlite3.Connection) -> Claims:
+            claimed: list[Claimed] = []
+            while len(claimed) < limit:
+                row = conn.execute(
+                    f"""
+                    SELECT r.run_id, t.metadata FROM runs AS r
+                    LEFT JOIN threads AS t ON t.thread_id = r.thread_id
+                    WHERE r.status = 'pending' AND r.available_at <= {SQL_NOW}
+                      AND NOT EXISTS (SELECT 1 FROM runs AS o WHERE o.thread_id = r.thread_id AND o.status = 'running')
+                      AND NOT EXISTS (
+                          SELECT 1 FROM runs AS p
+                          WHERE p.thread_id = r.thread_id AND p.status = 'pending' AND p.rowid < r.rowid)
+                    ORDER BY r.available_at, r.rowid LIMIT 1
+                    """
+                ).fetchone()
+                if row is None:
+                    break
+                conn.execute(
+                    "UPDATE runs SET status = 'running', attempt = attempt + 1, lease_owner = ?,"
+                    f" lease_expires_at = {SQL_NOW} + ?, updated_at = ? WHERE run_id = ?",
+                    (worker_id, lease_seconds, now_iso(), row[0]),
+                )
+                run = select_run(conn, row[0])
+                assert run is not None
+                claimed.append(Claimed(run, from_json(row[1]) or {}))
+            next_in = conn.execute(
+                f"SELECT MIN(available_at) - {SQL_NOW} FROM runs"
+                f" WHERE status = 'pending' AND available_at > {SQL_NOW}"
+            ).fetchone()[0]
+            return Claims(claimed, None if next_in is None else max(0.0, float(next_in)))
 
         return await self._db.transaction(claim)
 
@@ -192,16 +202,6 @@ class SqliteRunStore:
             return [run_from_row(r) for r in rows]
 
         return await self._db.transaction(requeue)
-
-    async def seconds_until_available(self) -> float | None:
-        def next_(conn: sqlite3.Connection) -> float | None:
-            value = conn.execute(
-                f"SELECT MIN(available_at) - {SQL_NOW} FROM runs"
-                f" WHERE status = 'pending' AND available_at > {SQL_NOW}"
-            ).fetchone()[0]
-            return None if value is None else max(0.0, float(value))
-
-        return await self._db.run(next_)
 
     async def queue_stats(self) -> QueueStats:
         def stats(conn: sqlite3.Connection) -> QueueStats:

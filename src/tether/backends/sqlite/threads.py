@@ -114,7 +114,9 @@ class SqliteThreadStore:
         self._db = db
 
     @asynccontextmanager
-    async def transaction(self, thread_id: str) -> AsyncIterator[ThreadTransaction]:
+    async def transaction(
+        self, thread_id: str, *, run_id: str | None = None
+    ) -> AsyncIterator[ThreadTransaction]:
         async with self._db.unit() as conn:
             yield SqliteThreadTransaction(conn, thread_id)
 
