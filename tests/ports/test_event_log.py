@@ -234,3 +234,52 @@ async def test_a_write_cut_off_in_its_commit_is_reported_and_can_be_repeated_onc
         assert [e.data for e in seen if e.event == "custom"] == [e.data for e in _events(3)]
     finally:
         await backend.close()
+
+
+async def test_news_hands_events_to_another_process_and_a_gap_is_read_from_the_log(
+    postgres_database: Any,
+) -> None:
+    """Across processes the news carries the events: a reader takes them as they come,
+    and reads the log only where news is missing (lost, or another writer's)."""
+    settings = Settings(
+        database_url=postgres_database.url,
+        redis_url=postgres_database.redis_url,
+        redis_prefix=postgres_database.redis_prefix,
+        poll_seconds=30,  # no polling to hide a missed event
+    )
+    writer, reader = await open_backend(settings), await open_backend(settings)
+    try:
+        thread_id, run_id = uuid7(), uuid7()
+        reads = 0
+        first_read = asyncio.Event()
+        query = reader.events._query  # type: ignore[attr-defined]
+
+        async def counted(*args: Any) -> list[StreamEvent]:
+            nonlocal reads
+            reads += 1
+            first_read.set()
+            return await query(*args)
+
+        reader.events._query = counted  # type: ignore[attr-defined]
+        following = asyncio.create_task(_collect(reader.events, run_id, None))
+        await asyncio.wait_for(first_read.wait(), 10)
+        written: list[StreamEvent] = []
+        for i in range(20):
+            written += await writer.events.append(thread_id, run_id, _events(2, 2 * i))
+        # Stored, but its news lost on the way: the next news does not follow on.
+        stored = await writer.events._write(thread_id, run_id, _events(1, 100), None)  # type: ignore[attr-defined]
+        written += stored.events
+        await writer.events.append_thread(thread_id, _events(1), retain_seconds=60)
+        for i in range(5):
+            written += await writer.events.append(thread_id, run_id, _events(1, 200 + i))
+        written += await writer.events.end_run(thread_id, run_id, _end(), retain_seconds=60)
+
+        seen = await asyncio.wait_for(following, 10)
+        assert [e.id for e in seen] == [e.id for e in written if e.scope != SCOPE_THREAD]
+        assert [e.data for e in seen] == [e.data for e in written if e.scope != SCOPE_THREAD]
+        # The first read, then one where the news went missing, one after the thread's
+        # event (announced to thread readers only): never one per append.
+        assert reads <= 4
+    finally:
+        await reader.close()
+        await writer.close()

@@ -5,7 +5,12 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+from collections import OrderedDict
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+
+from tether.ids import EventId
+from tether.records import StreamEvent
 
 
 async def wait_for(event: asyncio.Event, timeout: float) -> bool:
@@ -50,18 +55,79 @@ class LocalSignals:
         self._cancel_callbacks.clear()
 
 
+@dataclass(frozen=True)
+class Batch:
+    """The events of one append, as its news carries them: they follow `prev` (the id
+    the thread's log ended at before the append; None: it was empty) with nothing
+    between them and it, or each other."""
+
+    prev: EventId | None
+    events: tuple[StreamEvent, ...]
+
+    @property
+    def last(self) -> EventId:
+        return self.events[-1].id
+
+    @property
+    def size(self) -> int:
+        return sum(len(e.data) for e in self.events)
+
+
+#: Batches kept per followed key: a reader further behind reads the log instead.
+BATCHES_KEPT = 64
+#: ... and at most this many bytes of event data among them.
+BATCH_BYTES_KEPT = 1 << 20
+
+
 class Heard:
-    """The news of one key so far: `count` grows with each notice."""
+    """The news of one key so far: `count` grows with each notice. Notices that carried
+    their events keep them for a while (`following`), so readers at the right place take
+    them without reading the log; `lost` counts the notices that came without them."""
 
     def __init__(self) -> None:
         self.count = 0
+        self.lost = 0
         self.listeners = 0
         self._next = asyncio.Event()
+        self._batches: OrderedDict[EventId | None, Batch] = OrderedDict()
+        self._bytes = 0
 
-    def hear(self) -> None:
+    def hear(self, batch: Batch | None = None) -> None:
         self.count += 1
+        if batch is None:
+            self.lost += 1
+        elif batch.events:
+            self._keep(batch)
         self._next.set()
         self._next = asyncio.Event()
+
+    def _keep(self, batch: Batch) -> None:
+        replaced = self._batches.pop(batch.prev, None)
+        if replaced is not None:
+            self._bytes -= replaced.size
+        self._batches[batch.prev] = batch
+        self._bytes += batch.size
+        while len(self._batches) > BATCHES_KEPT or (
+            self._bytes > BATCH_BYTES_KEPT and len(self._batches) > 1
+        ):
+            _, dropped = self._batches.popitem(last=False)
+            self._bytes -= dropped.size
+
+    def following(self, cursor: EventId | None) -> Batch | None:
+        """A kept batch that goes on from `cursor` with no gap: the one that follows it
+        exactly, or one that holds it (a read of the log stopped inside it)."""
+        batch = self._batches.get(cursor)
+        if batch is not None or cursor is None:
+            return batch
+        for batch in self._batches.values():
+            if batch.events[0].id <= cursor < batch.last:
+                return batch
+        return None
+
+    def beyond(self, cursor: EventId | None) -> bool:
+        """Whether a kept batch holds events after `cursor` (if none follows on from it,
+        something between was missed: read the log)."""
+        return any(cursor is None or batch.last > cursor for batch in self._batches.values())
 
     async def wait_past(self, count: int, timeout: float) -> bool:
         """True once the count is above `count`; False after `timeout` seconds."""
@@ -93,13 +159,14 @@ class News:
         self._waiting: dict[str, int] = {}
         self._heard: dict[str, Heard] = {}
 
-    def notify(self, key: str) -> None:
+    def notify(self, key: str, batch: Batch | None = None) -> None:
+        """News under `key`, with the events it announces if it carries them."""
         event = self._events.pop(key, None)
         if event is not None:
             event.set()
         heard = self._heard.get(key)
         if heard is not None:
-            heard.hear()
+            heard.hear(batch)
 
     def notify_all(self) -> None:
         """Wake every waiter (news may have been lost)."""

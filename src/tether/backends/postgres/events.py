@@ -3,9 +3,11 @@
 Ids are allocated inside the append's transaction from the thread's row in
 `event_clocks`, whose lock is held until the append commits: appends to one thread are
 serialised, so ids become visible in id order whatever the number of writers and
-processes. After the commit the writer publishes "news" on Redis; readers wake on it
-and read the log from their cursor. A lost notice costs latency, never an event:
-readers look again at least every poll interval.
+processes. After the commit the writer publishes "news" on Redis, with the events
+themselves (unless they are big) and the id the thread's log ended at before them: a
+reader whose cursor is that id takes them as they are, with no gap and no query. Any
+other reader (behind, or news without its events) reads the log from its cursor. A lost
+notice costs latency, never an event: readers look again at least every poll interval.
 
 Readers of one process at the same cursor share one query, so many joiners of a live
 run cost one read per batch, not one each.
@@ -18,7 +20,7 @@ import time
 from collections.abc import AsyncGenerator, Sequence
 from typing import Any
 
-from tether.backends.local import Heard
+from tether.backends.local import Batch, Heard
 from tether.backends.postgres.database import SQL_NOW, Pool
 from tether.backends.redis.bus import RedisBus
 from tether.ids import EventId
@@ -37,8 +39,10 @@ WITH clock AS (
     WHERE %(n)s > 0
     ON CONFLICT (thread_id) DO UPDATE SET
         seq = CASE WHEN EXCLUDED.ms > c.ms THEN EXCLUDED.seq ELSE c.seq + %(n)s END,
-        ms = GREATEST(c.ms, EXCLUDED.ms)
-    RETURNING ms, seq
+        ms = GREATEST(c.ms, EXCLUDED.ms),
+        prev_ms = c.ms,
+        prev_seq = c.seq
+    RETURNING ms, seq, prev_ms, prev_seq
 ), written AS (
     INSERT INTO events (thread_id, ms, seq, run_id, event, mode, scope, data, expires_at)
     SELECT %(thread_id)s, clock.ms, clock.seq - %(n)s + u.ord, %(run_id)s,
@@ -53,7 +57,7 @@ WITH clock AS (
     WHERE %(end_retain)s::double precision IS NOT NULL
     ON CONFLICT (run_id) DO UPDATE SET expires_at = EXCLUDED.expires_at, expired = FALSE
 )
-SELECT ms, seq FROM clock
+SELECT ms, seq, prev_ms, prev_seq FROM clock
 """
 
 _COLUMNS = "ms, seq, run_id, event, mode, scope, data"
@@ -86,9 +90,9 @@ class PostgresEventLog:
     ) -> list[StreamEvent]:
         if not events:
             return []
-        logged = await self._write(thread_id, run_id, events, None)
-        await self._bus.publish_news(f"run:{run_id}", f"thread:{thread_id}")
-        return logged
+        batch = await self._write(thread_id, run_id, events, None)
+        await self._bus.publish_news(f"run:{run_id}", f"thread:{thread_id}", batch=batch)
+        return list(batch.events)
 
     async def end_run(
         self,
@@ -98,18 +102,18 @@ class PostgresEventLog:
         *,
         retain_seconds: float,
     ) -> list[StreamEvent]:
-        logged = await self._write(thread_id, run_id, events, None, end_retain=retain_seconds)
-        await self._bus.publish_news(f"run:{run_id}", f"thread:{thread_id}")
-        return logged
+        batch = await self._write(thread_id, run_id, events, None, end_retain=retain_seconds)
+        await self._bus.publish_news(f"run:{run_id}", f"thread:{thread_id}", batch=batch)
+        return list(batch.events)
 
     async def append_thread(
         self, thread_id: str, events: Sequence[NewEvent], *, retain_seconds: float
     ) -> list[StreamEvent]:
         if not events:
             return []
-        logged = await self._write(thread_id, None, events, retain_seconds)
-        await self._bus.publish_news(f"thread:{thread_id}")
-        return logged
+        batch = await self._write(thread_id, None, events, retain_seconds)
+        await self._bus.publish_news(f"thread:{thread_id}", batch=batch)
+        return list(batch.events)
 
     async def _write(
         self,
@@ -119,7 +123,7 @@ class PostgresEventLog:
         retain: float | None,
         *,
         end_retain: float | None = None,
-    ) -> list[StreamEvent]:
+    ) -> Batch:
         count = len(events)
         scopes = [e.scope if run_id is not None else SCOPE_THREAD for e in events]
         async with self._pool.connection() as conn:
@@ -138,13 +142,19 @@ class PostgresEventLog:
                 },
             )
             row = await cur.fetchone()
-        if row is None:
-            return []
+        if row is None:  # nothing written (a run's end with no events)
+            return Batch(None, ())
         first = row["seq"] - count + 1
-        return [
-            StreamEvent(EventId(row["ms"], first + i), e.event, e.data, e.mode, run_id or "", scope)
-            for i, (e, scope) in enumerate(zip(events, scopes, strict=True))
-        ]
+        prev = None if row["prev_ms"] is None else EventId(row["prev_ms"], row["prev_seq"])
+        return Batch(
+            prev,
+            tuple(
+                StreamEvent(
+                    EventId(row["ms"], first + i), e.event, e.data, e.mode, run_id or "", scope
+                )
+                for i, (e, scope) in enumerate(zip(events, scopes, strict=True))
+            ),
+        )
 
     # -- reading ----------------------------------------------------------------------
 
@@ -207,28 +217,49 @@ class PostgresEventLog:
         self, key: str, thread_id: str, run_id: str | None, after: EventId | None, idle: float
     ) -> AsyncGenerator[StreamEvent | None, None]:
         cursor = after
+        hidden = SCOPE_THREAD if run_id is not None else SCOPE_CONTROL
         quiet_since = time.monotonic()
         with self._bus.news.listen(key) as heard:
+            read = True
             while True:
-                batch, seen = await self._read(key, thread_id, run_id, cursor, heard)
-                if batch:
-                    quiet_since = time.monotonic()
+                if read:
+                    lost = heard.lost
+                    batch, _ = await self._read(key, thread_id, run_id, cursor, heard)
                     for event in batch:
                         cursor = event.id
+                        quiet_since = time.monotonic()
                         yield event
                         if event.scope == SCOPE_CONTROL:
                             return
                     if len(batch) == PAGE:
                         continue  # more to read now
+                    read = False
+                # The news's own events, for as long as they go on from the cursor.
+                seen = heard.count
+                while (following := heard.following(cursor)) is not None:
+                    for event in following.events:
+                        if cursor is not None and event.id <= cursor:
+                            continue
+                        cursor = event.id  # past events of other scopes too: never shown here
+                        if event.scope == hidden:
+                            continue
+                        quiet_since = time.monotonic()
+                        yield event
+                        if event.scope == SCOPE_CONTROL:
+                            return
+                if heard.lost != lost or heard.beyond(cursor):
+                    read = True  # news came without its events, or some were missed
+                    continue
                 if heard.count != seen:
-                    continue  # news since the read began: it may hold more
+                    continue  # more news while the events were handed over
                 left = idle - (time.monotonic() - quiet_since)
                 if left <= 0:
                     quiet_since = time.monotonic()
                     yield None
                     continue
                 # Look again at least every poll interval: a notice may be lost.
-                await heard.wait_past(seen, min(left, self._poll))
+                if not await heard.wait_past(seen, min(left, self._poll)):
+                    read = True
 
     async def bounds(self, run_id: str) -> LogBounds:
         async with self._pool.connection() as conn:

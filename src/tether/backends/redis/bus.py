@@ -7,19 +7,73 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import struct
 import time
 from collections.abc import Callable
 
 import redis.asyncio as aioredis
 from redis.exceptions import RedisError
 
-from tether.backends.local import News, wait_for
+from tether.backends.local import Batch, News, wait_for
 from tether.backends.redis.keys import Keys
+from tether.ids import EventId
+from tether.records import StreamEvent
 
 log = logging.getLogger("tether.redis")
 
 _BACKOFF_MAX = 2.0
 _WARN_EVERY = 30.0
+#: News carries its events when their data is no bigger than this; else readers read the log.
+NEWS_EVENTS_MAX_BYTES = 64 * 1024
+
+_BATCH_HEAD = struct.Struct("<qqI")  # prev ms, prev seq (-1: none), event count
+_EVENT_HEAD = struct.Struct("<qqBHHHI")  # ms, seq, scope, then the lengths of 4 fields
+
+
+def encode_news(keys: tuple[str, ...], batch: Batch | None) -> bytes:
+    """`key key ...` alone, or followed by a newline and the batch, packed."""
+    head = " ".join(keys).encode()
+    if batch is None or not batch.events or batch.size > NEWS_EVENTS_MAX_BYTES:
+        return head
+    prev = batch.prev or (-1, -1)
+    parts = [head, b"\n", _BATCH_HEAD.pack(prev[0], prev[1], len(batch.events))]
+    for e in batch.events:
+        fields = (e.event.encode(), e.mode.encode(), e.run_id.encode(), e.data)
+        parts.append(_EVENT_HEAD.pack(e.id.ms, e.id.seq, e.scope, *(len(f) for f in fields)))
+        parts.extend(fields)
+    return b"".join(parts)
+
+
+def decode_news(data: bytes) -> tuple[list[str], Batch | None]:
+    """The keys and the batch (None if the news came without it) of `encode_news`.
+    Raises ValueError on anything else."""
+    head, newline, body = data.partition(b"\n")
+    keys = head.decode().split()
+    if not newline:
+        return keys, None
+    try:
+        prev_ms, prev_seq, count = _BATCH_HEAD.unpack_from(body)
+        at = _BATCH_HEAD.size
+        events = []
+        for _ in range(count):
+            ms, seq, scope, *lengths = _EVENT_HEAD.unpack_from(body, at)
+            at += _EVENT_HEAD.size
+            fields = []
+            for length in lengths:
+                fields.append(body[at : at + length])
+                at += length
+            event, mode, run_id, payload = fields
+            events.append(
+                StreamEvent(
+                    EventId(ms, seq), event.decode(), payload, mode.decode(), run_id.decode(), scope
+                )
+            )
+    except (struct.error, UnicodeDecodeError) as exc:
+        raise ValueError(f"malformed news: {exc}") from None
+    if at != len(body) or not events:
+        raise ValueError("malformed news: its length does not match")
+    prev = None if prev_ms < 0 else EventId(prev_ms, prev_seq)
+    return keys, Batch(prev, tuple(events))
 
 
 class RedisBus:
@@ -61,7 +115,7 @@ class RedisBus:
 
     # -- publishing (best effort) ------------------------------------------------------
 
-    async def _publish(self, channel: str, message: str) -> None:
+    async def _publish(self, channel: str, message: str | bytes) -> None:
         try:
             await self._client.publish(channel, message)
         except (RedisError, OSError) as exc:
@@ -70,11 +124,12 @@ class RedisBus:
                 self._last_warning = now
                 log.warning("redis unavailable (%s): notices fall back to polling", exc)
 
-    async def publish_news(self, *keys: str) -> None:
-        """ "The logs under `keys` have new events" (committed before this is called)."""
+    async def publish_news(self, *keys: str, batch: Batch | None = None) -> None:
+        """ "The logs under `keys` have new events" (committed before this is called):
+        `batch`, carried along unless it is big, so readers need not read the log."""
         for key in keys:
-            self.news.notify(key)  # this process's readers need no round trip
-        await self._publish(self.keys.news, " ".join(keys))
+            self.news.notify(key, batch)  # this process's readers need no round trip
+        await self._publish(self.keys.news, encode_news(keys, batch))
 
     # -- the Signals port --------------------------------------------------------------
 
@@ -102,15 +157,16 @@ class RedisBus:
 
     # -- listening ---------------------------------------------------------------------
 
-    def _dispatch(self, channel: str, data: str) -> None:
+    def _dispatch(self, channel: str, data: bytes) -> None:
         if channel == self.keys.news:
-            for key in data.split():
-                self.news.notify(key)
+            keys, batch = decode_news(data)
+            for key in keys:
+                self.news.notify(key, batch)
         elif channel == self.keys.work:
             self._work.set()
         elif channel == self.keys.cancel:
             for callback in self._cancel_callbacks:
-                callback(data)
+                callback(data.decode())
         elif channel == self.keys.crons:
             self._crons.set()
 
@@ -134,7 +190,11 @@ class RedisBus:
                         continue
                     channel = message["channel"].decode()
                     data = message["data"]
-                    self._dispatch(channel, data.decode() if isinstance(data, bytes) else "")
+                    try:
+                        self._dispatch(channel, data if isinstance(data, bytes) else b"")
+                    except ValueError:  # not ours, or cut short: a lost notice
+                        log.warning("ignored a malformed notice on %s", channel)
+                        self.news.notify_all()
             except asyncio.CancelledError:
                 # Not `pubsub.aclose()`: a read cut short by the cancel leaves it waiting on
                 # the connection; closing the client's pool (in `close`) drops it.

@@ -11,7 +11,8 @@ class Keys:
 
     @property
     def news(self) -> str:
-        """Channel: "the log under <key> has new events" (the key is the message)."""
+        """Channel: "the logs under <key> <key> ... have new events", then, packed, the
+        events themselves unless they are big (`bus.encode_news`)."""
         return f"{self.prefix}:news"
 
     @property
