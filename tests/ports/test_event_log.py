@@ -254,7 +254,7 @@ async def test_news_hands_events_to_another_process_and_a_gap_is_read_from_the_l
         first_read = asyncio.Event()
         query = reader.events._query  # type: ignore[attr-defined]
 
-        async def counted(*args: Any) -> list[StreamEvent]:
+        async def counted(*args: Any) -> Any:
             nonlocal reads
             reads += 1
             first_read.set()
@@ -279,7 +279,7 @@ async def test_news_hands_events_to_another_process_and_a_gap_is_read_from_the_l
         assert [e.data for e in seen] == [e.data for e in written if e.scope != SCOPE_THREAD]
         # The first read, then one where the news went missing, one after the thread's
         # event (announced to thread readers only): never one per append.
-        assert reads <= 4
+        assert reads <= 3
     finally:
         await reader.close()
         await writer.close()

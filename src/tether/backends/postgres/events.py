@@ -18,6 +18,7 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import AsyncGenerator, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from tether.backends.local import Batch, Heard
@@ -61,6 +62,29 @@ SELECT ms, seq, prev_ms, prev_seq FROM clock
 """
 
 _COLUMNS = "ms, seq, run_id, event, mode, scope, data"
+#: A page of a log after a cursor, then (a row with no event) the id its thread's log had
+#: reached, read in the same snapshot: the reader has seen all of its log up to that id,
+#: so news whose events follow on from there needs no query.
+_READ_RUN = f"""
+(SELECT {_COLUMNS} FROM events WHERE run_id = %s AND (ms, seq) > (%s, %s) AND scope <> %s
+ ORDER BY ms, seq LIMIT %s)
+UNION ALL
+(SELECT c.ms, c.seq, NULL, NULL, NULL, NULL, NULL FROM event_clocks AS c
+ JOIN runs AS r ON r.thread_id = c.thread_id WHERE r.run_id = %s)
+"""
+_READ_THREAD = f"""
+(SELECT {_COLUMNS} FROM events WHERE thread_id = %s AND (ms, seq) > (%s, %s) AND scope <> %s
+ ORDER BY ms, seq LIMIT %s)
+UNION ALL
+(SELECT ms, seq, NULL, NULL, NULL, NULL, NULL FROM event_clocks WHERE thread_id = %s)
+"""
+
+
+@dataclass(frozen=True)
+class Page:
+    events: list[StreamEvent]
+    #: Where the thread's log stood when the page was read.
+    clock: EventId | None
 
 
 def _event(row: dict[str, Any]) -> StreamEvent:
@@ -79,9 +103,7 @@ class PostgresEventLog:
         self._pool = pool
         self._bus = bus
         self._poll = max(0.01, poll_seconds)
-        self._reads: dict[
-            tuple[str, EventId | None], tuple[asyncio.Future[list[StreamEvent]], int]
-        ] = {}
+        self._reads: dict[tuple[str, EventId | None], tuple[asyncio.Future[Page], int]] = {}
 
     # -- writing ----------------------------------------------------------------------
 
@@ -158,24 +180,19 @@ class PostgresEventLog:
 
     # -- reading ----------------------------------------------------------------------
 
-    async def _query(
-        self, thread_id: str, run_id: str | None, after: EventId | None
-    ) -> list[StreamEvent]:
+    async def _query(self, thread_id: str, run_id: str | None, after: EventId | None) -> Page:
         ms, seq = after if after is not None else (-1, -1)
         async with self._pool.connection() as conn:
             if run_id is not None:
-                cur = await conn.execute(
-                    f"SELECT {_COLUMNS} FROM events WHERE run_id = %s AND (ms, seq) > (%s, %s)"
-                    " AND scope <> %s ORDER BY ms, seq LIMIT %s",
-                    (run_id, ms, seq, SCOPE_THREAD, PAGE),
-                )
+                cur = await conn.execute(_READ_RUN, (run_id, ms, seq, SCOPE_THREAD, PAGE, run_id))
             else:
                 cur = await conn.execute(
-                    f"SELECT {_COLUMNS} FROM events WHERE thread_id = %s AND (ms, seq) > (%s, %s)"
-                    " AND scope <> %s ORDER BY ms, seq LIMIT %s",
-                    (thread_id, ms, seq, SCOPE_CONTROL, PAGE),
+                    _READ_THREAD, (thread_id, ms, seq, SCOPE_CONTROL, PAGE, thread_id)
                 )
-            return [_event(r) for r in await cur.fetchall()]
+            found = await cur.fetchall()
+        events = [_event(r) for r in found if r["event"] is not None]
+        clock = [EventId(r["ms"], r["seq"]) for r in found if r["event"] is None]
+        return Page(events, clock[0] if clock else None)
 
     async def _read(
         self,
@@ -184,7 +201,7 @@ class PostgresEventLog:
         run_id: str | None,
         after: EventId | None,
         heard: Heard,
-    ) -> tuple[list[StreamEvent], int]:
+    ) -> tuple[Page, int]:
         """One page after `after`, and the count of news heard before it was asked for:
         it holds every event whose news came before. Readers at the same place share a
         query that no news has overtaken."""
@@ -224,15 +241,17 @@ class PostgresEventLog:
             while True:
                 if read:
                     lost = heard.lost
-                    batch, _ = await self._read(key, thread_id, run_id, cursor, heard)
-                    for event in batch:
+                    page, _ = await self._read(key, thread_id, run_id, cursor, heard)
+                    for event in page.events:
                         cursor = event.id
                         quiet_since = time.monotonic()
                         yield event
                         if event.scope == SCOPE_CONTROL:
                             return
-                    if len(batch) == PAGE:
+                    if len(page.events) == PAGE:
                         continue  # more to read now
+                    if page.clock is not None and (cursor is None or page.clock > cursor):
+                        cursor = page.clock  # nothing for this reader up to there
                     read = False
                 # The news's own events, for as long as they go on from the cursor.
                 seen = heard.count
