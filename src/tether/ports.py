@@ -183,6 +183,15 @@ class ThreadTransaction(Protocol):
         """Queue a webhook delivery, due now, committed with the rest of the transaction
         (a run's end and its webhook are stored together or not at all)."""
 
+    async def end_run_log(
+        self, run_id: str, events: Sequence[NewEvent], *, retain_seconds: float
+    ) -> None:
+        """End the run's log as `EventLog.end_run` does, with the transaction: its
+        readers see the events only once it has committed, never if it rolls back. A
+        backend whose log shares the transaction's storage stores them in it (a run's
+        final status and its end marker then exist together or not at all); another
+        appends them just after the commit."""
+
 
 class ThreadStore(Protocol):
     """Threads (their record: metadata, status, values, interrupts, TTL)."""

@@ -283,3 +283,23 @@ async def test_news_hands_events_to_another_process_and_a_gap_is_read_from_the_l
     finally:
         await reader.close()
         await writer.close()
+
+
+async def test_a_run_log_ended_in_a_transaction_shows_only_once_it_commits(
+    backend: Backend,
+) -> None:
+    thread_id, run_id = uuid7(), uuid7()
+    await backend.events.append(thread_id, run_id, _events(2))
+    with pytest.raises(RuntimeError):
+        async with backend.threads.transaction(thread_id) as tx:
+            await tx.end_run_log(run_id, _end(), retain_seconds=60)
+            raise RuntimeError("rolled back")
+    assert not (await backend.events.bounds(run_id)).ended
+
+    following = asyncio.create_task(_collect(backend.events, run_id, None))
+    async with backend.threads.transaction(thread_id) as tx:
+        await tx.end_run_log(run_id, _end(), retain_seconds=60)
+    seen = await asyncio.wait_for(following, 10)
+    assert [e.event for e in seen] == ["custom", "custom", "end"]  # one end marker
+    bounds = await backend.events.bounds(run_id)
+    assert bounds.ended and bounds.last == seen[-1].id

@@ -1,5 +1,5 @@
-"""Executing one claimed run: stream the graph into the event log, then end the run
-and its thread's status in one transaction (refused if the claim was lost)."""
+"""Executing one claimed run: stream the graph into the event log, then end the run,
+its thread's status and its log in one transaction (refused if the claim was lost)."""
 
 from __future__ import annotations
 
@@ -290,6 +290,12 @@ class RunExecutor:
                 thread_status = "interrupted" if (interrupts or pending_next) else "idle"
         delete_thread = run.on_completion == "delete"
         end_status = "interrupted" if status == "rollback" else status
+        end = dumps({"status": end_status, "result": result})
+        protocol_end = (
+            protocol_stream.end_events(run.graph_id, end_status, outcome.error, bool(interrupts))
+            if run.kwargs.get("stream_protocol") == protocol_stream.PROTOCOL
+            else []
+        )
         async with backend.threads.transaction(run.thread_id, run_id=run.run_id) as tx:
             finished = await lifecycle.finish(
                 tx,
@@ -312,32 +318,26 @@ class RunExecutor:
             if finished and webhook:
                 # Queued with the run's end: a crash cannot lose one without the other.
                 await tx.add_webhook(webhook_delivery(run, webhook, end_status, result, values))
+            if finished:  # ... and so is its log's end marker, where the backend can
+                await tx.end_run_log(
+                    run.run_id,
+                    [
+                        *protocol_end,
+                        NewEvent("end", end, "end", scope=SCOPE_CONTROL),
+                        NewEvent(
+                            "metadata",
+                            dumps({"status": "run_done", "run_id": run.run_id}),
+                            "lifecycle",
+                            scope=SCOPE_THREAD,
+                        ),
+                    ],
+                    retain_seconds=self.settings.event_retention_seconds,
+                )
         if not finished:
             log.warning("run lost its claim; its result is discarded", extra=run_fields(run))
             return False
         if delete_thread:
             await backend.checkpoints.delete_thread(run.thread_id)
-        end = dumps({"status": end_status, "result": result})
-        protocol_end = (
-            protocol_stream.end_events(run.graph_id, end_status, outcome.error, bool(interrupts))
-            if run.kwargs.get("stream_protocol") == protocol_stream.PROTOCOL
-            else []
-        )
-        await backend.events.end_run(
-            run.thread_id,
-            run.run_id,
-            [
-                *protocol_end,
-                NewEvent("end", end, "end", scope=SCOPE_CONTROL),
-                NewEvent(
-                    "metadata",
-                    dumps({"status": "run_done", "run_id": run.run_id}),
-                    "lifecycle",
-                    scope=SCOPE_THREAD,
-                ),
-            ],
-            retain_seconds=self.settings.event_retention_seconds,
-        )
         if finished.waiting:  # the thread's next run can start now
             await backend.signals.notify_work()
         if run.kwargs.get("webhook") and self.webhooks is not None:

@@ -85,12 +85,13 @@ async def open_postgres_backend(settings: Settings, store_options: StoreOptions)
                 " default_transaction_read_only is on): writes are refused"
             )
 
+    events = PostgresEventLog(pool, bus, settings.poll_seconds)
     return Backend(
         assistants=PostgresAssistantStore(pool),
-        threads=PostgresThreadStore(pool),
+        threads=PostgresThreadStore(pool, events),
         runs=PostgresRunStore(pool, settings.database_url),
         crons=PostgresCronStore(pool),
-        events=PostgresEventLog(pool, bus, settings.poll_seconds),
+        events=events,
         signals=bus,
         checkpoints=PostgresCheckpoints(checkpointer, pool),
         webhooks=PostgresWebhookOutbox(pool),

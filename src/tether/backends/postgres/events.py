@@ -21,6 +21,8 @@ from collections.abc import AsyncGenerator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from psycopg import AsyncConnection, AsyncCursor
+
 from tether.backends.local import Batch, Heard
 from tether.backends.postgres.database import SQL_NOW, Pool
 from tether.backends.redis.bus import RedisBus
@@ -98,6 +100,38 @@ def _event(row: dict[str, Any]) -> StreamEvent:
     )
 
 
+@dataclass
+class Written:
+    """A write sent on a connection; what it stored, once it has run."""
+
+    cursor: AsyncCursor[Any]
+    run_id: str | None
+    events: Sequence[NewEvent]
+    scopes: list[int]
+    _batch: Batch | None = None
+
+    async def batch(self) -> Batch:
+        if self._batch is None:
+            self._batch = await self._read_batch()
+        return self._batch
+
+    async def _read_batch(self) -> Batch:
+        row = await self.cursor.fetchone()
+        if row is None:  # nothing written (a run's end with no events)
+            return Batch(None, ())
+        first = row["seq"] - len(self.events) + 1
+        prev = None if row["prev_ms"] is None else EventId(row["prev_ms"], row["prev_seq"])
+        return Batch(
+            prev,
+            tuple(
+                StreamEvent(
+                    EventId(row["ms"], first + i), e.event, e.data, e.mode, self.run_id or "", scope
+                )
+                for i, (e, scope) in enumerate(zip(self.events, self.scopes, strict=True))
+            ),
+        )
+
+
 class PostgresEventLog:
     def __init__(self, pool: Pool, bus: RedisBus, poll_seconds: float) -> None:
         self._pool = pool
@@ -146,36 +180,42 @@ class PostgresEventLog:
         *,
         end_retain: float | None = None,
     ) -> Batch:
-        count = len(events)
-        scopes = [e.scope if run_id is not None else SCOPE_THREAD for e in events]
         async with self._pool.connection() as conn:
-            cur = await conn.execute(
-                _WRITE,
-                {
-                    "thread_id": thread_id,
-                    "run_id": run_id,
-                    "n": count,
-                    "retain": retain,
-                    "end_retain": end_retain,
-                    "event": [e.event for e in events],
-                    "mode": [e.mode for e in events],
-                    "scope": scopes,
-                    "data": [e.data for e in events],
-                },
-            )
-            row = await cur.fetchone()
-        if row is None:  # nothing written (a run's end with no events)
-            return Batch(None, ())
-        first = row["seq"] - count + 1
-        prev = None if row["prev_ms"] is None else EventId(row["prev_ms"], row["prev_seq"])
-        return Batch(
-            prev,
-            tuple(
-                StreamEvent(
-                    EventId(row["ms"], first + i), e.event, e.data, e.mode, run_id or "", scope
-                )
-                for i, (e, scope) in enumerate(zip(events, scopes, strict=True))
-            ),
+            written = await self.write_on(conn, thread_id, run_id, events, retain, end_retain)
+            return await written.batch()
+
+    async def write_on(
+        self,
+        conn: AsyncConnection[Any],
+        thread_id: str,
+        run_id: str | None,
+        events: Sequence[NewEvent],
+        retain: float | None,
+        end_retain: float | None,
+    ) -> Written:
+        """Send the write on `conn` (in a transaction of the caller's, if it has one: the
+        events commit with it); its batch can be had once it has run."""
+        scopes = [e.scope if run_id is not None else SCOPE_THREAD for e in events]
+        cur = await conn.execute(
+            _WRITE,
+            {
+                "thread_id": thread_id,
+                "run_id": run_id,
+                "n": len(events),
+                "retain": retain,
+                "end_retain": end_retain,
+                "event": [e.event for e in events],
+                "mode": [e.mode for e in events],
+                "scope": scopes,
+                "data": [e.data for e in events],
+            },
+        )
+        return Written(cur, run_id, events, scopes)
+
+    async def announce(self, thread_id: str, run_id: str, written: Written) -> None:
+        """Tell readers of events written with a transaction, once it has committed."""
+        await self._bus.publish_news(
+            f"run:{run_id}", f"thread:{thread_id}", batch=await written.batch()
         )
 
     # -- reading ----------------------------------------------------------------------

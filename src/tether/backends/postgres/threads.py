@@ -17,6 +17,7 @@ from psycopg import AsyncConnection, AsyncCursor
 
 from tether.backends import rows
 from tether.backends.postgres.database import Pool
+from tether.backends.postgres.events import PostgresEventLog, Written
 from tether.backends.postgres.queries import json_filter, json_param, where
 from tether.backends.postgres.runs import (
     SELECT_INFLIGHT,
@@ -28,7 +29,7 @@ from tether.backends.postgres.runs import (
 )
 from tether.backends.postgres.webhooks import insert_webhook
 from tether.ports import ThreadTransaction, WebhookDelivery
-from tether.records import RunRecord, ThreadRecord, now_iso
+from tether.records import NewEvent, RunRecord, ThreadRecord, now_iso
 
 _SORTABLE = {"thread_id", "status", "created_at", "updated_at", "state_updated_at"}
 _JSON_FIELDS = {"metadata", "config", "values", "interrupts", "error", "ttl"}
@@ -84,6 +85,7 @@ class PostgresThreadTransaction:
     def __init__(
         self,
         conn: AsyncConnection[Any],
+        events: PostgresEventLog,
         thread_id: str,
         thread: AsyncCursor[Any],
         inflight: AsyncCursor[Any],
@@ -91,7 +93,10 @@ class PostgresThreadTransaction:
         run: AsyncCursor[Any] | None = None,
     ) -> None:
         self._conn = conn
+        self._events = events
         self.thread_id = thread_id
+        #: Run logs ended in the transaction: readers hear of them once it has committed.
+        self.ended_logs: list[tuple[str, Written]] = []
         #: The rows read as the transaction opened; None once it has written.
         self._read: tuple[AsyncCursor[Any], AsyncCursor[Any]] | None = (thread, inflight)
         self._rows: tuple[list[Any], list[Any]] | None = None
@@ -178,23 +183,44 @@ class PostgresThreadTransaction:
     async def add_webhook(self, delivery: WebhookDelivery) -> None:
         await insert_webhook(self._conn, delivery)
 
+    async def end_run_log(
+        self, run_id: str, events: Sequence[NewEvent], *, retain_seconds: float
+    ) -> None:
+        written = await self._events.write_on(
+            self._conn, self.thread_id, run_id, events, None, retain_seconds
+        )
+        self.ended_logs.append((run_id, written))
+
 
 class PostgresThreadStore:
-    def __init__(self, pool: Pool) -> None:
+    def __init__(self, pool: Pool, events: PostgresEventLog) -> None:
         self._pool = pool
+        self._events = events
 
     @asynccontextmanager
     async def transaction(
         self, thread_id: str, *, run_id: str | None = None
     ) -> AsyncIterator[ThreadTransaction]:
-        async with self._pool.connection() as conn, conn.pipeline(), conn.transaction():
-            await conn.execute(
-                "SELECT pg_advisory_xact_lock(hashtextextended(%s, 7))", (thread_id,)
-            )
-            thread = await conn.execute("SELECT * FROM threads WHERE thread_id = %s", (thread_id,))
-            inflight = await conn.execute(SELECT_INFLIGHT, (thread_id,))
-            run = None if run_id is None else await conn.execute(_SELECT_RUN, (run_id, thread_id))
-            yield PostgresThreadTransaction(conn, thread_id, thread, inflight, run_id, run)
+        async with self._pool.connection() as conn:
+            async with conn.pipeline(), conn.transaction():
+                await conn.execute(
+                    "SELECT pg_advisory_xact_lock(hashtextextended(%s, 7))", (thread_id,)
+                )
+                thread = await conn.execute(
+                    "SELECT * FROM threads WHERE thread_id = %s", (thread_id,)
+                )
+                inflight = await conn.execute(SELECT_INFLIGHT, (thread_id,))
+                run = (
+                    None if run_id is None else await conn.execute(_SELECT_RUN, (run_id, thread_id))
+                )
+                tx = PostgresThreadTransaction(
+                    conn, self._events, thread_id, thread, inflight, run_id, run
+                )
+                yield tx
+            for _, written in tx.ended_logs:
+                await written.batch()  # committed: take what was stored
+        for ended, written in tx.ended_logs:
+            await self._events.announce(thread_id, ended, written)
 
     async def create_thread(self, thread: ThreadRecord, *, if_exists: str) -> ThreadRecord | None:
         async with self.transaction(thread.thread_id) as tx:

@@ -82,7 +82,7 @@ async def open_sqlite_backend(main_path: Path, store_options: StoreOptions) -> B
 
     return Backend(
         assistants=SqliteAssistantStore(db),
-        threads=SqliteThreadStore(db),
+        threads=SqliteThreadStore(db, events),
         runs=SqliteRunStore(db),
         crons=SqliteCronStore(db),
         events=events,

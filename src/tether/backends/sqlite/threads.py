@@ -9,6 +9,7 @@ from typing import Any
 
 from tether.backends import rows
 from tether.backends.sqlite.database import Database
+from tether.backends.sqlite.events import SqliteEventLog
 from tether.backends.sqlite.queries import from_json, json_filter, to_json, where
 from tether.backends.sqlite.runs import (
     delete_run,
@@ -19,7 +20,7 @@ from tether.backends.sqlite.runs import (
 )
 from tether.backends.sqlite.webhooks import insert_webhook
 from tether.ports import ThreadTransaction, WebhookDelivery
-from tether.records import RunRecord, ThreadRecord, now_iso
+from tether.records import NewEvent, RunRecord, ThreadRecord, now_iso
 
 _SORTABLE = {"thread_id", "status", "created_at", "updated_at", "state_updated_at"}
 _JSON_FIELDS = {"metadata", "config", "values", "interrupts", "error", "ttl"}
@@ -73,6 +74,8 @@ class SqliteThreadTransaction:
     def __init__(self, conn: sqlite3.Connection, thread_id: str) -> None:
         self._conn = conn
         self.thread_id = thread_id
+        #: Logs to end once the transaction has committed (the log has its own file).
+        self.ended_logs: list[tuple[str, Sequence[NewEvent], float]] = []
 
     async def get_thread(self) -> ThreadRecord | None:
         return select_thread(self._conn, self.thread_id)
@@ -108,17 +111,26 @@ class SqliteThreadTransaction:
     async def add_webhook(self, delivery: WebhookDelivery) -> None:
         insert_webhook(self._conn, delivery)
 
+    async def end_run_log(
+        self, run_id: str, events: Sequence[NewEvent], *, retain_seconds: float
+    ) -> None:
+        self.ended_logs.append((run_id, events, retain_seconds))
+
 
 class SqliteThreadStore:
-    def __init__(self, db: Database) -> None:
+    def __init__(self, db: Database, events: SqliteEventLog) -> None:
         self._db = db
+        self._events = events
 
     @asynccontextmanager
     async def transaction(
         self, thread_id: str, *, run_id: str | None = None
     ) -> AsyncIterator[ThreadTransaction]:
         async with self._db.unit() as conn:
-            yield SqliteThreadTransaction(conn, thread_id)
+            tx = SqliteThreadTransaction(conn, thread_id)
+            yield tx
+        for ended, events, retain_seconds in tx.ended_logs:
+            await self._events.end_run(thread_id, ended, events, retain_seconds=retain_seconds)
 
     async def create_thread(self, thread: ThreadRecord, *, if_exists: str) -> ThreadRecord | None:
         def create(conn: sqlite3.Connection) -> ThreadRecord | None:
