@@ -28,14 +28,12 @@ def test_sigkill_mid_run_then_restart_recovers_every_run(fresh_server) -> None: 
         thread["thread_id"], "agent", input={"delay": 0.3}, stream_mode=["custom", "updates"]
     )
     queued = client.runs.create(thread["thread_id"], "trivial", input={})
-    # Kill once step_a is checkpointed and step_b is under way.
-    deadline = time.monotonic() + 10
-    while time.monotonic() < deadline:
-        state = client.threads.get_state(thread["thread_id"])
-        if state["next"] == ["step_b"]:
+    # Kill once step_a is checkpointed and step_b is under way: at step_b's first event (its
+    # next comes 0.3 s later; polling the state instead could see step_b late, under load,
+    # and kill a run that had already ended).
+    for part in client.runs.join_stream(thread["thread_id"], run["run_id"], last_event_id="0"):
+        if part.event == "custom" and part.data == {"node": "b", "i": 0}:
             break
-        time.sleep(0.05)
-    time.sleep(0.35)
     fresh_server.kill()
 
     fresh_server.start()
