@@ -159,6 +159,10 @@ class News:
         self._waiting: dict[str, int] = {}
         self._heard: dict[str, Heard] = {}
 
+    def wants(self, key: str) -> bool:
+        """Whether anyone here waits for news of `key`."""
+        return key in self._heard or key in self._events
+
     def notify(self, key: str, batch: Batch | None = None) -> None:
         """News under `key`, with the events it announces if it carries them."""
         event = self._events.pop(key, None)

@@ -159,9 +159,13 @@ class RedisBus:
 
     def _dispatch(self, channel: str, data: bytes) -> None:
         if channel == self.keys.news:
-            keys, batch = decode_news(data)
-            for key in keys:
-                self.news.notify(key, batch)
+            # Every process hears all news: unpack the events only for keys followed here.
+            keys = data.partition(b"\n")[0].decode().split()
+            wanted = [key for key in keys if self.news.wants(key)]
+            if wanted:
+                batch = decode_news(data)[1]
+                for key in wanted:
+                    self.news.notify(key, batch)
         elif channel == self.keys.work:
             self._work.set()
         elif channel == self.keys.cancel:
