@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from tether.backends.local import Batch, Heard
+from tether.backends.local import BATCH_BYTES_KEPT, BATCHES_KEPT, Batch, Heard
 from tether.backends.redis.bus import NEWS_EVENTS_MAX_BYTES, decode_news, encode_news
 from tether.ids import EventId
 from tether.records import SCOPE_CONTROL, StreamEvent
@@ -50,3 +50,17 @@ def test_a_reader_takes_only_batches_that_follow_on() -> None:
     assert not heard.beyond(EventId(2, 0))
     heard.hear()  # news without its events
     assert heard.lost == 1
+
+
+def test_news_kept_for_readers_is_bounded() -> None:
+    heard = Heard()
+    prev = None
+    for i in range(200):
+        batch = Batch(prev, (_event(i, 0, b"x" * 4096),))
+        heard.hear(batch)
+        prev = batch.last
+    kept = [b for b in (heard.following(EventId(i, 0)) for i in range(200)) if b is not None]
+    assert len(kept) <= BATCHES_KEPT
+    assert sum(b.size for b in kept) <= BATCH_BYTES_KEPT
+    assert heard.following(EventId(198, 0)) is not None  # the newest are there
+    assert heard.following(EventId(0, 0)) is None  # a reader that far behind reads the log

@@ -73,10 +73,11 @@ class Batch:
         return sum(len(e.data) for e in self.events)
 
 
-#: Batches kept per followed key: a reader further behind reads the log instead.
-BATCHES_KEPT = 64
-#: ... and at most this many bytes of event data among them.
-BATCH_BYTES_KEPT = 1 << 20
+#: Batches kept per followed key (kept while anyone here follows it, whether or not its
+#: readers have taken them): a reader further behind reads the log instead.
+BATCHES_KEPT = 16
+#: ... and at most this many bytes of event data among them (one bigger batch is kept alone).
+BATCH_BYTES_KEPT = 256 * 1024
 
 
 class Heard:
