@@ -16,10 +16,12 @@ async function until(condition) {
 
 {
   const thread = client.threads.stream({ assistantId: "chat", transport });
-  await thread.run.start({ input: { messages: [{ role: "user", content: "hi" }] } });
-  // Projections see the events after they open: open the output's before reading messages.
+  // Projections see the events after they open: open them before the run starts (a fast
+  // run could otherwise end before the messages projection opens).
   const output = thread.output;
-  for await (const message of thread.messages) {
+  const messages = thread.messages;
+  await thread.run.start({ input: { messages: [{ role: "user", content: "hi" }] } });
+  for await (const message of messages) {
     const tokens = [];
     for await (const token of message.text) tokens.push(token);
     out.tokens = tokens;
