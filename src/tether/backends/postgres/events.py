@@ -147,7 +147,7 @@ class PostgresEventLog:
         if not events:
             return []
         batch = await self._write(thread_id, run_id, events, None)
-        await self._bus.publish_news(f"run:{run_id}", f"thread:{thread_id}", batch=batch)
+        await self._announce_run(thread_id, run_id, batch)
         return list(batch.events)
 
     async def end_run(
@@ -159,7 +159,7 @@ class PostgresEventLog:
         retain_seconds: float,
     ) -> list[StreamEvent]:
         batch = await self._write(thread_id, run_id, events, None, end_retain=retain_seconds)
-        await self._bus.publish_news(f"run:{run_id}", f"thread:{thread_id}", batch=batch)
+        await self._announce_run(thread_id, run_id, batch)
         return list(batch.events)
 
     async def append_thread(
@@ -214,9 +214,10 @@ class PostgresEventLog:
 
     async def announce(self, thread_id: str, run_id: str, written: Written) -> None:
         """Tell readers of events written with a transaction, once it has committed."""
-        await self._bus.publish_news(
-            f"run:{run_id}", f"thread:{thread_id}", batch=await written.batch()
-        )
+        await self._announce_run(thread_id, run_id, await written.batch())
+
+    async def _announce_run(self, thread_id: str, run_id: str, batch: Batch) -> None:
+        await self._bus.publish_news(f"run:{run_id}", f"thread:{thread_id}", batch=batch)
 
     # -- reading ----------------------------------------------------------------------
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
+from dataclasses import dataclass
 from typing import Any
 
 from psycopg import AsyncConnection, AsyncCursor
@@ -76,49 +77,53 @@ async def select_thread(
 _SELECT_RUN = "SELECT * FROM runs WHERE run_id = %s AND thread_id = %s FOR UPDATE"
 
 
+@dataclass
+class _Opening:
+    """What a transaction asked for as it opened: the thread, its in-flight runs and, if
+    named, a run (locked), fetched together on first use."""
+
+    thread: AsyncCursor[Any]
+    inflight: AsyncCursor[Any]
+    run_id: str | None
+    run: AsyncCursor[Any] | None
+    rows: tuple[list[Any], list[Any], list[Any]] | None = None
+
+    async def fetch(self) -> tuple[list[Any], list[Any], list[Any]]:
+        if self.rows is None:
+            run = [] if self.run is None else await self.run.fetchall()
+            self.rows = (await self.thread.fetchall(), await self.inflight.fetchall(), run)
+        return self.rows
+
+
 class PostgresThreadTransaction:
-    """Statements go out in pipeline mode. The thread and its in-flight runs read as the
-    transaction opened are served until the transaction first writes (under the thread's
-    lock nothing else changes them, claims aside, which a read a moment later could not
-    rule out either); after a write, reads ask again."""
+    """Statements go out in pipeline mode. What was read as the transaction opened is
+    served until the transaction first writes (under the thread's lock nothing else
+    changes it, claims aside, which a read a moment later could not rule out either);
+    after a write, reads ask again. A run read as it opened stays locked to the end."""
 
     def __init__(
         self,
         conn: AsyncConnection[Any],
         events: PostgresEventLog,
         thread_id: str,
-        thread: AsyncCursor[Any],
-        inflight: AsyncCursor[Any],
-        run_id: str | None = None,
-        run: AsyncCursor[Any] | None = None,
+        opening: _Opening,
     ) -> None:
         self._conn = conn
         self._events = events
         self.thread_id = thread_id
         #: Run logs ended in the transaction: readers hear of them once it has committed.
         self.ended_logs: list[tuple[str, Written]] = []
-        #: The rows read as the transaction opened; None once it has written.
-        self._read: tuple[AsyncCursor[Any], AsyncCursor[Any]] | None = (thread, inflight)
-        self._rows: tuple[list[Any], list[Any]] | None = None
-        #: The run named as the transaction opened, read and locked with it (its lock
-        #: lasts until the end; its row is served until the transaction writes).
-        self._run_id, self._run = run_id, run
+        #: None once the transaction has written.
+        self._opening: _Opening | None = opening
 
     def _wrote(self) -> None:
-        self._read = self._rows = None
-        self._run_id = self._run = None
-
-    async def _opening_rows(self) -> tuple[list[Any], list[Any]] | None:
-        if self._read is not None and self._rows is None:
-            thread, inflight = self._read
-            self._rows = (await thread.fetchall(), await inflight.fetchall())
-        return self._rows
+        self._opening = None
 
     async def get_thread(self) -> ThreadRecord | None:
-        rows_ = await self._opening_rows()
-        if rows_ is None:
+        if self._opening is None:
             return await select_thread(self._conn, self.thread_id)
-        return thread_from_row(rows_[0][0]) if rows_[0] else None
+        found, _, _ = await self._opening.fetch()
+        return thread_from_row(found[0]) if found else None
 
     async def insert_thread(self, thread: ThreadRecord) -> None:
         self._wrote()
@@ -152,21 +157,19 @@ class PostgresThreadTransaction:
         return await cur.fetchone() is not None
 
     async def inflight_runs(self) -> list[RunRecord]:
-        rows_ = await self._opening_rows()
-        if rows_ is None:
+        if self._opening is None:
             return await select_inflight(self._conn, self.thread_id)
-        return [run_from_row(r) for r in rows_[1]]
+        _, inflight, _ = await self._opening.fetch()
+        return [run_from_row(r) for r in inflight]
 
     async def get_run(self, run_id: str) -> RunRecord | None:
         # Locked: a claim of this run finishes before, or waits until we commit.
-        if self._run is not None and run_id == self._run_id:
-            cur = self._run
-            if cur.rownumber:  # read before: read it again
-                await cur.scroll(0, mode="absolute")
+        if self._opening is not None and run_id == self._opening.run_id:
+            _, _, found = await self._opening.fetch()
         else:
             cur = await self._conn.execute(_SELECT_RUN, (run_id, self.thread_id))
-        row = await cur.fetchone()
-        return None if row is None else run_from_row(row)
+            found = await cur.fetchall()
+        return run_from_row(found[0]) if found else None
 
     async def insert_run(self, run: RunRecord) -> None:
         self._wrote()
@@ -214,7 +217,7 @@ class PostgresThreadStore:
                     None if run_id is None else await conn.execute(_SELECT_RUN, (run_id, thread_id))
                 )
                 tx = PostgresThreadTransaction(
-                    conn, self._events, thread_id, thread, inflight, run_id, run
+                    conn, self._events, thread_id, _Opening(thread, inflight, run_id, run)
                 )
                 yield tx
             for _, written in tx.ended_logs:

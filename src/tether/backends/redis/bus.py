@@ -48,9 +48,11 @@ def decode_news(data: bytes) -> tuple[list[str], Batch | None]:
     """The keys and the batch (None if the news came without it) of `encode_news`.
     Raises ValueError on anything else."""
     head, newline, body = data.partition(b"\n")
-    keys = head.decode().split()
-    if not newline:
-        return keys, None
+    return head.decode().split(), decode_batch(body) if newline else None
+
+
+def decode_batch(body: bytes) -> Batch:
+    """The batch packed after a notice's keys. Raises ValueError if it is not one."""
     try:
         prev_ms, prev_seq, count = _BATCH_HEAD.unpack_from(body)
         at = _BATCH_HEAD.size
@@ -73,7 +75,7 @@ def decode_news(data: bytes) -> tuple[list[str], Batch | None]:
     if at != len(body) or not events:
         raise ValueError("malformed news: its length does not match")
     prev = None if prev_ms < 0 else EventId(prev_ms, prev_seq)
-    return keys, Batch(prev, tuple(events))
+    return Batch(prev, tuple(events))
 
 
 class RedisBus:
@@ -160,10 +162,10 @@ class RedisBus:
     def _dispatch(self, channel: str, data: bytes) -> None:
         if channel == self.keys.news:
             # Every process hears all news: unpack the events only for keys followed here.
-            keys = data.partition(b"\n")[0].decode().split()
-            wanted = [key for key in keys if self.news.wants(key)]
+            head, newline, body = data.partition(b"\n")
+            wanted = [key for key in head.decode().split() if self.news.wants(key)]
             if wanted:
-                batch = decode_news(data)[1]
+                batch = decode_batch(body) if newline else None
                 for key in wanted:
                     self.news.notify(key, batch)
         elif channel == self.keys.work:
