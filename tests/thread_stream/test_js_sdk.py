@@ -51,6 +51,10 @@ def test_js_sdk_thread_stream(node: list[str], v3_url: str, transport: str) -> N
     )
     assert result.returncode == 0, result.stderr
     seen = json.loads(result.stdout.strip().splitlines()[-1])
+    # Seen twice in full-suite runs on SQLite over the WebSocket, never alone: say what came.
+    assert "tokens" in seen, (
+        f"the chat run's messages never reached the JS SDK: {seen}\n{result.stderr}"
+    )
     assert "".join(seen["tokens"]) == "Hello there, this is a fake streamed reply."
     assert len(seen["tokens"]) > 5
     assert seen["chatMessages"] == ["human", "ai"]
