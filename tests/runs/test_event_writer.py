@@ -3,6 +3,7 @@ stays unreachable the writer gives up and the run stops instead of emitting into
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 from collections.abc import Sequence
 from pathlib import Path
@@ -113,5 +114,53 @@ async def test_a_writer_that_cannot_store_gives_up_and_stops_the_emitter(
         assert isinstance(writer.failure, ConnectionError)
         with pytest.raises(ConnectionError):
             await writer.put(_events(1, 1))  # the graph's next event stops it
+    finally:
+        await backend.close()
+
+
+class _Held:
+    """The real SQLite log, whose appends wait until let through."""
+
+    def __init__(self, log: EventLog) -> None:
+        self._log = log
+        self.through = asyncio.Event()
+        self.started = asyncio.Event()
+
+    async def append(
+        self, thread_id: str, run_id: str, events: Sequence[NewEvent]
+    ) -> list[StreamEvent]:
+        self.started.set()
+        await self.through.wait()
+        return await self._log.append(thread_id, run_id, events)
+
+    async def bounds(self, run_id: str) -> LogBounds:
+        return await self._log.bounds(run_id)
+
+
+@pytest.mark.parametrize("later", [10, event_writer.BATCH + 10])
+async def test_a_stopped_writer_hands_back_what_it_had_not_stored(
+    tmp_path: Path, later: int
+) -> None:
+    """At a run's end the executor stores the writer's last events with the run's end:
+    `stop` waits for the batch on its way, then hands back the rest, in order, at most
+    one batch of them (any more are stored first)."""
+    backend = await open_backend(Settings(data_dir=tmp_path))
+    try:
+        log = _Held(backend.events)
+        thread_id, run_id = uuid7(), uuid7()
+        writer = EventWriter(cast(EventLog, log), thread_id, run_id)
+        await writer.put(_events(0, 3))
+        await log.started.wait()  # the first batch is on its way
+        await writer.put(_events(3, later))
+        stopping = asyncio.create_task(writer.stop())
+        await asyncio.sleep(0)
+        assert not stopping.done()  # it waits for the batch on its way
+        log.through.set()
+        rest = await stopping
+        stored = await _stored(backend.events, run_id)
+        assert stored + [e.data for e in rest] == [e.data for e in _events(0, 3 + later)]
+        assert stored[:3] == [e.data for e in _events(0, 3)]
+        assert 0 < len(rest) <= event_writer.BATCH
+        assert len(rest) == (later if later <= event_writer.BATCH else later % event_writer.BATCH)
     finally:
         await backend.close()

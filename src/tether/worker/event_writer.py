@@ -8,7 +8,10 @@ A failed append is repeated until it succeeds or `RETRY_SECONDS` pass (the log s
 batch whole or not at all; after a failure the writer first asks the log whether the
 batch was stored after all, so a commit whose answer was lost is never stored twice).
 When it gives up, `put` raises its error and the graph stops there: a run never goes on
-emitting events that nobody stores."""
+emitting events that nobody stores.
+
+At a run's end the executor `stop`s the writer rather than closing it: what it holds then
+is stored with the run's end, in the same write (one commit less on every run's way out)."""
 
 from __future__ import annotations
 
@@ -53,6 +56,8 @@ class EventWriter:
         self._room = asyncio.Event()
         self._room.set()
         self._closed = False
+        #: Once stopped: the last batch (at most `BATCH` events) is left for `stop`'s caller.
+        self._held = False
         self._task = asyncio.create_task(self._drain(), name=f"events:{run_id}")
         # A failed append ends the drain: a waiting `put` must not wait forever.
         self._task.add_done_callback(lambda _: self._room.set())
@@ -85,7 +90,7 @@ class EventWriter:
         while True:
             await self._wake.wait()
             self._wake.clear()
-            while self._pending:
+            while self._pending and not (self._held and len(self._pending) <= BATCH):
                 batch, self._pending = self._pending[:BATCH], self._pending[BATCH:]
                 if len(self._pending) < BACKLOG:
                     self._room.set()
@@ -136,3 +141,12 @@ class EventWriter:
         self._wake.set()
         self._room.set()
         await asyncio.shield(self._task)
+
+    async def stop(self) -> list[NewEvent]:
+        """Stop once the batch being committed is, and hand back the events put since,
+        unstored (at most `BATCH`: any more are committed first), for the caller to
+        store with its own write. Raises the writer's error if it gave up."""
+        self._held = True
+        await self.close()
+        rest, self._pending = self._pending, []
+        return rest

@@ -8,13 +8,13 @@ import contextlib
 import logging
 import time
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from tether.graphs import GraphRegistry
 from tether.logs import run_fields
 from tether.metrics import Metrics
-from tether.ports import Backend
+from tether.ports import Backend, ThreadTransaction
 from tether.records import SCOPE_CONTROL, SCOPE_THREAD, NewEvent, RunRecord, now_iso
 from tether.serialization import dumps, to_jsonable
 from tether.services import lifecycle
@@ -28,6 +28,16 @@ from tether.worker.event_writer import EventWriter
 from tether.worker.stream_modes import StreamTranslator
 
 log = logging.getLogger("tether.worker")
+
+
+@dataclass
+class _FinalState:
+    """The thread's state as a run left it (empty when it could not be read)."""
+
+    values: Any = None
+    interrupts: dict[str, Any] = field(default_factory=dict)
+    streamed_interrupts: list[Any] = field(default_factory=list)
+    pending_next: bool = False
 
 
 @dataclass
@@ -154,8 +164,9 @@ class RunExecutor:
             )
         if outcome.error is not None:
             await writer.put([NewEvent("error", dumps(outcome.error), "error")])
-        await writer.close()
-        if await self._finish(run, config, outcome):
+        # The events not yet stored are stored with the run's end, in its transaction.
+        rest = await writer.stop()
+        if await self._finish(run, config, outcome, rest):
             self.metrics.run_ended(outcome.status, time.monotonic() - started)
             span.ended(
                 "interrupted" if outcome.status == "rollback" else outcome.status,
@@ -255,91 +266,124 @@ class RunExecutor:
             return None, {**config, "configurable": configurable}
         return graph_input, config
 
-    async def _finish(self, run: RunRecord, config: Any, outcome: Outcome) -> bool:
-        """Write the run's end; False if its claim was lost (another attempt owns it)."""
+    async def _finish(
+        self, run: RunRecord, config: Any, outcome: Outcome, rest: list[NewEvent]
+    ) -> bool:
+        """Write the run's end, with `rest` (its events not yet stored) before its end
+        marker; False if its claim was lost (another attempt owns the run: `rest` is
+        dropped, that attempt emits them again)."""
         backend = self.backend
-        status = outcome.status
-        if status == "rollback":
+        if outcome.status == "rollback":
             await backend.checkpoints.rollback(run.thread_id, run.run_id)
-        values, interrupts, streamed_interrupts = None, {}, []
-        try:
-            async with self.registry.graph(run.graph_id, config) as graph:
-                snapshot = await graph.aget_state(thread_config(run.thread_id))
-            values = to_jsonable(snapshot.values)
-            interrupts = snapshot_interrupts(snapshot)
-            # `/wait` shows interrupts as the stream does (with `response_schema`).
-            streamed_interrupts = to_jsonable(
-                [i for task in snapshot.tasks for i in task.interrupts]
-            )
-            pending_next = bool(snapshot.next)
-        except Exception:  # the state cannot be read: report the run's own outcome
-            log.exception("reading the run's final state failed", extra=run_fields(run))
-            pending_next = False
-        if outcome.error is not None:
-            result: Any = {"__error__": outcome.error}
-            thread_status = "error"
-        else:
-            result = dict(values or {}) if isinstance(values, dict) or values is None else values
-            if streamed_interrupts and isinstance(result, dict):
-                result["__interrupt__"] = streamed_interrupts
-            if status == "interrupted":
-                thread_status = "interrupted"
-            elif status == "rollback":
-                thread_status = "interrupted" if interrupts else "idle"
-            else:
-                thread_status = "interrupted" if (interrupts or pending_next) else "idle"
-        delete_thread = run.on_completion == "delete"
-        end_status = "interrupted" if status == "rollback" else status
-        end = dumps({"status": end_status, "result": result})
-        protocol_end = (
-            protocol_stream.end_events(run.graph_id, end_status, outcome.error, bool(interrupts))
-            if run.kwargs.get("stream_protocol") == protocol_stream.PROTOCOL
-            else []
-        )
         async with backend.threads.transaction(run.thread_id, run_id=run.run_id) as tx:
-            finished = await lifecycle.finish(
-                tx,
-                run,
-                lifecycle.RunEnd(
-                    status=end_status,
-                    result=result,
-                    thread_status=thread_status,
-                    thread_state={
-                        "values": values,
-                        "interrupts": interrupts,
-                        "error": outcome.error,
-                        "state_updated_at": now_iso(),
-                    },
-                    delete_run=status == "rollback",
-                    delete_thread=delete_thread,
-                ),
-            )
-            webhook = run.kwargs.get("webhook")
-            if finished and webhook:
-                # Queued with the run's end: a crash cannot lose one without the other.
-                await tx.add_webhook(webhook_delivery(run, webhook, end_status, result, values))
-            if finished:  # ... and so is its log's end marker, where the backend can
-                await tx.end_run_log(
-                    run.run_id,
-                    [
-                        *protocol_end,
-                        NewEvent("end", end, "end", scope=SCOPE_CONTROL),
-                        NewEvent(
-                            "metadata",
-                            dumps({"status": "run_done", "run_id": run.run_id}),
-                            "lifecycle",
-                            scope=SCOPE_THREAD,
-                        ),
-                    ],
-                    retain_seconds=self.settings.event_retention_seconds,
-                )
+            # Read while the transaction's opening reads are on their way.
+            final = await self._final_state(run, config)
+            finished = await self._end(tx, run, outcome, final, rest)
         if not finished:
             log.warning("run lost its claim; its result is discarded", extra=run_fields(run))
             return False
-        if delete_thread:
+        self.metrics.events_written.inc(len(rest))
+        if run.on_completion == "delete":
             await backend.checkpoints.delete_thread(run.thread_id)
         if finished.waiting:  # the thread's next run can start now
             await backend.signals.notify_work()
         if run.kwargs.get("webhook") and self.webhooks is not None:
             self.webhooks.wake()
         return True
+
+    async def _final_state(self, run: RunRecord, config: Any) -> _FinalState:
+        try:
+            async with self.registry.graph(run.graph_id, config) as graph:
+                snapshot = await graph.aget_state(thread_config(run.thread_id))
+        except Exception:  # the state cannot be read: report the run's own outcome
+            log.exception("reading the run's final state failed", extra=run_fields(run))
+            return _FinalState()
+        return _FinalState(
+            values=to_jsonable(snapshot.values),
+            interrupts=snapshot_interrupts(snapshot),
+            # `/wait` shows interrupts as the stream does (with `response_schema`).
+            streamed_interrupts=to_jsonable(
+                [i for task in snapshot.tasks for i in task.interrupts]
+            ),
+            pending_next=bool(snapshot.next),
+        )
+
+    async def _end(
+        self,
+        tx: ThreadTransaction,
+        run: RunRecord,
+        outcome: Outcome,
+        final: _FinalState,
+        rest: list[NewEvent],
+    ) -> lifecycle.Finished | None:
+        """The run's end, its thread's state, webhook and log end, in `tx`; None (nothing
+        written) if the attempt's claim was lost."""
+        status = outcome.status
+        if outcome.error is not None:
+            result: Any = {"__error__": outcome.error}
+            thread_status = "error"
+        else:
+            values = final.values
+            result = dict(values or {}) if isinstance(values, dict) or values is None else values
+            if final.streamed_interrupts and isinstance(result, dict):
+                result["__interrupt__"] = final.streamed_interrupts
+            if status == "interrupted":
+                thread_status = "interrupted"
+            elif status == "rollback":
+                thread_status = "interrupted" if final.interrupts else "idle"
+            else:
+                thread_status = (
+                    "interrupted" if (final.interrupts or final.pending_next) else "idle"
+                )
+        end_status = "interrupted" if status == "rollback" else status
+        finished = await lifecycle.finish(
+            tx,
+            run,
+            lifecycle.RunEnd(
+                status=end_status,
+                result=result,
+                thread_status=thread_status,
+                thread_state={
+                    "values": final.values,
+                    "interrupts": final.interrupts,
+                    "error": outcome.error,
+                    "state_updated_at": now_iso(),
+                },
+                delete_run=status == "rollback",
+                delete_thread=run.on_completion == "delete",
+            ),
+        )
+        if not finished:
+            return None
+        if webhook := run.kwargs.get("webhook"):
+            # Queued with the run's end: a crash cannot lose one without the other ...
+            await tx.add_webhook(webhook_delivery(run, webhook, end_status, result, final.values))
+        protocol_end = (
+            protocol_stream.end_events(
+                run.graph_id, end_status, outcome.error, bool(final.interrupts)
+            )
+            if run.kwargs.get("stream_protocol") == protocol_stream.PROTOCOL
+            else []
+        )
+        # ... and so is its log's end marker, where the backend can.
+        await tx.end_run_log(
+            run.run_id,
+            [
+                *rest,
+                *protocol_end,
+                NewEvent(
+                    "end",
+                    dumps({"status": end_status, "result": result}),
+                    "end",
+                    scope=SCOPE_CONTROL,
+                ),
+                NewEvent(
+                    "metadata",
+                    dumps({"status": "run_done", "run_id": run.run_id}),
+                    "lifecycle",
+                    scope=SCOPE_THREAD,
+                ),
+            ],
+            retain_seconds=self.settings.event_retention_seconds,
+        )
+        return finished
