@@ -164,9 +164,7 @@ class RunExecutor:
             )
         if outcome.error is not None:
             await writer.put([NewEvent("error", dumps(outcome.error), "error")])
-        # The events not yet stored are stored with the run's end, in its transaction.
-        rest = await writer.stop()
-        if await self._finish(run, config, outcome, rest):
+        if await self._finish(run, config, outcome, writer):
             self.metrics.run_ended(outcome.status, time.monotonic() - started)
             span.ended(
                 "interrupted" if outcome.status == "rollback" else outcome.status,
@@ -267,17 +265,20 @@ class RunExecutor:
         return graph_input, config
 
     async def _finish(
-        self, run: RunRecord, config: Any, outcome: Outcome, rest: list[NewEvent]
+        self, run: RunRecord, config: Any, outcome: Outcome, writer: EventWriter
     ) -> bool:
-        """Write the run's end, with `rest` (its events not yet stored) before its end
-        marker; False if its claim was lost (another attempt owns the run: `rest` is
-        dropped, that attempt emits them again)."""
+        """Write the run's end, with the events `writer` has not stored yet before its
+        end marker; False if its claim was lost (another attempt owns the run: those
+        events are dropped, that attempt emits them again)."""
         backend = self.backend
         if outcome.status == "rollback":
             await backend.checkpoints.rollback(run.thread_id, run.run_id)
         async with backend.threads.transaction(run.thread_id, run_id=run.run_id) as tx:
-            # Read while the transaction's opening reads are on their way.
+            # While the transaction's opening reads are on their way: read the final
+            # state, and let the writer's batch on its way commit (it takes no lock the
+            # transaction holds); what the writer has left goes with the run's end.
             final = await self._final_state(run, config)
+            rest = await writer.stop()
             finished = await self._end(tx, run, outcome, final, rest)
         if not finished:
             log.warning("run lost its claim; its result is discarded", extra=run_fields(run))
