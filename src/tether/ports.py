@@ -166,6 +166,10 @@ class ThreadTransaction(Protocol):
     async def get_run(self, run_id: str) -> RunRecord | None:
         """A run of this thread (None if missing or on another thread)."""
 
+    async def get_assistant(self, assistant_id: str) -> dict[str, Any] | None:
+        """An assistant (None if missing), read in the transaction: a run admitted in it
+        is made from the assistant as it is then."""
+
     async def insert_run(self, run: RunRecord) -> None:
         """Add a run to the queue. It becomes claimable `run.delay_seconds` after now on
         the backend's clock, and runs after every earlier-inserted run of its thread. Reads
@@ -197,11 +201,12 @@ class ThreadStore(Protocol):
     """Threads (their record: metadata, status, values, interrupts, TTL)."""
 
     def transaction(
-        self, thread_id: str, *, run_id: str | None = None
+        self, thread_id: str, *, run_id: str | None = None, assistant_id: str | None = None
     ) -> AbstractAsyncContextManager[ThreadTransaction]:
         """Open the atomic unit of work on `thread_id` (see `ThreadTransaction`).
         `run_id` names a run the work reads first (`get_run`): a backend may read it,
-        locked, as the transaction opens."""
+        locked, as the transaction opens; `assistant_id` likewise an assistant it reads
+        (`get_assistant`)."""
 
     async def create_thread(self, thread: ThreadRecord, *, if_exists: str) -> ThreadRecord | None:
         """Insert; if the id exists return the stored thread when `if_exists ==

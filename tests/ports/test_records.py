@@ -131,6 +131,28 @@ async def test_a_created_assistant_is_version_one_in_the_official_shape(backend:
     assert await backend.assistants.get_assistant(uuid7()) is None
 
 
+async def test_a_thread_transaction_reads_an_assistant_as_the_store_does(
+    backend: Backend,
+) -> None:
+    """A run is made from its assistant read in its admission's transaction: named as the
+    transaction opens (a backend may read it then) or asked for later, it is the stored
+    assistant, updates included; a missing one is None."""
+    new = _assistant(metadata={"k": 1})
+    await backend.assistants.create_assistant(new, if_exists="raise")
+    updated = await backend.assistants.update_assistant(
+        new["assistant_id"], {"config": {"configurable": {"model": "large"}}}
+    )
+    assert updated is not None and updated["version"] == 2
+    missing = uuid7()
+    async with backend.threads.transaction(uuid7(), assistant_id=new["assistant_id"]) as tx:
+        assert await tx.get_assistant(new["assistant_id"]) == updated
+        assert await tx.get_assistant(new["assistant_id"]) == updated  # asked again
+        assert await tx.get_assistant(missing) is None
+    async with backend.threads.transaction(uuid7(), assistant_id=missing) as tx:
+        assert await tx.get_assistant(missing) is None
+        assert await tx.get_assistant(new["assistant_id"]) == updated
+
+
 async def test_creating_an_existing_assistant_returns_the_stored_one_or_none(
     backend: Backend,
 ) -> None:

@@ -101,13 +101,24 @@ class AssistantService:
 
     async def resolve(self, assistant_id: str) -> dict[str, Any]:
         """An assistant by id or by graph name, as run bodies allow."""
+        found = await self.store.get_assistant(self.lookup_id(assistant_id))
+        if found is None:
+            raise self.not_found(assistant_id)
+        return found
+
+    @staticmethod
+    def not_found(assistant_id: str) -> NotFound:
+        """The error for a run body's assistant (id or graph name) that does not exist."""
         if is_uuid(assistant_id):
-            found = await self.store.get_assistant(assistant_id)
-            if found is None:
-                raise NotFound("Thread or assistant not found.")
-            return found
+            return NotFound("Thread or assistant not found.")
+        return NotFound(f"Assistant {assistant_id_for_graph(assistant_id)} not found")
+
+    def lookup_id(self, assistant_id: str) -> str:
+        """The id of the assistant a run body names, by id or by graph name."""
+        if is_uuid(assistant_id):
+            return assistant_id
         if assistant_id in self.registry:
-            return await self.get(assistant_id_for_graph(assistant_id))
+            return assistant_id_for_graph(assistant_id)
         raise InvalidInput(
             f"Invalid assistant: '{assistant_id}'. Must be either:\n"
             f"- A valid assistant UUID, or\n"

@@ -16,7 +16,14 @@ from tether.errors import Conflict, InvalidInput, NotFound
 from tether.graphs import WebhookSettings
 from tether.ids import EventId, is_uuid, uuid7
 from tether.ports import EventLog, QueueStats, RunStore, Signals, ThreadStore
-from tether.records import SCOPE_CONTROL, SCOPE_THREAD, NewEvent, RunRecord, now_iso
+from tether.records import (
+    SCOPE_CONTROL,
+    SCOPE_THREAD,
+    NewEvent,
+    RunRecord,
+    ThreadRecord,
+    now_iso,
+)
 from tether.serialization import dumps, loads
 from tether.services import lifecycle
 from tether.services.assistants import AssistantService
@@ -79,13 +86,53 @@ class RunService:
     ) -> RunRecord:
         """Admit a run. `payload` is a validated run-create body; a thread the run creates
         (stateless, or `if_not_exists: create`) also gets `thread_metadata` (its owner)."""
-        assistant = await self.assistants.resolve(payload["assistant_id"])
+        named = payload["assistant_id"]
+        assistant_id = self.assistants.lookup_id(named)
         await check_webhook(payload.get("webhook"), self.webhook_settings)
+        if stateless:
+            thread_id = uuid7()
+        else:
+            check_thread_id(thread_id or "")
+        assert thread_id is not None
+        strict = bool(payload.get("strict_resume")) and "resume" in (payload.get("command") or {})
+        # The assistant is read with the admission (one round trip less on a backend that
+        # reads both at once), so the run is made from it as it is then.
+        async with self.threads.transaction(thread_id, assistant_id=assistant_id) as tx:
+            assistant = await tx.get_assistant(assistant_id)
+            if assistant is None:
+                raise self.assistants.not_found(named)
+            run, create_thread = self._new_run(
+                thread_id, payload, assistant, stateless, thread_metadata
+            )
+            admitted = await lifecycle.admit(
+                tx,
+                run,
+                strict_resume=strict,
+                create_thread=create_thread,
+                inherit_metadata=not stateless,
+            )
+        if not admitted.thread_found:
+            raise NotFound("Thread or assistant not found.")
+        if admitted.rejected:
+            raise Conflict(NOTHING_TO_RESUME if strict else BUSY)
+        await self.announce(admitted.cancelled)
+        await self.signals.notify_work()
+        assert admitted.run is not None
+        return admitted.run
+
+    def _new_run(
+        self,
+        thread_id: str,
+        payload: dict[str, Any],
+        assistant: dict[str, Any],
+        stateless: bool,
+        thread_metadata: dict[str, Any] | None,
+    ) -> tuple[RunRecord, ThreadRecord | None]:
+        """The run a create body asks for, and the thread it creates, if any."""
         graph_id = assistant["graph_id"]
         strategy = payload.get("multitask_strategy") or "enqueue"
         create_thread = None
-        if stateless:
-            thread_id = uuid7()
+        if stateless or payload.get("if_not_exists") == "create":
             create_thread = new_thread(
                 thread_id,
                 {
@@ -95,19 +142,6 @@ class RunService:
                 },
                 self.default_thread_ttl,
             )
-        else:
-            check_thread_id(thread_id or "")
-            if payload.get("if_not_exists") == "create":
-                create_thread = new_thread(
-                    thread_id,
-                    {
-                        **(thread_metadata or {}),
-                        "graph_id": graph_id,
-                        "assistant_id": assistant["assistant_id"],
-                    },
-                    self.default_thread_ttl,
-                )
-        assert thread_id is not None
         after_seconds = payload.get("after_seconds") or 0
         if isinstance(after_seconds, float) and after_seconds.is_integer():
             after_seconds = int(after_seconds)
@@ -178,23 +212,7 @@ class RunService:
             # The request's span, when traced: the run's span joins its trace.
             trace_context=creation_context(),
         )
-        strict = bool(payload.get("strict_resume")) and "resume" in (payload.get("command") or {})
-        async with self.threads.transaction(thread_id) as tx:
-            admitted = await lifecycle.admit(
-                tx,
-                run,
-                strict_resume=strict,
-                create_thread=create_thread,
-                inherit_metadata=not stateless,
-            )
-        if not admitted.thread_found:
-            raise NotFound("Thread or assistant not found.")
-        if admitted.rejected:
-            raise Conflict(NOTHING_TO_RESUME if strict else BUSY)
-        await self.announce(admitted.cancelled)
-        await self.signals.notify_work()
-        assert admitted.run is not None
-        return admitted.run
+        return run, create_thread
 
     async def cancel_where(
         self,

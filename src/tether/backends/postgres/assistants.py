@@ -17,7 +17,7 @@ _COLUMNS = "graph_id, version, name, description, config, context, metadata, cre
 _C = 'COLLATE "C"'
 
 
-def _row(row: dict[str, Any]) -> dict[str, Any]:
+def assistant_from_row(row: dict[str, Any]) -> dict[str, Any]:
     return {
         "assistant_id": row["assistant_id"],
         "graph_id": row["graph_id"],
@@ -33,7 +33,7 @@ def _row(row: dict[str, Any]) -> dict[str, Any]:
 
 
 def _version_row(row: dict[str, Any]) -> dict[str, Any]:
-    data = _row(row)
+    data = assistant_from_row(row)
     data.pop("updated_at")
     return data
 
@@ -91,13 +91,13 @@ class PostgresAssistantStore:
                     (assistant["assistant_id"],),
                 )
                 found = await cur.fetchone()
-                return None if found is None else _row(found)
+                return None if found is None else assistant_from_row(found)
             await conn.execute(
                 f"INSERT INTO assistant_versions (assistant_id, {_COLUMNS})"
                 " VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s)",
                 values,
             )
-            return _row(created)
+            return assistant_from_row(created)
 
     async def get_assistant(self, assistant_id: str) -> dict[str, Any] | None:
         async with self._pool.connection() as conn:
@@ -105,7 +105,7 @@ class PostgresAssistantStore:
                 "SELECT * FROM assistants WHERE assistant_id = %s", (assistant_id,)
             )
             row = await cur.fetchone()
-        return None if row is None else _row(row)
+        return None if row is None else assistant_from_row(row)
 
     async def update_assistant(
         self, assistant_id: str, patch: dict[str, Any]
@@ -119,7 +119,7 @@ class PostgresAssistantStore:
             row = await cur.fetchone()
             if row is None:
                 return None
-            current = _row(row)
+            current = assistant_from_row(row)
             cur = await conn.execute(
                 "SELECT MAX(version) AS latest FROM assistant_versions WHERE assistant_id = %s",
                 (assistant_id,),
@@ -150,7 +150,7 @@ class PostgresAssistantStore:
                 (*values, now, assistant_id),
             )
             updated = await cur.fetchone()
-        return None if updated is None else _row(updated)
+        return None if updated is None else assistant_from_row(updated)
 
     async def delete_assistant(self, assistant_id: str) -> bool:
         async with self._pool.connection() as conn:
@@ -180,7 +180,7 @@ class PostgresAssistantStore:
                 f" ORDER BY {column} {_C} {order}, assistant_id {_C} {order} LIMIT %s OFFSET %s",
                 (*params, limit, offset),
             )
-            return [_row(r) for r in await cur.fetchall()]
+            return [assistant_from_row(r) for r in await cur.fetchall()]
 
     async def count_assistants(
         self, *, metadata: dict[str, Any] | None, graph_id: str | None, name: str | None
@@ -220,4 +220,4 @@ class PostgresAssistantStore:
                 (now_iso(), assistant_id, version),
             )
             row = await cur.fetchone()
-        return None if row is None else _row(row)
+        return None if row is None else assistant_from_row(row)

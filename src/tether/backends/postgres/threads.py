@@ -3,9 +3,10 @@ serialises every unit of work on one thread across processes (even while the thr
 row does not exist yet), and run rows are locked as they are read.
 
 A transaction runs in pipeline mode, so its statements cost round trips only where a
-result is needed: the lock, the thread and its in-flight runs are asked for together as
-it opens (nearly every transition reads both first), and writes are sent without waiting
-until the commit. A typical admission or run end is two or three round trips, not seven."""
+result is needed: the lock, the thread and its in-flight runs (and, if named, a run and
+an assistant) are asked for together as it opens (nearly every transition reads them
+first), and writes are sent without waiting until the commit. A typical admission or run
+end is two round trips, not seven."""
 
 from __future__ import annotations
 
@@ -17,6 +18,7 @@ from typing import Any
 from psycopg import AsyncConnection, AsyncCursor
 
 from tether.backends import rows
+from tether.backends.postgres.assistants import assistant_from_row
 from tether.backends.postgres.database import Pool
 from tether.backends.postgres.events import PostgresEventLog, Written
 from tether.backends.postgres.queries import json_filter, json_param, where
@@ -75,6 +77,7 @@ async def select_thread(
 
 #: A run of the thread, locked until the transaction ends.
 _SELECT_RUN = "SELECT * FROM runs WHERE run_id = %s AND thread_id = %s FOR UPDATE"
+_SELECT_ASSISTANT = "SELECT * FROM assistants WHERE assistant_id = %s"
 
 
 @dataclass
@@ -107,6 +110,7 @@ class PostgresThreadTransaction:
         events: PostgresEventLog,
         thread_id: str,
         opening: _Opening,
+        assistant: tuple[str, AsyncCursor[Any]] | None = None,
     ) -> None:
         self._conn = conn
         self._events = events
@@ -115,6 +119,8 @@ class PostgresThreadTransaction:
         self.ended_logs: list[tuple[str, Written]] = []
         #: None once the transaction has written.
         self._opening: _Opening | None = opening
+        #: An assistant asked for as the transaction opened, until read.
+        self._assistant = assistant
 
     def _wrote(self) -> None:
         self._opening = None
@@ -171,6 +177,15 @@ class PostgresThreadTransaction:
             found = await cur.fetchall()
         return run_from_row(found[0]) if found else None
 
+    async def get_assistant(self, assistant_id: str) -> dict[str, Any] | None:
+        if self._assistant is not None and self._assistant[0] == assistant_id:
+            cursor = self._assistant[1]
+            self._assistant = None
+        else:
+            cursor = await self._conn.execute(_SELECT_ASSISTANT, (assistant_id,))
+        found = await cursor.fetchall()
+        return assistant_from_row(found[0]) if found else None
+
     async def insert_run(self, run: RunRecord) -> None:
         self._wrote()
         await insert_run(self._conn, run)
@@ -202,7 +217,7 @@ class PostgresThreadStore:
 
     @asynccontextmanager
     async def transaction(
-        self, thread_id: str, *, run_id: str | None = None
+        self, thread_id: str, *, run_id: str | None = None, assistant_id: str | None = None
     ) -> AsyncIterator[ThreadTransaction]:
         async with self._pool.connection() as conn:
             async with conn.pipeline(), conn.transaction():
@@ -216,8 +231,17 @@ class PostgresThreadStore:
                 run = (
                     None if run_id is None else await conn.execute(_SELECT_RUN, (run_id, thread_id))
                 )
+                assistant = (
+                    None
+                    if assistant_id is None
+                    else (assistant_id, await conn.execute(_SELECT_ASSISTANT, (assistant_id,)))
+                )
                 tx = PostgresThreadTransaction(
-                    conn, self._events, thread_id, _Opening(thread, inflight, run_id, run)
+                    conn,
+                    self._events,
+                    thread_id,
+                    _Opening(thread, inflight, run_id, run),
+                    assistant,
                 )
                 yield tx
             for _, written in tx.ended_logs:

@@ -12,7 +12,7 @@ from tether.records import now_iso
 _SORTABLE = {"assistant_id", "graph_id", "name", "created_at", "updated_at"}
 
 
-def _row(row: sqlite3.Row) -> dict[str, Any]:
+def assistant_from_row(row: sqlite3.Row) -> dict[str, Any]:
     return {
         "assistant_id": row["assistant_id"],
         "graph_id": row["graph_id"],
@@ -28,7 +28,7 @@ def _row(row: sqlite3.Row) -> dict[str, Any]:
 
 
 def _version_row(row: sqlite3.Row) -> dict[str, Any]:
-    data = _row(row)
+    data = assistant_from_row(row)
     data.pop("updated_at")
     return data
 
@@ -48,7 +48,7 @@ class SqliteAssistantStore:
                 "SELECT * FROM assistants WHERE assistant_id = ?", (assistant["assistant_id"],)
             ).fetchone()
             if found is not None:
-                return _row(found) if if_exists == "do_nothing" else None
+                return assistant_from_row(found) if if_exists == "do_nothing" else None
             values = (
                 assistant["assistant_id"],
                 assistant["graph_id"],
@@ -70,7 +70,7 @@ class SqliteAssistantStore:
                 " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 values,
             )
-            return _row(
+            return assistant_from_row(
                 conn.execute(
                     "SELECT * FROM assistants WHERE assistant_id = ?", (assistant["assistant_id"],)
                 ).fetchone()
@@ -83,7 +83,7 @@ class SqliteAssistantStore:
             row = conn.execute(
                 "SELECT * FROM assistants WHERE assistant_id = ?", (assistant_id,)
             ).fetchone()
-            return None if row is None else _row(row)
+            return None if row is None else assistant_from_row(row)
 
         return await self._db.run(get)
 
@@ -96,7 +96,7 @@ class SqliteAssistantStore:
             ).fetchone()
             if row is None:
                 return None
-            current = _row(row)
+            current = assistant_from_row(row)
             latest = conn.execute(
                 "SELECT MAX(version) FROM assistant_versions WHERE assistant_id = ?",
                 (assistant_id,),
@@ -124,7 +124,7 @@ class SqliteAssistantStore:
                 " context = ?, metadata = ?, updated_at = ? WHERE assistant_id = ?",
                 (*values, now, assistant_id),
             )
-            return _row(
+            return assistant_from_row(
                 conn.execute(
                     "SELECT * FROM assistants WHERE assistant_id = ?", (assistant_id,)
                 ).fetchone()
@@ -175,7 +175,7 @@ class SqliteAssistantStore:
         )
 
         def search(conn: sqlite3.Connection) -> list[dict[str, Any]]:
-            return [_row(r) for r in conn.execute(sql, (*params, limit, offset))]
+            return [assistant_from_row(r) for r in conn.execute(sql, (*params, limit, offset))]
 
         return await self._db.run(search)
 
@@ -232,7 +232,7 @@ class SqliteAssistantStore:
                     assistant_id,
                 ),
             )
-            return _row(
+            return assistant_from_row(
                 conn.execute(
                     "SELECT * FROM assistants WHERE assistant_id = ?", (assistant_id,)
                 ).fetchone()

@@ -8,6 +8,7 @@ from contextlib import asynccontextmanager
 from typing import Any
 
 from tether.backends import rows
+from tether.backends.sqlite.assistants import assistant_from_row
 from tether.backends.sqlite.database import Database
 from tether.backends.sqlite.events import SqliteEventLog
 from tether.backends.sqlite.queries import from_json, json_filter, to_json, where
@@ -99,6 +100,12 @@ class SqliteThreadTransaction:
         run = select_run(self._conn, run_id)
         return run if run is not None and run.thread_id == self.thread_id else None
 
+    async def get_assistant(self, assistant_id: str) -> dict[str, Any] | None:
+        row = self._conn.execute(
+            "SELECT * FROM assistants WHERE assistant_id = ?", (assistant_id,)
+        ).fetchone()
+        return None if row is None else assistant_from_row(row)
+
     async def insert_run(self, run: RunRecord) -> None:
         insert_run(self._conn, run)
 
@@ -124,7 +131,7 @@ class SqliteThreadStore:
 
     @asynccontextmanager
     async def transaction(
-        self, thread_id: str, *, run_id: str | None = None
+        self, thread_id: str, *, run_id: str | None = None, assistant_id: str | None = None
     ) -> AsyncIterator[ThreadTransaction]:
         async with self._db.unit() as conn:
             tx = SqliteThreadTransaction(conn, thread_id)
