@@ -16,11 +16,15 @@ import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import httpx
 import psycopg
 import pytest
 from starlette.testclient import TestClient
+
+if TYPE_CHECKING:
+    from tether.settings import Settings
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLES = ROOT / "examples" / "langgraph.json"
@@ -266,6 +270,17 @@ class PostgresDatabase:
             # Several test servers share the machine's PostgreSQL (100 connections by default).
             "TETHER_DATABASE_POOL_SIZE": "6",
         }
+
+    def settings(self, **extra: Any) -> Settings:
+        """Settings of an in-process backend on this database and prefix."""
+        from tether.settings import Settings
+
+        return Settings(
+            database_url=self.url,
+            redis_url=self.redis_url,
+            redis_prefix=self.redis_prefix,
+            **extra,
+        )
 
 
 def _new_database(template: str) -> PostgresDatabase:

@@ -16,7 +16,6 @@ from tether.errors import StorageFailed
 from tether.ids import EventId, uuid7
 from tether.ports import Backend, EventLog, LogBounds
 from tether.records import SCOPE_CONTROL, SCOPE_THREAD, NewEvent, StreamEvent
-from tether.settings import Settings
 
 
 def _events(count: int, start: int = 0, size: int = 16) -> list[NewEvent]:
@@ -191,11 +190,7 @@ async def test_a_write_cut_off_in_its_commit_is_reported_and_can_be_repeated_onc
     """PostgreSQL: the connection dies as the write commits (here, while a deferred
     trigger holds the commit open). The write raises, the log holds none of it, and repeating
     it stores it exactly once."""
-    settings = Settings(
-        database_url=postgres_database.url,
-        redis_url=postgres_database.redis_url,
-        redis_prefix=postgres_database.redis_prefix,
-    )
+    settings = postgres_database.settings()
     backend = await open_backend(settings)
     try:
         with psycopg.connect(postgres_database.url, autocommit=True) as admin:
@@ -241,10 +236,7 @@ async def test_news_hands_events_to_another_process_and_a_gap_is_read_from_the_l
 ) -> None:
     """Across processes the news carries the events: a reader takes them as they come,
     and reads the log only where news is missing (lost, or another writer's)."""
-    settings = Settings(
-        database_url=postgres_database.url,
-        redis_url=postgres_database.redis_url,
-        redis_prefix=postgres_database.redis_prefix,
+    settings = postgres_database.settings(
         poll_seconds=30,  # no polling to hide a missed event
     )
     writer, reader = await open_backend(settings), await open_backend(settings)

@@ -16,7 +16,6 @@ from langgraph.types import interrupt
 from tether.backends import open_backend
 from tether.backends.postgres.checkpointer import PostgresCheckpointer
 from tether.ids import uuid7
-from tether.settings import Settings
 
 
 class State(TypedDict, total=False):
@@ -54,13 +53,7 @@ def _shape(found: CheckpointTuple | None) -> Any:
 
 
 async def test_writes_and_reads_match_langgraphs_saver(postgres_database: Any) -> None:
-    backend = await open_backend(
-        Settings(
-            database_url=postgres_database.url,
-            redis_url=postgres_database.redis_url,
-            redis_prefix=postgres_database.redis_prefix,
-        )
-    )
+    backend = await open_backend(postgres_database.settings())
     try:
         ours = backend.checkpointer
         assert isinstance(ours, PostgresCheckpointer)

@@ -28,10 +28,7 @@ def _wait_until_gone(admin: psycopg.Connection[Any]) -> None:
 
 async def test_connections_killed_while_idle_are_replaced_not_used(postgres_database: Any) -> None:
     backend = await open_backend(
-        Settings(
-            database_url=postgres_database.url,
-            redis_url=postgres_database.redis_url,
-            redis_prefix=postgres_database.redis_prefix,
+        postgres_database.settings(
             database_pool_size=4,
         )
     )
