@@ -68,6 +68,29 @@ async def test_a_transaction_that_raises_writes_nothing(backend: Backend) -> Non
     assert stored is not None and stored.status == "idle"
 
 
+async def test_a_transaction_whose_write_fails_writes_nothing_and_the_next_ones_work(
+    backend: Backend,
+) -> None:
+    t = thread()
+    await backend.threads.create_thread(t, if_exists="raise")
+    first = run(t.thread_id)
+    await _admit(backend, first)
+    before = await backend.threads.get_thread(t.thread_id)
+    for _ in range(3):  # enough to come back to the failed transaction's connection
+        with pytest.raises(Exception, match="(?i)unique|duplicate"):
+            async with backend.threads.transaction(t.thread_id) as tx:
+                await tx.update_thread({"metadata": {"changed": True}})
+                await tx.insert_run(first)  # the same run id again: refused
+        assert await backend.threads.get_thread(t.thread_id) == before
+    second = run(t.thread_id)
+    assert (await _admit(backend, second)).run is not None
+    inflight = await backend.runs.find_inflight(thread_id=t.thread_id, run_ids=None, status=None)
+    assert [r.run_id for r in inflight] == [
+        first.run_id,
+        second.run_id,
+    ]
+
+
 async def test_a_thread_runs_one_run_at_a_time_in_queue_order(backend: Backend) -> None:
     t = thread()
     await backend.threads.create_thread(t, if_exists="raise")

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from psycopg import AsyncConnection, AsyncCursor
+from psycopg.pq import TransactionStatus
 
 from tether.backends import rows
 from tether.backends.postgres.assistants import assistant_from_row
@@ -220,32 +221,53 @@ class PostgresThreadStore:
         self, thread_id: str, *, run_id: str | None = None, assistant_id: str | None = None
     ) -> AsyncIterator[ThreadTransaction]:
         async with self._pool.connection() as conn:
-            async with conn.pipeline(), conn.transaction():
-                await conn.execute(
-                    "SELECT pg_advisory_xact_lock(hashtextextended(%s, 7))", (thread_id,)
-                )
-                thread = await conn.execute(
-                    "SELECT * FROM threads WHERE thread_id = %s", (thread_id,)
-                )
-                inflight = await conn.execute(SELECT_INFLIGHT, (thread_id,))
-                run = (
-                    None if run_id is None else await conn.execute(_SELECT_RUN, (run_id, thread_id))
-                )
-                assistant = (
-                    None
-                    if assistant_id is None
-                    else (assistant_id, await conn.execute(_SELECT_ASSISTANT, (assistant_id,)))
-                )
-                tx = PostgresThreadTransaction(
-                    conn,
-                    self._events,
-                    thread_id,
-                    _Opening(thread, inflight, run_id, run),
-                    assistant,
-                )
-                yield tx
-            for _, written in tx.ended_logs:
-                await written.batch()  # committed: take what was stored
+            try:
+                async with conn.pipeline():
+                    # BEGIN and COMMIT go out as plain statements of the one pipeline:
+                    # psycopg's `transaction()` syncs the pipeline after BEGIN and again
+                    # before COMMIT, two round trips more per transaction.
+                    await conn.execute("BEGIN", prepare=False)
+                    await conn.execute(
+                        "SELECT pg_advisory_xact_lock(hashtextextended(%s, 7))", (thread_id,)
+                    )
+                    thread = await conn.execute(
+                        "SELECT * FROM threads WHERE thread_id = %s", (thread_id,)
+                    )
+                    inflight = await conn.execute(SELECT_INFLIGHT, (thread_id,))
+                    run = (
+                        None
+                        if run_id is None
+                        else await conn.execute(_SELECT_RUN, (run_id, thread_id))
+                    )
+                    assistant = (
+                        None
+                        if assistant_id is None
+                        else (assistant_id, await conn.execute(_SELECT_ASSISTANT, (assistant_id,)))
+                    )
+                    # The server answers what it has been sent so far without waiting for
+                    # the commit: the answers travel while the caller works.
+                    conn.pgconn.send_flush_request()
+                    conn.pgconn.flush()  # what does not fit now goes with the next statement
+                    tx = PostgresThreadTransaction(
+                        conn,
+                        self._events,
+                        thread_id,
+                        _Opening(thread, inflight, run_id, run),
+                        assistant,
+                    )
+                    try:
+                        yield tx
+                    except BaseException:
+                        await conn.execute("ROLLBACK", prepare=False)
+                        raise
+                    await conn.execute("COMMIT", prepare=False)
+                # Committed (the pipeline's end waited for every answer): what was stored.
+                for _, written in tx.ended_logs:
+                    await written.batch()
+            finally:
+                # A statement that failed made the server skip the rest, the ROLLBACK too.
+                if conn.info.transaction_status != TransactionStatus.IDLE and not conn.closed:
+                    await conn.execute("ROLLBACK", prepare=False)
         for ended, written in tx.ended_logs:
             await self._events.announce(thread_id, ended, written)
 
