@@ -1,6 +1,7 @@
-"""One Redis connection pair per process: publish notices, and listen to every channel
-on one subscription. A lost connection is retried with backoff; on reconnecting, every
-local waiter is woken, because notices sent meanwhile were lost."""
+"""One Redis connection pair per process (`wire`): publish notices without waiting for
+Redis's replies, and listen to every channel on one subscription. A lost connection is
+retried with backoff; on reconnecting, every local waiter is woken, because notices sent
+meanwhile were lost."""
 
 from __future__ import annotations
 
@@ -11,11 +12,10 @@ import struct
 import time
 from collections.abc import Callable
 
-import redis.asyncio as aioredis
-from redis.exceptions import RedisError
-
+from tether.backends import StorageUnavailable
 from tether.backends.local import Batch, News, wait_for
 from tether.backends.redis.keys import Keys
+from tether.backends.redis.wire import Address, Connection, Frame, RedisFailure, RespError, connect
 from tether.ids import EventId
 from tether.records import StreamEvent
 
@@ -23,6 +23,13 @@ log = logging.getLogger("tether.redis")
 
 _BACKOFF_MAX = 2.0
 _WARN_EVERY = 30.0
+_CONNECT_TIMEOUT = 5.0
+#: Replies overdue by this long mean a stuck Redis or a dead connection.
+_REPLY_TIMEOUT = 5.0
+#: A silent subscription is asked for a sign of life after this long.
+_HEALTH_CHECK = 15.0
+#: Notices buffered unsent beyond this mean Redis does not keep up: the connection is dropped.
+_MAX_BUFFERED = 16 * 1024 * 1024
 #: News carries its events when their data is no bigger than this; else readers read the log.
 NEWS_EVENTS_MAX_BYTES = 64 * 1024
 
@@ -82,76 +89,123 @@ class RedisBus:
     """Signals between processes (the `Signals` port) plus news of committed events."""
 
     def __init__(self, url: str, keys: Keys) -> None:
+        """Raises StorageUnavailable for a URL that is not a Redis one."""
         self.keys = keys
         self.news = News()
-        #: Publishes: a stuck Redis must not stall a run, so every command has a timeout.
-        self._client = aioredis.Redis.from_url(url, socket_connect_timeout=2, socket_timeout=2)
-        #: Listens: blocking reads, so no read timeout; health checks (a PING after 15 s of
-        #: silence) and TCP keepalive find a dead connection instead.
-        self._listening = aioredis.Redis.from_url(
-            url, socket_connect_timeout=5, socket_keepalive=True, health_check_interval=15
-        )
+        try:
+            self._address = Address.parse(url)
+        except ValueError as exc:
+            raise StorageUnavailable(str(exc)) from None
+        #: Publishes, without waiting for replies; replaced in the background when lost.
+        self._publisher: Connection | None = None
+        self._reconnecting: asyncio.Task[None] | None = None
         self._work = asyncio.Event()
         self._crons = asyncio.Event()
         self._cancel_callbacks: list[Callable[[str], None]] = []
         self._listener: asyncio.Task[None] | None = None
+        self._subscriber: Connection | None = None
+        self._confirmed = 0
         self._subscribed = asyncio.Event()
         self._last_warning = 0.0
 
     async def start(self) -> None:
-        """Connect and subscribe; raises if Redis cannot be reached at start."""
-        await self._client.ping()
+        """Connect and subscribe; raises StorageUnavailable, saying why, if Redis cannot be
+        reached (or refuses the login) at start."""
+        try:
+            self._publisher = await self._connect_publisher()
+            await self._publisher.call("PING", timeout=_CONNECT_TIMEOUT)
+        except RedisFailure as exc:
+            message = str(exc)
+            if str(self._address) not in message:
+                message = f"Redis at {self._address}: {message}"
+            if "NOAUTH" in message:
+                message += " (give the password in the URL: redis://:password@host:6379/0)"
+            raise StorageUnavailable(message) from None
         self._listener = asyncio.create_task(self._listen(), name="tether-redis")
         with contextlib.suppress(TimeoutError):
             async with asyncio.timeout(5):
                 await self._subscribed.wait()
 
     async def close(self) -> None:
-        if self._listener is not None:
-            self._listener.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._listener
+        for task in (self._listener, self._reconnecting):
+            if task is not None:
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
         self._cancel_callbacks.clear()
-        await self._client.aclose()
-        await self._listening.aclose()
+        for connection in (self._publisher, self._subscriber):
+            if connection is not None:
+                connection.close()
+
+    def _warn(self, message: str, *args: object) -> None:
+        now = time.monotonic()
+        if now - self._last_warning > _WARN_EVERY:
+            self._last_warning = now
+            log.warning(message, *args)
 
     # -- publishing (best effort) ------------------------------------------------------
 
-    async def _publish(self, channel: str, message: str | bytes) -> None:
-        try:
-            await self._client.publish(channel, message)
-        except (RedisError, OSError) as exc:
-            now = time.monotonic()
-            if now - self._last_warning > _WARN_EVERY:
-                self._last_warning = now
-                log.warning("redis unavailable (%s): notices fall back to polling", exc)
+    async def _connect_publisher(self) -> Connection:
+        return await connect(
+            self._address,
+            timeout=_CONNECT_TIMEOUT,
+            on_error=lambda error: self._warn("redis refused a notice: %s", error),
+        )
+
+    def _publish(self, channel: str, message: str | bytes) -> None:
+        """Write the notice and go on: its reply is counted, never awaited. While Redis is
+        away notices are dropped (readers look at the log every poll interval) and a
+        connection is sought in the background."""
+        publisher = self._publisher
+        if publisher is not None and (
+            publisher.overdue(_REPLY_TIMEOUT) or publisher.buffered() > _MAX_BUFFERED
+        ):
+            publisher.close()  # stuck, or dead without having been told
+            self._warn("redis stopped answering: notices fall back to polling")
+        if publisher is None or publisher.closed:
+            self._publisher = None
+            if self._reconnecting is None or self._reconnecting.done():
+                self._reconnecting = asyncio.create_task(self._reconnect_publisher())
+            return
+        publisher.send("PUBLISH", channel, message)
+
+    async def _reconnect_publisher(self) -> None:
+        backoff = 0.05
+        while True:
+            try:
+                self._publisher = await self._connect_publisher()
+                return
+            except RedisFailure as exc:
+                self._warn("redis unavailable (%s): notices fall back to polling", exc)
+            await asyncio.sleep(backoff)
+            backoff = min(_BACKOFF_MAX, backoff * 2)
 
     async def publish_news(self, *keys: str, batch: Batch | None = None) -> None:
         """ "The logs under `keys` have new events" (committed before this is called):
         `batch`, carried along unless it is big, so readers need not read the log."""
         for key in keys:
             self.news.notify(key, batch)  # this process's readers need no round trip
-        await self._publish(self.keys.news, encode_news(keys, batch))
+        self._publish(self.keys.news, encode_news(keys, batch))
 
     # -- the Signals port --------------------------------------------------------------
 
     async def notify_work(self) -> None:
         self._work.set()
-        await self._publish(self.keys.work, "")
+        self._publish(self.keys.work, "")
 
     async def wait_for_work(self, timeout: float) -> None:
         await wait_for(self._work, timeout)
         self._work.clear()
 
     async def notify_cancel(self, run_id: str) -> None:
-        await self._publish(self.keys.cancel, run_id)
+        self._publish(self.keys.cancel, run_id)
 
     def on_cancel(self, callback: Callable[[str], None]) -> None:
         self._cancel_callbacks.append(callback)
 
     async def notify_crons(self) -> None:
         self._crons.set()
-        await self._publish(self.keys.crons, "")
+        self._publish(self.keys.crons, "")
 
     async def wait_for_crons(self, timeout: float) -> None:
         await wait_for(self._crons, timeout)
@@ -181,37 +235,57 @@ class RedisBus:
         self._crons.set()
         self.news.notify_all()
 
-    async def _listen(self) -> None:
-        backoff = 0.05
-        while True:
-            pubsub = self._listening.pubsub(ignore_subscribe_messages=True)
+    def _on_push(self, frame: Frame) -> None:
+        """A frame of the subscription: a message, a subscription confirmed, a pong."""
+        if not isinstance(frame, list) or not frame:
+            if isinstance(frame, RespError) and self._subscriber is not None:
+                self._warn("redis refused the subscription: %s", frame)
+                self._subscriber.close()
+            return
+        kind = frame[0]
+        if kind == b"message" and len(frame) == 3:
+            channel, data = frame[1], frame[2]
             try:
-                await pubsub.subscribe(*self.keys.channels())
+                self._dispatch(channel.decode(), data if isinstance(data, bytes) else b"")
+            except ValueError:  # not ours, or cut short: a lost notice
+                log.warning("ignored a malformed notice on %s", channel)
+                self.news.notify_all()
+        elif kind == b"subscribe":
+            self._confirmed += 1
+            if self._confirmed == len(self.keys.channels()):
                 if self._subscribed.is_set():
                     self._wake_everyone()  # back after a loss: notices may have been missed
                 self._subscribed.set()
+
+    async def _listen(self) -> None:
+        backoff = 0.05
+        while True:
+            try:
+                self._confirmed = 0
+                subscriber = self._subscriber = await connect(
+                    self._address, timeout=_CONNECT_TIMEOUT, on_push=self._on_push
+                )
+                subscriber.write("SUBSCRIBE", *self.keys.channels())
                 backoff = 0.05
-                async for message in pubsub.listen():
-                    if message.get("type") != "message":
-                        continue
-                    channel = message["channel"].decode()
-                    data = message["data"]
-                    try:
-                        self._dispatch(channel, data if isinstance(data, bytes) else b"")
-                    except ValueError:  # not ours, or cut short: a lost notice
-                        log.warning("ignored a malformed notice on %s", channel)
-                        self.news.notify_all()
-            except asyncio.CancelledError:
-                # Not `pubsub.aclose()`: a read cut short by the cancel leaves it waiting on
-                # the connection; closing the client's pool (in `close`) drops it.
-                raise
-            except (RedisError, OSError) as exc:
-                now = time.monotonic()
-                if now - self._last_warning > _WARN_EVERY:
-                    self._last_warning = now
-                    log.warning("redis subscription lost (%s): reconnecting", exc)
+                while not subscriber.lost.done():
+                    # A silent connection is asked for a sign of life: a dead one is closed.
+                    quiet = time.monotonic() - subscriber.last_heard
+                    if quiet >= _HEALTH_CHECK + _REPLY_TIMEOUT:
+                        subscriber.close()
+                        break
+                    if quiet >= _HEALTH_CHECK:
+                        subscriber.write("PING")
+                        wait = _REPLY_TIMEOUT
+                    else:
+                        wait = _HEALTH_CHECK - quiet
+                    with contextlib.suppress(TimeoutError):
+                        async with asyncio.timeout(wait):
+                            await asyncio.shield(subscriber.lost)
+                raise RedisFailure("the subscription's connection was lost")
+            except RedisFailure as exc:
+                self._warn("redis subscription lost (%s): reconnecting", exc)
+                if self._subscriber is not None:
+                    self._subscriber.close()
                 self._wake_everyone()
-                with contextlib.suppress(Exception):
-                    await pubsub.aclose()  # type: ignore[no-untyped-call]
                 await asyncio.sleep(backoff)
                 backoff = min(_BACKOFF_MAX, backoff * 2)
