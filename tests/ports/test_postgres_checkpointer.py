@@ -115,3 +115,33 @@ async def test_writes_and_reads_match_langgraphs_saver(postgres_database: Any) -
         assert state.values == (await _graph(stock).aget_state(_config(by_stock))).values
     finally:
         await backend.close()
+
+
+async def test_writes_with_one_index_twice_keep_what_langgraphs_saver_keeps(
+    postgres_database: Any,
+) -> None:
+    backend = await open_backend(postgres_database.settings())
+    try:
+        ours = backend.checkpointer
+        assert isinstance(ours, PostgresCheckpointer)
+        stock = AsyncPostgresSaver(ours.conn)
+        kept = []
+        for saver in (ours, stock):
+            thread_id = uuid7()
+            await _graph(saver).ainvoke({"notes": ["start"]}, _config(thread_id))
+            config = (await saver.aget_tuple(_config(thread_id))).config  # type: ignore[union-attr]
+            # Special channels share an index (the last write stays); others keep the first.
+            await saver.aput_writes(config, [("__error__", "first"), ("__error__", "last")], "t1")
+            await saver.aput_writes(config, [("notes", ["a"]), ("notes", ["b"])], "t2")
+            await saver.aput_writes(config, [("notes", ["again"])], "t2")
+            found = await saver.aget_tuple(config)
+            assert found is not None
+            kept.append(
+                sorted(
+                    (t, c, repr(v)) for t, c, v in found.pending_writes or [] if t in ("t1", "t2")
+                )
+            )
+        assert kept[0] == kept[1]
+        assert ("t1", "__error__", "'last'") in kept[0] and ("t2", "notes", "['a']") in kept[0]
+    finally:
+        await backend.close()

@@ -40,6 +40,39 @@ from psycopg.types.json import Jsonb
 from tether.backends.postgres.database import Pool
 from tether.backends.rows import with_thread_id
 
+#: A checkpoint and its new blobs in one statement (langgraph's saver sends one per blob
+#: and one for the checkpoint, in a pipeline): the same rows, the same conflict rules.
+_PUT = """
+WITH blobs AS (
+    INSERT INTO checkpoint_blobs (thread_id, checkpoint_ns, channel, version, type, blob)
+    SELECT %(thread_id)s, %(namespace)s, b.channel, b.version, b.type, b.blob
+    FROM unnest(%(channels)s::text[], %(versions)s::text[], %(types)s::text[],
+                %(blobs)s::bytea[]) AS b(channel, version, type, blob)
+    ON CONFLICT (thread_id, checkpoint_ns, channel, version) DO NOTHING
+)
+INSERT INTO checkpoints
+    (thread_id, checkpoint_ns, checkpoint_id, parent_checkpoint_id, checkpoint, metadata)
+VALUES (%(thread_id)s, %(namespace)s, %(checkpoint_id)s, %(parent_id)s, %(checkpoint)s,
+        %(metadata)s)
+ON CONFLICT (thread_id, checkpoint_ns, checkpoint_id)
+DO UPDATE SET checkpoint = EXCLUDED.checkpoint, metadata = EXCLUDED.metadata
+"""
+#: A task's writes in one statement.
+_PUT_WRITES = """
+INSERT INTO checkpoint_writes
+    (thread_id, checkpoint_ns, checkpoint_id, task_id, task_path, idx, channel, type, blob)
+SELECT %(thread_id)s, %(namespace)s, %(checkpoint_id)s, %(task_id)s, %(task_path)s,
+       w.idx, w.channel, w.type, w.blob
+FROM unnest(%(idx)s::integer[], %(channels)s::text[], %(types)s::text[], %(blobs)s::bytea[])
+    AS w(idx, channel, type, blob)
+ON CONFLICT (thread_id, checkpoint_ns, checkpoint_id, task_id, idx)
+"""
+_PUT_WRITES_REPLACING = (
+    _PUT_WRITES
+    + "DO UPDATE SET channel = EXCLUDED.channel, type = EXCLUDED.type, blob = EXCLUDED.blob"
+)
+_PUT_WRITES += "DO NOTHING"
+
 
 class PostgresCheckpointer(AsyncPostgresSaver):
     def __init__(self, pool: Pool, **kwargs: Any) -> None:
@@ -84,22 +117,22 @@ class PostgresCheckpointer(AsyncPostgresSaver):
         stored_metadata = get_serializable_checkpoint_metadata(
             config, with_thread_id(config, metadata)
         )
-        async with self._cursor(pipeline=True) as cur:
-            if versions:
-                await cur.executemany(
-                    self.UPSERT_CHECKPOINT_BLOBS_SQL,
-                    self._dump_blobs(thread_id, namespace, blobs, versions),
-                )
-            await cur.execute(
-                self.UPSERT_CHECKPOINTS_SQL,
-                (
-                    thread_id,
-                    namespace,
-                    checkpoint["id"],
-                    configurable.get("checkpoint_id"),
-                    Jsonb({**checkpoint, "channel_values": inline}),
-                    Jsonb(stored_metadata),
-                ),
+        blob_rows = self._dump_blobs(thread_id, namespace, blobs, versions)
+        async with self._pool.connection() as conn:
+            await conn.execute(
+                _PUT,
+                {
+                    "thread_id": thread_id,
+                    "namespace": namespace,
+                    "channels": [row[2] for row in blob_rows],
+                    "versions": [row[3] for row in blob_rows],
+                    "types": [row[4] for row in blob_rows],
+                    "blobs": [row[5] for row in blob_rows],
+                    "checkpoint_id": checkpoint["id"],
+                    "parent_id": configurable.get("checkpoint_id"),
+                    "checkpoint": Jsonb({**checkpoint, "channel_values": inline}),
+                    "metadata": Jsonb(stored_metadata),
+                },
             )
         return _config(thread_id, namespace, checkpoint["id"])
 
@@ -119,12 +152,28 @@ class PostgresCheckpointer(AsyncPostgresSaver):
             task_path,
             writes,
         )
-        # Writes to special channels (errors, interrupts, ...) replace earlier ones.
+        # Writes to special channels (errors, interrupts, ...) replace earlier ones; the
+        # others are kept as first written. One statement: of a task's writes with the same
+        # index, the one that stays is the one langgraph's row-by-row upsert would keep.
         replace = all(channel in WRITES_IDX_MAP for channel, _ in writes)
-        async with self._cursor(pipeline=True) as cur:
-            await cur.executemany(
-                self.UPSERT_CHECKPOINT_WRITES_SQL if replace else self.INSERT_CHECKPOINT_WRITES_SQL,
-                rows,
+        kept: dict[int, tuple[Any, ...]] = {}
+        for row in rows:
+            if replace or row[5] not in kept:
+                kept[row[5]] = row
+        async with self._pool.connection() as conn:
+            await conn.execute(
+                _PUT_WRITES_REPLACING if replace else _PUT_WRITES,
+                {
+                    "thread_id": configurable["thread_id"],
+                    "namespace": configurable["checkpoint_ns"],
+                    "checkpoint_id": configurable["checkpoint_id"],
+                    "task_id": task_id,
+                    "task_path": task_path,
+                    "idx": [row[5] for row in kept.values()],
+                    "channels": [row[6] for row in kept.values()],
+                    "types": [row[7] for row in kept.values()],
+                    "blobs": [row[8] for row in kept.values()],
+                },
             )
 
     async def _load_checkpoint_tuple(self, value: Any) -> CheckpointTuple:
