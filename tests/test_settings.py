@@ -42,6 +42,7 @@ def test_to_env_hands_every_setting_to_from_env(
         redis_prefix="mine",
         migrate=True,
         database_pool_size=7,
+        flush_each_event_batch=True,
         workers=3,
         heartbeat_seconds=0.25,
         event_retention_seconds=12.5,

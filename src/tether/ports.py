@@ -385,15 +385,17 @@ class EventLog(Protocol):
     async def append(
         self, thread_id: str, run_id: str, events: Sequence[NewEvent]
     ) -> list[StreamEvent]:
-        """Durably append `events` to the run's log, in order, and return them with
-        their ids. They show in the run's stream and in the thread feed (except
-        `SCOPE_THREAD` events: thread feed only; `SCOPE_CONTROL`: run stream only)."""
+        """Append `events` to the run's log, in order, and return them with their ids:
+        committed, so kept whatever Tether process dies (a backend may leave the flush to
+        disk to the run's next durable write: docs/deploy.md, "Sizing"). They show in the
+        run's stream and in the thread feed (except `SCOPE_THREAD` events: thread feed
+        only; `SCOPE_CONTROL`: run stream only)."""
 
     async def append_thread(
         self, thread_id: str, events: Sequence[NewEvent], *, retain_seconds: float
     ) -> list[StreamEvent]:
-        """Durably append thread events (no run: the thread feed only, e.g. state
-        updates), kept `retain_seconds`; return them with their ids."""
+        """Append thread events (no run: the thread feed only, e.g. state updates), as
+        `append` does, kept `retain_seconds`; return them with their ids."""
 
     async def end_run(
         self,
@@ -404,7 +406,8 @@ class EventLog(Protocol):
         retain_seconds: float,
     ) -> list[StreamEvent]:
         """Append the run's last `events` (ending with its `SCOPE_CONTROL` end marker) as
-        `append` does, and set the log to expire `retain_seconds` from now."""
+        `append` does, flushed to disk with everything before them, and set the log to
+        expire `retain_seconds` from now."""
 
     def tail_run(
         self, run_id: str, after: EventId | None, *, idle: float

@@ -162,6 +162,13 @@ class Settings(BaseSettings):
     database_pool_size: int = Field(
         20, ge=1, description="PostgreSQL connections this process holds at most"
     )
+    flush_each_event_batch: bool = Field(
+        False,
+        description="PostgreSQL: each batch of a run's events waits for the disk before it"
+        " is delivered (off: the batch is committed, and reaches the disk with the run's next"
+        " checkpoint or end; only a crash of PostgreSQL itself can lose the events of a step"
+        " in progress, which the run's next attempt emits again: see docs/deploy.md)",
+    )
     heartbeat_seconds: float = Field(
         5.0,
         gt=0,

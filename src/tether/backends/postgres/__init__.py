@@ -85,7 +85,9 @@ async def open_postgres_backend(settings: Settings, store_options: StoreOptions)
                 " default_transaction_read_only is on): writes are refused"
             )
 
-    events = PostgresEventLog(pool, bus, settings.poll_seconds)
+    events = PostgresEventLog(
+        pool, bus, settings.poll_seconds, flush_each_append=settings.flush_each_event_batch
+    )
     return Backend(
         assistants=PostgresAssistantStore(pool),
         threads=PostgresThreadStore(pool, events),

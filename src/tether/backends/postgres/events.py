@@ -34,7 +34,8 @@ from tether.records import SCOPE_CONTROL, SCOPE_THREAD, NewEvent, StreamEvent
 PAGE = 500
 #: One write, one statement (so one round trip, atomic without BEGIN/COMMIT): take ids
 #: from the thread's clock row (its lock is held until the statement commits), insert the
-#: events, and, when a run's log ends, set its expiry.
+#: events, and, when a run's log ends, set its expiry. `{commit}` may make the statement's
+#: own commit skip waiting for the disk (`_FAST_COMMIT`).
 _WRITE = f"""
 WITH clock AS (
     INSERT INTO event_clocks AS c (thread_id, ms, seq)
@@ -60,8 +61,14 @@ WITH clock AS (
     WHERE %(end_retain)s::double precision IS NOT NULL
     ON CONFLICT (run_id) DO UPDATE SET expires_at = EXCLUDED.expires_at, expired = FALSE
 )
-SELECT ms, seq, prev_ms, prev_seq FROM clock
+SELECT ms, seq, prev_ms, prev_seq FROM clock{{commit}}
 """
+#: The commit of this statement alone does not wait for PostgreSQL to flush its log to
+#: disk (`synchronous_commit` is read when a transaction commits). It is visible at once
+#: and survives any Tether process dying; it reaches the disk within PostgreSQL's WAL
+#: writer delay, or sooner with the next flushed commit (a checkpoint, the run's end: the
+#: log is written in order, so flushing one commit flushes every commit before it).
+_FAST_COMMIT = ", (SELECT set_config('synchronous_commit', 'off', true)) AS fast_commit"
 
 _COLUMNS = "ms, seq, run_id, event, mode, scope, data"
 #: A page of a log after a cursor, then (a row with no event) the id its thread's log had
@@ -133,9 +140,15 @@ class Written:
 
 
 class PostgresEventLog:
-    def __init__(self, pool: Pool, bus: RedisBus, poll_seconds: float) -> None:
+    def __init__(
+        self, pool: Pool, bus: RedisBus, poll_seconds: float, *, flush_each_append: bool = False
+    ) -> None:
+        """`flush_each_append`: every append waits for the disk; otherwise appends are
+        flushed with the run's next flushed commit (`_FAST_COMMIT`), run ends always."""
         self._pool = pool
         self._bus = bus
+        self._append_sql = _WRITE.format(commit="" if flush_each_append else _FAST_COMMIT)
+        self._end_sql = _WRITE.format(commit="")
         self._poll = max(0.01, poll_seconds)
         self._reads: dict[tuple[str, EventId | None], tuple[asyncio.Future[Page], int]] = {}
 
@@ -194,10 +207,11 @@ class PostgresEventLog:
         end_retain: float | None,
     ) -> Written:
         """Send the write on `conn` (in a transaction of the caller's, if it has one: the
-        events commit with it); its batch can be had once it has run."""
+        events commit with it); its batch can be had once it has run. A run log's end
+        (`end_retain`) is always flushed to disk with its commit."""
         scopes = [e.scope if run_id is not None else SCOPE_THREAD for e in events]
         cur = await conn.execute(
-            _WRITE,
+            self._append_sql if end_retain is None else self._end_sql,
             {
                 "thread_id": thread_id,
                 "run_id": run_id,
