@@ -14,6 +14,8 @@ from tether.backends import StorageUnavailable, open_backend
 from tether.ids import uuid7
 from tether.settings import Settings
 
+from .support import thread as make_thread
+
 
 def _wait_until_gone(admin: psycopg.Connection[Any]) -> None:
     """Until the killed connections' server processes have ended."""
@@ -84,3 +86,36 @@ async def test_a_schema_missing_a_migration_or_with_an_unknown_one_is_refused(
         assert latest_version() < 999
     finally:
         await pool.close()
+
+
+async def test_a_connection_whose_transaction_failed_goes_on_working(
+    postgres_database: Any,
+) -> None:
+    """Every way a thread transaction can end leaves its connection (the only one here)
+    fit for the statements it has run before and new ones."""
+    backend = await open_backend(postgres_database.settings(database_pool_size=1))
+    try:
+        thread = make_thread()
+        await backend.threads.create_thread(thread, if_exists="raise")
+        failures = [
+            (RuntimeError, {"metadata": {"changed": True}}, RuntimeError("changed my mind")),
+            (RuntimeError, None, RuntimeError("only looked")),
+            (psycopg.errors.UniqueViolation, "insert", None),  # refused at the commit
+        ]
+        for expected, write, raised in failures * 2:
+            with pytest.raises(expected):
+                async with backend.threads.transaction(thread.thread_id) as tx:
+                    assert await tx.get_thread() is not None
+                    if write == "insert":
+                        await tx.insert_thread(thread)
+                    elif write is not None:
+                        await tx.update_thread(write)
+                    if raised is not None:
+                        raise raised
+            # Statements outside a transaction, prepared anew and run again.
+            for _ in range(2):
+                stored = await backend.threads.get_thread(thread.thread_id)
+                assert stored is not None and stored.metadata == thread.metadata
+                assert await backend.threads.count_threads(metadata=None, values=None, status=None)
+    finally:
+        await backend.close()

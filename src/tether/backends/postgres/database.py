@@ -116,7 +116,7 @@ async def open_pool(url: str, *, min_size: int = 2, max_size: int = 20) -> Pool:
     pool: Pool = _Pool(
         url,
         connection_class=AsyncConnection[DictRow],
-        min_size=min_size,
+        min_size=min(min_size, max_size),
         max_size=max_size,
         kwargs={"autocommit": True, "prepare_threshold": 0, "row_factory": dict_row},
         configure=_configure_async,

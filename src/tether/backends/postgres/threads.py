@@ -10,11 +10,13 @@ end is two round trips, not seven."""
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from typing import Any
 
+import psycopg
 from psycopg import AsyncConnection, AsyncCursor
 from psycopg.pq import TransactionStatus
 
@@ -35,6 +37,8 @@ from tether.backends.postgres.webhooks import insert_webhook
 from tether.ports import ThreadTransaction, WebhookDelivery
 from tether.records import NewEvent, RunRecord, ThreadRecord, now_iso
 
+#: A transaction left open (by a failed statement, or a commit never sent).
+_OPEN = (TransactionStatus.INTRANS, TransactionStatus.INERROR)
 _SORTABLE = {"thread_id", "status", "created_at", "updated_at", "state_updated_at"}
 _JSON_FIELDS = {"metadata", "config", "values", "interrupts", "error", "ttl"}
 _FIELDS = {"created_at", "updated_at", "state_updated_at", "status", *_JSON_FIELDS}
@@ -118,13 +122,16 @@ class PostgresThreadTransaction:
         self.thread_id = thread_id
         #: Run logs ended in the transaction: readers hear of them once it has committed.
         self.ended_logs: list[tuple[str, Written]] = []
-        #: None once the transaction has written.
+        #: None once the transaction has written a thread or a run.
         self._opening: _Opening | None = opening
+        #: Whether anything was written.
+        self.wrote = False
         #: An assistant asked for as the transaction opened, until read.
         self._assistant = assistant
 
     def _wrote(self) -> None:
         self._opening = None
+        self.wrote = True
 
     async def get_thread(self) -> ThreadRecord | None:
         if self._opening is None:
@@ -200,11 +207,13 @@ class PostgresThreadTransaction:
         await delete_run(self._conn, run_id)
 
     async def add_webhook(self, delivery: WebhookDelivery) -> None:
+        self.wrote = True
         await insert_webhook(self._conn, delivery)
 
     async def end_run_log(
         self, run_id: str, events: Sequence[NewEvent], *, retain_seconds: float
     ) -> None:
+        self.wrote = True
         written = await self._events.write_on(
             self._conn, self.thread_id, run_id, events, None, retain_seconds
         )
@@ -257,17 +266,23 @@ class PostgresThreadStore:
                     )
                     try:
                         yield tx
-                    except BaseException:
-                        await conn.execute("ROLLBACK", prepare=False)
+                    except BaseException as exc:
+                        # Nothing written, no statement failed: COMMIT ends it as a ROLLBACK
+                        # would, without making psycopg drop the connection's prepared
+                        # statements (it does on every ROLLBACK).
+                        if not tx.wrote and not isinstance(exc, psycopg.Error):
+                            await conn.execute("COMMIT", prepare=False)
                         raise
                     await conn.execute("COMMIT", prepare=False)
                 # Committed (the pipeline's end waited for every answer): what was stored.
                 for _, written in tx.ended_logs:
                     await written.batch()
             finally:
-                # A statement that failed made the server skip the rest, the ROLLBACK too.
-                if conn.info.transaction_status != TransactionStatus.IDLE and not conn.closed:
-                    await conn.execute("ROLLBACK", prepare=False)
+                # Left open by an error: rolled back the way psycopg keeps track of it.
+                # (A connection cut short mid-exchange is not ours to mend: the pool drops it.)
+                if conn.info.transaction_status in _OPEN:
+                    with contextlib.suppress(psycopg.Error):
+                        await conn.rollback()
         for ended, written in tx.ended_logs:
             await self._events.announce(thread_id, ended, written)
 

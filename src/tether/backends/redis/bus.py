@@ -107,6 +107,7 @@ class RedisBus:
         self._confirmed = 0
         self._subscribed = asyncio.Event()
         self._last_warning = 0.0
+        self._closed = False
 
     async def start(self) -> None:
         """Connect and subscribe; raises StorageUnavailable, saying why, if Redis cannot be
@@ -127,6 +128,7 @@ class RedisBus:
                 await self._subscribed.wait()
 
     async def close(self) -> None:
+        self._closed = True
         for task in (self._listener, self._reconnecting):
             if task is not None:
                 task.cancel()
@@ -156,6 +158,8 @@ class RedisBus:
         """Write the notice and go on: its reply is counted, never awaited. While Redis is
         away notices are dropped (readers look at the log every poll interval) and a
         connection is sought in the background."""
+        if self._closed:
+            return
         publisher = self._publisher
         if publisher is not None and (
             publisher.overdue(_REPLY_TIMEOUT) or publisher.buffered() > _MAX_BUFFERED
