@@ -164,7 +164,7 @@ class RedisBus:
         if publisher is not None and (
             publisher.overdue(_REPLY_TIMEOUT) or publisher.buffered() > _MAX_BUFFERED
         ):
-            publisher.close()  # stuck, or dead without having been told
+            publisher.abort()  # stuck, or dead without having been told
             self._warn("redis stopped answering: notices fall back to polling")
         if publisher is None or publisher.closed:
             self._publisher = None
@@ -275,7 +275,7 @@ class RedisBus:
                     # A silent connection is asked for a sign of life: a dead one is closed.
                     quiet = time.monotonic() - subscriber.last_heard
                     if quiet >= _HEALTH_CHECK + _REPLY_TIMEOUT:
-                        subscriber.close()
+                        subscriber.abort()
                         break
                     if quiet >= _HEALTH_CHECK:
                         subscriber.write("PING")

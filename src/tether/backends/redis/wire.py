@@ -251,6 +251,11 @@ class Connection(asyncio.Protocol):
         if self._transport is not None:
             self._transport.close()  # what is buffered is sent first
 
+    def abort(self) -> None:
+        """Close at once, dropping what is buffered (a peer that stopped reading)."""
+        if self._transport is not None:
+            self._transport.abort()
+
     def _fail(self, exc: Exception) -> None:
         if self._transport is not None:
             self._transport.abort()
