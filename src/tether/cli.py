@@ -118,16 +118,6 @@ async def _work(settings: Settings, project: Project) -> None:
         await runtime.stop()
 
 
-def _loop_factory() -> Callable[[], asyncio.AbstractEventLoop] | None:
-    """uvloop's event loop where it is installed (as uvicorn picks for `serve`): a worker
-    spends much of its time in the loop's own work, which uvloop does in C."""
-    try:
-        import uvloop
-    except ImportError:  # Windows, or installed without it
-        return None
-    return uvloop.new_event_loop
-
-
 async def _open_and_close(settings: Settings) -> None:
     """Open the storage once (migrating it when asked): a clear message now beats a
     traceback from the server's startup."""
@@ -179,8 +169,7 @@ def main(argv: list[str] | None = None) -> None:
             project = read_project(settings.config)
             asyncio.run(_open_and_close(settings))
             if args.command == "worker":
-                with asyncio.Runner(loop_factory=_loop_factory()) as runner:
-                    runner.run(_work(settings, project))
+                asyncio.run(_work(settings, project))
             else:
                 sock = bind(settings.host, settings.port)
                 # Ctrl-C is how a developer stops the server: uvicorn shuts down gracefully,
