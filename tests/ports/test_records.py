@@ -596,3 +596,23 @@ async def test_expired_threads_are_the_idle_ones_whose_ttl_has_passed(backend: B
     found = await backend.threads.expired_threads()
     assert sorted(t.thread_id for t in found) == sorted(t.thread_id for t in expired)
     assert len(await backend.threads.expired_threads(limit=1)) == 1
+
+
+async def _next_second() -> None:
+    """Until the wall clock is in its next second (the SQL stores stamp items by the
+    second)."""
+    now = datetime.now(UTC).timestamp()
+    await asyncio.sleep(int(now) + 1 - now + 0.001)
+
+
+async def test_an_item_put_again_keeps_the_time_it_was_created(backend: Backend) -> None:
+    namespace = ("ports", uuid7())
+    await backend.store.aput(namespace, "k", {"v": 1})
+    first = await backend.store.aget(namespace, "k")
+    await _next_second()
+    await backend.store.aput(namespace, "k", {"v": 2})
+    second = await backend.store.aget(namespace, "k")
+    assert first is not None and second is not None
+    assert second.value == {"v": 2}
+    assert second.created_at == first.created_at
+    assert second.updated_at > first.updated_at

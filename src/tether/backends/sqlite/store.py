@@ -93,6 +93,23 @@ class SqliteStore(AsyncSqliteStore):
             refresh_ttl=self._refresh(refresh_ttl),
         )
 
+    async def _batch_put_ops(
+        self, put_ops: Sequence[tuple[int, PutOp]], cur: aiosqlite.Cursor
+    ) -> None:
+        """langgraph's put is an INSERT OR REPLACE that stamps `created_at` anew: here an
+        item put again keeps the time it was created, as in the other stores."""
+        created = []
+        for prefix, key in {(namespace_text(op.namespace), op.key) for _, op in put_ops}:
+            await cur.execute(
+                "SELECT created_at FROM store WHERE prefix = ? AND key = ?", (prefix, key)
+            )
+            if (row := await cur.fetchone()) is not None:
+                created.append((row[0], prefix, key))
+        await super()._batch_put_ops(put_ops, cur)
+        await cur.executemany(
+            "UPDATE store SET created_at = ? WHERE prefix = ? AND key = ?", created
+        )
+
 
 #: Tether's vectors (see `exact_search`); PostgreSQL's is made by its migration 004.
 _CREATE_VECTORS_TABLE = """
