@@ -548,6 +548,7 @@ async def join_cancel_on_disconnect(p: Probe) -> None:
     await p.until(tid, run["run_id"], ("running",) + DONE)
     await p.parts(p.sdk.runs.join_stream(tid, run["run_id"], cancel_on_disconnect=True), limit=2)
     p.record["status"] = await p.until(tid, run["run_id"], DONE, timeout=5)
+    await p.settled(tid)  # the official server frees the thread a moment after the run
     await p.statuses("after", tid, run["run_id"])
 
 
