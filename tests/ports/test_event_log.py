@@ -277,6 +277,44 @@ async def test_news_hands_events_to_another_process_and_a_gap_is_read_from_the_l
         await writer.close()
 
 
+async def test_only_a_process_that_follows_a_log_receives_the_news(
+    postgres_database: Any,
+) -> None:
+    """A process that never reads a log (a `tether worker`) is not sent the news of every
+    run; one that does subscribes before its first read and hears what follows at once."""
+    import redis.asyncio as redis
+
+    settings = postgres_database.settings(poll_seconds=30)  # no polling to hide lost news
+    channel = f"{postgres_database.redis_prefix}:news"
+    client = redis.Redis.from_url(postgres_database.redis_url)
+    writer, reader = await open_backend(settings), await open_backend(settings)
+    try:
+
+        async def listening() -> int:
+            return int(dict(await client.pubsub_numsub(channel))[channel.encode()])
+
+        thread_id, run_id = uuid7(), uuid7()
+        await writer.events.append(thread_id, run_id, _events(2))
+        assert await listening() == 0
+        following = asyncio.create_task(_collect(reader.events, run_id, None))
+        deadline = time.monotonic() + 10
+        while await listening() < 1:
+            assert time.monotonic() < deadline, "the reader never subscribed to the news"
+            await asyncio.sleep(0.01)
+        written = await writer.events.append(thread_id, run_id, _events(3, 2))
+        written += await writer.events.end_run(thread_id, run_id, _end(), retain_seconds=60)
+        seen = await asyncio.wait_for(following, 10)  # well within the 30 s poll
+        assert [e.data for e in seen][-len(written) + 1 :] == [
+            e.data for e in written if e.scope != SCOPE_THREAD
+        ]
+        assert len(seen) == 2 + len(written) - 1
+        assert await listening() == 1  # the writer still is not sent any
+    finally:
+        await client.aclose()
+        await reader.close()
+        await writer.close()
+
+
 async def test_a_run_log_ended_in_a_transaction_shows_only_once_it_commits(
     backend: Backend,
 ) -> None:

@@ -153,6 +153,7 @@ async def test_notices_arrive_whole_and_in_order() -> None:
 async def test_news_reaches_another_process_s_readers_with_its_events_unless_big() -> None:
     prefix = f"wire-{uuid7()}"
     async with _bus(REDIS_URL, prefix) as sender, _bus(REDIS_URL, prefix) as listener:
+        await listener.follow_news()  # as a log reader does before its first read
         start = EventId(5, 0)
         for size, carried in ((10, True), (NEWS_EVENTS_MAX_BYTES + 1, False)):
             event = StreamEvent(EventId(6, 0), "custom", b"x" * size, "custom", "r", 0)

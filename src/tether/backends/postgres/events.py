@@ -291,6 +291,7 @@ class PostgresEventLog:
         cursor = after
         hidden = SCOPE_THREAD if run_id is not None else SCOPE_CONTROL
         quiet_since = time.monotonic()
+        await self._bus.follow_news()  # the first log followed here: news is heard from now
         with self._bus.news.listen(key) as heard:
             read = True
             while True:

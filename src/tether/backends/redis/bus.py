@@ -1,7 +1,7 @@
 """One Redis connection pair per process (`wire`): publish notices without waiting for
-Redis's replies, and listen to every channel on one subscription. A lost connection is
-retried with backoff; on reconnecting, every local waiter is woken, because notices sent
-meanwhile were lost."""
+Redis's replies, and listen on one subscription to the signal channels, and to the news
+channel once the process first follows a log. A lost connection is retried with backoff;
+on reconnecting, every local waiter is woken, because notices sent meanwhile were lost."""
 
 from __future__ import annotations
 
@@ -104,8 +104,13 @@ class RedisBus:
         self._cancel_callbacks: list[Callable[[str], None]] = []
         self._listener: asyncio.Task[None] | None = None
         self._subscriber: Connection | None = None
-        self._confirmed = 0
+        #: Channels of the current subscription that Redis confirmed.
+        self._confirmed: set[str] = set()
         self._subscribed = asyncio.Event()
+        #: Set once a log is followed here: from then on news is subscribed to as well.
+        self._news_wanted = False
+        #: Set while the news subscription is confirmed.
+        self._hearing_news = asyncio.Event()
         self._last_warning = 0.0
         self._closed = False
 
@@ -217,6 +222,25 @@ class RedisBus:
 
     # -- listening ---------------------------------------------------------------------
 
+    async def follow_news(self) -> None:
+        """Subscribe to the news channel, if this process does not yet, before its first
+        log is followed: news published from then on is heard. Waits for Redis to confirm
+        while the subscription's connection is up (one round trip, once per process);
+        while it is down, returns at once (readers poll; the subscription made on
+        reconnecting includes news and wakes every reader)."""
+        if self._hearing_news.is_set():
+            return
+        subscriber = self._subscriber
+        if not self._news_wanted:
+            self._news_wanted = True
+            if subscriber is not None and not subscriber.closed:
+                subscriber.write("SUBSCRIBE", self.keys.news)
+        if subscriber is None or subscriber.closed:
+            return
+        with contextlib.suppress(TimeoutError):
+            async with asyncio.timeout(_REPLY_TIMEOUT):
+                await self._hearing_news.wait()
+
     def _dispatch(self, channel: str, data: bytes) -> None:
         if channel == self.keys.news:
             # Every process hears all news: unpack the events only for keys followed here.
@@ -254,9 +278,14 @@ class RedisBus:
             except ValueError:  # not ours, or cut short: a lost notice
                 log.warning("ignored a malformed notice on %s", channel)
                 self.news.notify_all()
-        elif kind == b"subscribe":
-            self._confirmed += 1
-            if self._confirmed == len(self.keys.channels()):
+        elif kind == b"subscribe" and len(frame) >= 2 and isinstance(frame[1], bytes):
+            channel = frame[1].decode()
+            self._confirmed.add(channel)
+            if channel == self.keys.news:
+                self._hearing_news.set()
+                # Readers that stopped waiting for this confirmation look at their logs.
+                self.news.notify_all()
+            elif self._confirmed.issuperset(self.keys.signal_channels()):
                 if self._subscribed.is_set():
                     self._wake_everyone()  # back after a loss: notices may have been missed
                 self._subscribed.set()
@@ -265,11 +294,13 @@ class RedisBus:
         backoff = 0.05
         while True:
             try:
-                self._confirmed = 0
+                self._confirmed = set()
+                self._hearing_news.clear()
                 subscriber = self._subscriber = await connect(
                     self._address, timeout=_CONNECT_TIMEOUT, on_push=self._on_push
                 )
-                subscriber.write("SUBSCRIBE", *self.keys.channels())
+                news = (self.keys.news,) if self._news_wanted else ()
+                subscriber.write("SUBSCRIBE", *self.keys.signal_channels(), *news)
                 backoff = 0.05
                 while not subscriber.lost.done():
                     # A silent connection is asked for a sign of life: a dead one is closed.

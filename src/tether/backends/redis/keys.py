@@ -30,5 +30,8 @@ class Keys:
         """Channel: the cron schedule changed."""
         return f"{self.prefix}:crons"
 
-    def channels(self) -> tuple[str, ...]:
-        return (self.news, self.work, self.cancel, self.crons)
+    def signal_channels(self) -> tuple[str, ...]:
+        """What every process listens to. The news channel is followed only by processes
+        that read logs (API processes), from their first read: a `tether worker` never
+        receives the news of every run."""
+        return (self.work, self.cancel, self.crons)
