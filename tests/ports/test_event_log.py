@@ -315,6 +315,55 @@ async def test_only_a_process_that_follows_a_log_receives_the_news(
         await writer.close()
 
 
+async def test_events_committed_before_the_news_subscription_reach_the_first_reader_at_once(
+    postgres_database: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A process's first reader does not wait long for Redis to confirm the news
+    subscription; events committed before Redis takes it (their news never reaches this
+    process) reach that reader at once, not at the next poll: the confirmation makes
+    readers look at their logs."""
+    from tether.backends.redis import bus
+
+    monkeypatch.setattr(bus, "_NEWS_CONFIRM_WAIT", 0.05)
+    settings = postgres_database.settings(poll_seconds=30)
+    writer, reader = await open_backend(settings), await open_backend(settings)
+    try:
+        # The news subscription is held back until the events are committed and announced.
+        subscriber = reader.signals._subscriber  # type: ignore[attr-defined]
+        held: list[tuple[bytes | str, ...]] = []
+        send = subscriber.write
+
+        def holding(*args: bytes | str) -> None:
+            if args[0] == "SUBSCRIBE":
+                held.append(args)
+            else:
+                send(*args)
+
+        monkeypatch.setattr(subscriber, "write", holding)
+        first_read = asyncio.Event()
+        query = reader.events._query  # type: ignore[attr-defined]
+
+        async def noted(*args: Any) -> Any:
+            rows = await query(*args)
+            first_read.set()
+            return rows
+
+        monkeypatch.setattr(reader.events, "_query", noted)
+        thread_id, run_id = uuid7(), uuid7()
+        following = asyncio.create_task(_collect(reader.events, run_id, None, idle=60))
+        await asyncio.wait_for(first_read.wait(), 10)
+        assert held, "the reader did not ask for the news before its first read"
+        written = await writer.events.append(thread_id, run_id, _events(3))
+        written += await writer.events.end_run(thread_id, run_id, _end(), retain_seconds=60)
+        assert not following.done()  # its one read came before them, and no news came
+        send(*held[0])
+        seen = await asyncio.wait_for(following, 10)  # well within the 30 s poll and 60 s idle
+        assert [e.id for e in seen] == [e.id for e in written if e.scope != SCOPE_THREAD]
+    finally:
+        await reader.close()
+        await writer.close()
+
+
 async def test_a_run_log_ended_in_a_transaction_shows_only_once_it_commits(
     backend: Backend,
 ) -> None:

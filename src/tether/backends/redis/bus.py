@@ -26,6 +26,9 @@ _WARN_EVERY = 30.0
 _CONNECT_TIMEOUT = 5.0
 #: Replies overdue by this long mean a stuck Redis or a dead connection.
 _REPLY_TIMEOUT = 5.0
+#: How long a process's first log reader waits for Redis to confirm the news subscription
+#: (normally well under a millisecond); past it the reader goes on, woken when it comes.
+_NEWS_CONFIRM_WAIT = 1.0
 #: A silent subscription is asked for a sign of life after this long.
 _HEALTH_CHECK = 15.0
 #: Notices buffered unsent beyond this mean Redis does not keep up: the connection is dropped.
@@ -225,8 +228,9 @@ class RedisBus:
     async def follow_news(self) -> None:
         """Subscribe to the news channel, if this process does not yet, before its first
         log is followed: news published from then on is heard. Waits for Redis to confirm
-        while the subscription's connection is up (one round trip, once per process);
-        while it is down, returns at once (readers poll; the subscription made on
+        while the subscription's connection is up (one round trip, once per process; past
+        `_NEWS_CONFIRM_WAIT` readers go on, woken when it comes); while it is down,
+        returns at once (readers poll; the subscription made on
         reconnecting includes news and wakes every reader)."""
         if self._hearing_news.is_set():
             return
@@ -238,12 +242,12 @@ class RedisBus:
         if subscriber is None or subscriber.closed:
             return
         with contextlib.suppress(TimeoutError):
-            async with asyncio.timeout(_REPLY_TIMEOUT):
+            async with asyncio.timeout(_NEWS_CONFIRM_WAIT):
                 await self._hearing_news.wait()
 
     def _dispatch(self, channel: str, data: bytes) -> None:
         if channel == self.keys.news:
-            # Every process hears all news: unpack the events only for keys followed here.
+            # Every reading process hears all news: unpack the events only for keys followed here.
             head, newline, body = data.partition(b"\n")
             wanted = [key for key in head.decode().split() if self.news.wants(key)]
             if wanted:
