@@ -229,8 +229,8 @@ class RedisBus:
         """Subscribe to the news channel, if this process does not yet, before its first
         log is followed: news published from then on is heard. Waits for Redis to confirm
         while the subscription's connection is up (one round trip, once per process; past
-        `_NEWS_CONFIRM_WAIT` readers go on, woken when it comes); while it is down,
-        returns at once (readers poll; the subscription made on
+        `_NEWS_CONFIRM_WAIT` readers go on, and the confirmation wakes them to look at their
+        logs); while it is down, returns at once (readers poll; the subscription made on
         reconnecting includes news and wakes every reader)."""
         if self._hearing_news.is_set():
             return
