@@ -38,6 +38,21 @@ def wait_until(condition: Callable[[], object], what: str, within: float = 30.0)
         time.sleep(0.05)
 
 
+def wait_for_ticks(client: Any, thread_id: str, run_id: str, count: int) -> None:
+    """Wait until a run has emitted `count` `custom` events (read from its log's start on
+    a join that is then left; the run goes on): a run that is under way, not just claimed."""
+    parts = client.runs.join_stream(thread_id, run_id, last_event_id="0", stream_mode="custom")
+    seen = 0
+    try:
+        for part in parts:
+            seen += part.event == "custom"
+            if seen >= count:
+                return
+    finally:
+        parts.close()
+    raise AssertionError(f"the run ended after {seen} custom events, not {count}")
+
+
 def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))

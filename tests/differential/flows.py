@@ -438,8 +438,7 @@ async def join_live_only(p: Probe) -> None:
     run = await p.sdk.runs.create(
         tid, "ticker", input={"n_events": 12, "delay": 0.15}, stream_mode=["custom", "values"]
     )
-    await p.until(tid, run["run_id"], ("running",) + DONE)
-    await asyncio.sleep(0.5)
+    await _ticking(p, tid, run["run_id"])  # the first ticks went out before this join
     parts = await p.parts(p.sdk.runs.join_stream(tid, run["run_id"]))
     ticks = [part.data["i"] for part in parts if part.event == "custom"]
     p.record["join"] = {

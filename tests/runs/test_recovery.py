@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import time
 
+from conftest import wait_for_ticks
 from langgraph_sdk import get_sync_client
 
 
@@ -80,7 +81,7 @@ def test_graceful_shutdown_gives_running_runs_back_and_restart_resumes_them(fres
     while client.runs.get(thread["thread_id"], run["run_id"])["status"] != "running":
         assert time.monotonic() < deadline
         time.sleep(0.02)
-    time.sleep(0.3)
+    wait_for_ticks(client, thread["thread_id"], run["run_id"], 5)  # mid-run
     started = time.monotonic()
     fresh_server.stop()  # SIGTERM
     assert time.monotonic() - started < 5  # open work does not hold the shutdown

@@ -33,6 +33,11 @@ def _join_in_background(
     return joined, seen
 
 
+def _ticks(parts: list[Any]) -> int:
+    """How many `custom` events a join has seen so far."""
+    return sum(1 for part in parts if part.event == "custom")
+
+
 def _wait_for(condition: Any, timeout: float = 20.0, what: str = "condition") -> Any:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
@@ -182,9 +187,12 @@ def test_redis_killed_flushed_and_restarted_mid_stream_loses_nothing(
     _wait_for(
         lambda: client.runs.get(thread_id, run["run_id"])["status"] == "running", what="start"
     )
-    time.sleep(0.5)  # mid-stream; the run goes on for about three seconds
+    # Mid-stream (the run goes on for about three seconds): Redis goes away ...
+    _wait_for(lambda: _ticks(seen) >= 50, what="the stream under way")
     redis_server.kill()
-    time.sleep(0.5)
+    # ... and the stream goes on meanwhile (readers look at the log every poll interval).
+    away = _ticks(seen)
+    _wait_for(lambda: _ticks(seen) >= away + 10, what="events while Redis is away")
     redis_server.start()  # empty: everything it held is gone
     joined.join(timeout=30)
     assert not joined.is_alive(), "the stream hung after Redis came back"

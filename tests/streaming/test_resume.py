@@ -7,6 +7,7 @@ import random
 import time
 
 import pytest
+from conftest import wait_for_ticks
 from langgraph_sdk import get_sync_client
 from langgraph_sdk.client import SyncLangGraphClient
 
@@ -99,7 +100,7 @@ def test_join_without_last_event_id_gets_only_live_events(client: SyncLangGraphC
     run = client.runs.create(
         thread["thread_id"], "ticker", input={"n_events": 20, "delay": 0.05}, stream_mode=["custom"]
     )
-    time.sleep(0.4)
+    wait_for_ticks(client, thread["thread_id"], run["run_id"], 2)
     parts = list(client.runs.join_stream(thread["thread_id"], run["run_id"]))
     custom = [p.data["i"] for p in parts if p.event == "custom"]
     assert parts[0].event != "metadata"
