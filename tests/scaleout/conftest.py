@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import contextlib
+import glob
+import os
 import shutil
 import socket
 import subprocess
+import tempfile
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -67,6 +71,60 @@ class RedisServer:
             self.process = None
 
 
+def _postgres_binary(name: str) -> str:
+    """A PostgreSQL server program (initdb, pg_ctl): Debian keeps them out of PATH."""
+    found = sorted(glob.glob(f"/usr/lib/postgresql/*/bin/{name}")) or [shutil.which(name) or ""]
+    assert found[-1], f"{name} is needed (PostgreSQL's server package; .ci/run has it)"
+    return found[-1]
+
+
+@dataclass
+class PostgresServer:
+    """A PostgreSQL cluster of the test's own, so that it can be stopped and started
+    (the machine's own is shared by every test). Its files are in a folder of its own
+    under the system's temporary folder: the server runs as `postgres` when the tests
+    run as root (it refuses root)."""
+
+    port: int = field(default_factory=free_port)
+    folder: Path = field(default_factory=lambda: Path(tempfile.mkdtemp(prefix="tether-pg-")))
+
+    def _run(self, program: str, *args: str) -> None:
+        as_postgres = ["runuser", "-u", "postgres", "--"] if os.geteuid() == 0 else []
+        subprocess.run(
+            [*as_postgres, _postgres_binary(program), *args],
+            check=True,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+
+    def url(self, database: str = "postgres") -> str:
+        return f"postgresql://postgres@127.0.0.1:{self.port}/{database}"
+
+    def create(self) -> None:
+        if os.geteuid() == 0:
+            shutil.chown(self.folder, "postgres")
+        self._run(
+            "initdb", "-D", str(self.folder / "data"), "-A", "trust", "-U", "postgres", "--no-sync"
+        )
+        self.start()
+
+    def start(self) -> None:
+        options = f"-p {self.port} -k {self.folder} -c listen_addresses=127.0.0.1"
+        self._run(
+            "pg_ctl", "-D", str(self.folder / "data"), "-o", options,
+            "-l", str(self.folder / "log"), "-w", "start",
+        )  # fmt: skip
+
+    def stop(self) -> None:
+        """A fast shutdown: every session is ended, as in a restart or a failover."""
+        self._run("pg_ctl", "-D", str(self.folder / "data"), "-m", "fast", "-w", "stop")
+
+    def remove(self) -> None:
+        with contextlib.suppress(subprocess.CalledProcessError):
+            self.stop()
+        shutil.rmtree(self.folder, ignore_errors=True)
+
+
 @dataclass
 class Deployment:
     """API processes (`tether serve --workers 0`) and workers (`tether worker`) sharing
@@ -116,3 +174,11 @@ def deployment(tmp_path: Path, postgres_database: PostgresDatabase) -> Iterator[
         if process.process is not None and process.process.poll() is None:
             process.process.kill()
             process.process.wait()
+
+
+@pytest.fixture
+def postgres_server() -> Iterator[PostgresServer]:
+    server = PostgresServer()
+    server.create()
+    yield server
+    server.remove()

@@ -5,16 +5,21 @@ faults cost latency or a clear error, never an event or a silent hang."""
 from __future__ import annotations
 
 import concurrent.futures
+import os
+import subprocess
+import sys
 import threading
 import time
+from pathlib import Path
 from typing import Any
 
 import httpx
+from conftest import REDIS_URL, PostgresDatabase
 from langgraph_sdk import get_sync_client
 
-from tether.ids import EventId
+from tether.ids import EventId, uuid7
 
-from .conftest import Deployment, RedisServer
+from .conftest import Deployment, PostgresServer, RedisServer
 
 
 def _ids(parts: list[Any]) -> list[EventId]:
@@ -245,6 +250,58 @@ def test_killed_postgres_connections_end_in_recovery_or_a_clear_error(
     assert ticks == list(range(len(ticks)))
     assert client.threads.get(thread_id)["status"] != "busy"
     assert client.runs.wait(thread_id, "trivial", input={}) is not None
+
+
+def test_postgres_stopped_mid_stream_and_back_loses_no_run_and_no_event(
+    tmp_path: Path, postgres_server: PostgresServer
+) -> None:
+    """PostgreSQL shut down (every session ended, as in a restart or a failover) and away
+    for longer than a worker may go without its presence mark: once it is back the run
+    resumes from its last checkpoint and succeeds, the joined client sees every id once,
+    and the worker stopped its run once (not once per attempt to take its mark again)."""
+    database = PostgresDatabase(
+        name="tether", url=postgres_server.url(), redis_prefix=f"pg-down-{uuid7()}"
+    )
+    # A worker may miss its mark for 1 s (twice the poll interval): it stops its runs at 0.5 s.
+    deployment = Deployment(tmp_path, database, REDIS_URL, {"TETHER_POLL_SECONDS": "0.2"})
+    subprocess.run(
+        [sys.executable, "-m", "tether", "migrate"],
+        env={**os.environ, **database.env},
+        check=True,
+        capture_output=True,
+    )
+    api = deployment.api()
+    worker = deployment.worker()
+    client = get_sync_client(url=api.url)
+    thread_id = client.threads.create()["thread_id"]
+    run = client.runs.create(
+        thread_id, "ticker", input={"n_events": 300, "delay": 0.01}, stream_mode=["custom"]
+    )
+    joined, seen = _join_in_background(client, thread_id, run["run_id"])
+    _wait_for(lambda: _ticks(seen) >= 30, what="the stream under way")
+
+    postgres_server.stop()
+    _wait_for(
+        lambda: "could not take its presence mark again" in worker.log(),
+        what="the worker to stop its run",
+    )
+    postgres_server.start()
+
+    joined.join(timeout=60)
+    assert not joined.is_alive(), "the stream hung after PostgreSQL came back"
+    ids = _ids(seen)
+    assert ids == sorted(set(ids))
+    assert client.runs.get(thread_id, run["run_id"])["status"] == "success"
+    everything = list(client.runs.join_stream(thread_id, run["run_id"], last_event_id="0"))
+    assert _ids(everything) == ids  # the client saw what the log holds, once
+    attempts = [p.data["attempt"] for p in everything if p.event == "metadata"]
+    assert attempts[0] == 1 and len(attempts) >= 2
+    # The last attempt ran the node from its last checkpoint (the input): every tick.
+    last = max(i for i, p in enumerate(everything) if p.event == "metadata")
+    assert [p.data["i"] for p in everything[last:] if p.event == "custom"] == list(range(300))
+    assert client.threads.get(thread_id)["status"] == "idle"
+    assert client.runs.wait(thread_id, "trivial", input={}) is not None
+    assert worker.log().count("could not take its presence mark again") == 1
 
 
 def test_a_stopping_worker_hands_back_what_its_grace_period_cannot_finish(

@@ -81,14 +81,17 @@ class WorkerPool:
                     lost = await self.backend.runs.hold_presence(self.worker_id)
                     break
                 except Exception:
-                    if time.monotonic() >= deadline and self.active:
+                    # Runs still at work under the lost mark (stopped ones may take a while
+                    # to wind down while the database is away: they are not stopped again).
+                    working = [r for r, a in self.active.items() if a.handle.reason is None]
+                    if time.monotonic() >= deadline and working:
                         log.warning(
                             "worker %s could not take its presence mark again: stopping its"
                             " %s runs (another attempt resumes them)",
                             self.worker_id,
-                            len(self.active),
+                            len(working),
                         )
-                        for run_id in list(self.active):
+                        for run_id in working:
                             self._stop_run(run_id, StopReason.LOST_CLAIM)
                         with contextlib.suppress(Exception):
                             await self.backend.runs.drop_presence(self.worker_id)
