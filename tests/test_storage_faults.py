@@ -161,3 +161,42 @@ def test_postgres_errors_that_are_the_storages_fault_become_storage_failed() -> 
     assert storage_failure(psycopg.errors.DiskFull("could not extend file"))
     assert storage_failure(psycopg.errors.UniqueViolation("duplicate key")) is None
     assert storage_failure(psycopg.errors.QueryCanceled("canceling statement")) is None
+
+
+def test_a_run_whose_checkpoint_cannot_be_stored_is_handed_back_not_failed(
+    make_app_client: Callable[..., TestClient], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A checkpoint the storage refuses (the database away) is not the graph's failure:
+    the run goes back to the queue and its next attempt ends it, instead of the storage's
+    error becoming the run's result."""
+    client = make_app_client()
+    checkpointer = client.app.state.runtime.backend.checkpointer  # type: ignore[attr-defined]
+    put = checkpointer.aput
+    refused: list[str] = []
+
+    async def refusing_once(config, *args, **kwargs):  # type: ignore[no-untyped-def]
+        if not refused:
+            refused.append(config["configurable"]["thread_id"])
+            raise StorageFailed("lost the connection to PostgreSQL: the server went away")
+        return await put(config, *args, **kwargs)
+
+    monkeypatch.setattr(checkpointer, "aput", refusing_once)
+    thread_id = client.post("/threads", json={}).json()["thread_id"]
+    response = client.post(
+        f"/threads/{thread_id}/runs/wait", json={"assistant_id": "trivial", "input": {}}
+    )
+    assert response.status_code == 200, response.text
+    assert response.json()["counter"] == 1
+    assert refused == [thread_id]
+    [run] = client.get(f"/threads/{thread_id}/runs").json()
+    assert run["status"] == "success"
+    stream = client.get(
+        f"/threads/{thread_id}/runs/{run['run_id']}/stream", headers={"Last-Event-ID": "0"}
+    )
+    attempts = [
+        json.loads(line[len("data: ") :])["attempt"]
+        for line in stream.text.splitlines()
+        if line.startswith("data: ") and '"attempt"' in line
+    ]
+    assert attempts == [1, 2]
+    assert client.get(f"/threads/{thread_id}").json()["status"] == "idle"

@@ -11,6 +11,7 @@ import uuid
 from dataclasses import dataclass, field
 from typing import Any
 
+from tether.errors import StorageFailed
 from tether.graphs import GraphRegistry
 from tether.logs import run_fields
 from tether.metrics import Metrics
@@ -163,6 +164,13 @@ class RunExecutor:
                 # Not the graph: its events could not be stored. The pool hands the run
                 # back; the next attempt resumes it from its last checkpoint.
                 raise writer.failure from exc
+            if isinstance(exc, StorageFailed):
+                # Nor here: its checkpoints could not be stored (the database away). The
+                # same, once what it emitted is stored (while the run is still this
+                # attempt's): handed back, resumed from the last checkpoint stored.
+                with contextlib.suppress(Exception):
+                    await writer.close()
+                raise
             log.warning("run failed: %r", exc, exc_info=exc, extra=run_fields(run))
             outcome = Outcome(
                 "error", {"error": type(exc).__name__, "message": str(exc)}, exception=exc

@@ -7,7 +7,9 @@ processes starting at once apply each exactly once) and recorded in `tether_migr
 
 from __future__ import annotations
 
+import asyncio
 import select
+import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from importlib import resources
@@ -45,9 +47,56 @@ def storage_failure(exc: BaseException) -> StorageFailed | None:
     return None
 
 
+#: A caller waits this long for a connection before the server is looked at: if it cannot
+#: be reached, waiting out the pool's whole timeout (30 s) would only delay the error.
+PROBE_AFTER = 2.0
+#: A look at the server serves every caller of the process for this long.
+_PROBE_KEPT = 1.0
+
+
+async def reachable(conninfo: str, timeout: float) -> StorageFailed | None:
+    """Whether a new connection to the server can be made now: None if so, else what a
+    client should be told."""
+    try:
+        conn = await AsyncConnection.connect(conninfo, connect_timeout=max(1, round(timeout)))
+    except psycopg.Error as exc:
+        return StorageFailed(f"cannot reach PostgreSQL at {_where(conninfo)}: {_reason(exc)}")
+    await conn.close()
+    return None
+
+
 class _Pool(AsyncConnectionPool[AsyncConnection[DictRow]]):
     """The pool, whose connections turn storage failures into `StorageFailed` (a 503 with
-    what is wrong) instead of a bare 500; every other error passes through unchanged."""
+    what is wrong) instead of a bare 500; every other error passes through unchanged.
+
+    A caller still waiting for a connection after `PROBE_AFTER` has the server looked at
+    (one new connection, shared by all the process's callers for `_PROBE_KEPT`): if it
+    cannot be reached (stopped, restarting, the network away) the caller fails at once,
+    saying why; if it can, the pool is only busy and the caller waits out its timeout."""
+
+    _probe: tuple[float, asyncio.Task[StorageFailed | None]] | None = None
+
+    async def getconn(self, timeout: float | None = None) -> AsyncConnection[DictRow]:
+        total = self.timeout if timeout is None else timeout
+        if total <= PROBE_AFTER:
+            return await super().getconn(total)
+        started = time.monotonic()
+        try:
+            return await super().getconn(PROBE_AFTER)
+        except PoolTimeout:
+            failure = await self._look_at_server(total - PROBE_AFTER)
+            if failure is not None:
+                raise failure from None
+        return await super().getconn(max(0.0, total - (time.monotonic() - started)))
+
+    async def _look_at_server(self, timeout: float) -> StorageFailed | None:
+        now = time.monotonic()
+        if self._probe is None or now - self._probe[0] > _PROBE_KEPT:
+            conninfo = self.conninfo
+            assert isinstance(conninfo, str)  # `open_pool` gives the URL
+            task = asyncio.create_task(reachable(conninfo, min(timeout, 5.0)))
+            self._probe = (now, task)
+        return await asyncio.shield(self._probe[1])
 
     @asynccontextmanager
     async def connection(self, timeout: float | None = None) -> AsyncIterator[Any]:
@@ -108,9 +157,8 @@ async def open_pool(url: str, *, min_size: int = 2, max_size: int = 20) -> Pool:
     try:
         probe = await AsyncConnection.connect(url, connect_timeout=10)
     except psycopg.Error as exc:
-        reason = str(exc).strip().splitlines()[-1] if str(exc).strip() else type(exc).__name__
         raise StorageUnavailable(
-            f"cannot connect to PostgreSQL at {_where(url)}: {reason}"
+            f"cannot connect to PostgreSQL at {_where(url)}: {_reason(exc)}"
         ) from None
     await probe.close()
     pool: Pool = _Pool(
@@ -128,6 +176,13 @@ async def open_pool(url: str, *, min_size: int = 2, max_size: int = 20) -> Pool:
     )
     await pool.open(wait=True, timeout=30)
     return pool
+
+
+def _reason(exc: psycopg.Error) -> str:
+    """A failed connection's reason on one line (libpq's message spans several: the
+    failure, then hints such as "Is the server running on that host ...?")."""
+    lines = [line.strip() for line in str(exc).splitlines() if line.strip()]
+    return " ".join(lines) or type(exc).__name__
 
 
 def _where(url: str) -> str:
