@@ -60,6 +60,12 @@ async def test_a_busy_pool_keeps_its_callers_waiting_while_postgres_is_up(
         assert not waiting.done()  # ... so the caller still waits
         await pool.putconn(held)
         assert await asyncio.wait_for(waiting, 10) == 1
+        # Still busy when its time is up: the error names the whole wait.
+        held = await pool.getconn()
+        with pytest.raises(StorageFailed, match="no connection in time.* after 0.50 sec"):
+            async with pool.connection(timeout=0.5):
+                pass
+        await pool.putconn(held)
     finally:
         with contextlib.suppress(Exception):
             await pool.close()

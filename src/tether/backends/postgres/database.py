@@ -87,7 +87,10 @@ class _Pool(AsyncConnectionPool[AsyncConnection[DictRow]]):
             failure = await self._look_at_server(total - PROBE_AFTER)
             if failure is not None:
                 raise failure from None
-        return await super().getconn(max(0.0, total - (time.monotonic() - started)))
+        try:
+            return await super().getconn(max(0.0, total - (time.monotonic() - started)))
+        except PoolTimeout:
+            raise PoolTimeout(f"couldn't get a connection after {total:.2f} sec") from None
 
     async def _look_at_server(self, timeout: float) -> StorageFailed | None:
         now = time.monotonic()
