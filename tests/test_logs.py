@@ -153,3 +153,35 @@ def test_a_text_record_without_ids_has_no_brackets() -> None:
     text = TextFormatter().format(_record("plain"))
     assert text.splitlines()[0].endswith(" ERROR tether.x: plain")
     assert "Traceback (most recent call last):" in text
+
+
+def test_the_pools_reconnect_warnings_go_out_once_per_30_s(
+    capsys: Any,
+) -> None:
+    """While PostgreSQL is away psycopg's pool warns at every failed reconnection, several
+    times a second per process: one line goes out per 30 s, the next says how many were
+    held back (`Repeated`'s examples show the count)."""
+    import doctest
+
+    from tether import logs
+
+    assert doctest.testmod(logs).failed == 0
+    root = logging.getLogger()
+    level = root.level
+    logs.configure("warning", "text")
+    pool = logging.getLogger("psycopg.pool")
+    try:
+        for _ in range(20):
+            pool.warning("error connecting in %r: %s", "tether", "Connection refused")
+        pool.warning("something else")
+        err = capsys.readouterr().err
+        assert err.count("error connecting in 'tether': Connection refused") == 1
+        assert "something else" in err
+        logs.configure("warning", "text")  # configured again: still one filter
+        assert sum(isinstance(f, logs.Repeated) for f in pool.filters) == 1
+    finally:
+        root.setLevel(level)
+        for handler in [h for h in root.handlers if h.get_name() == "tether"]:
+            root.removeHandler(handler)
+        for added in [f for f in pool.filters if isinstance(f, logs.Repeated)]:
+            pool.removeFilter(added)

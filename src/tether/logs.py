@@ -15,6 +15,8 @@ from __future__ import annotations
 
 import json
 import logging
+import time
+from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
@@ -25,6 +27,9 @@ if TYPE_CHECKING:
 CONTEXT_FIELDS = ("run_id", "thread_id", "assistant_id", "graph_id", "attempt")
 #: uvicorn's loggers: they propagate to the root logger, so they are formatted as Tether's.
 UVICORN_LOGGERS = ("uvicorn", "uvicorn.error", "uvicorn.access", "uvicorn.asgi")
+#: psycopg's pool warns at every failed reconnection: several lines a second per process
+#: while PostgreSQL is away. One goes through per this many seconds.
+RECONNECT_WARNING_EVERY = 30.0
 
 
 def run_fields(run: RunRecord) -> dict[str, Any]:
@@ -84,6 +89,48 @@ class JsonFormatter(logging.Formatter):
         return json.dumps(entry, ensure_ascii=False, default=str)
 
 
+class Repeated(logging.Filter):
+    """Lets the records whose message starts with `prefix` through once per `every`
+    seconds; the next one that goes through says how many were held back meanwhile.
+
+    >>> now = [0.0]
+    >>> only = Repeated("error connecting", 30, clock=lambda: now[0])
+    >>> def record(msg: str) -> logging.LogRecord:
+    ...     return logging.LogRecord("psycopg.pool", logging.WARNING, "", 0, msg, (), None)
+    >>> [only.filter(record("error connecting: refused")) for _ in range(3)]
+    [True, False, False]
+    >>> only.filter(record("connection ok"))  # other messages pass
+    True
+    >>> now[0] = 31.0
+    >>> later = record("error connecting: refused")
+    >>> only.filter(later), later.getMessage()
+    (True, 'error connecting: refused (2 more like it held back in the last 30 s)')
+    """
+
+    def __init__(
+        self, prefix: str, every: float, *, clock: Callable[[], float] = time.monotonic
+    ) -> None:
+        super().__init__()
+        self.prefix = prefix
+        self.every = every
+        self._clock = clock
+        self._last: float | None = None
+        self._held = 0
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if not str(record.msg).startswith(self.prefix):
+            return True
+        now = self._clock()
+        if self._last is not None and now - self._last < self.every:
+            self._held += 1
+            return False
+        if self._held:
+            held = f" ({self._held} more like it held back in the last {self.every:.0f} s)"
+            record.msg = f"{record.msg}{held}"  # no % in it: safe with the record's args
+        self._last, self._held = now, 0
+        return True
+
+
 def configure(level: str, format: str) -> None:
     """Write records of `level` and above to stderr, as `text` or `json` lines, uvicorn's
     included (its server must be started with `log_config=None`). Calling it again replaces
@@ -100,6 +147,10 @@ def configure(level: str, format: str) -> None:
         logger = logging.getLogger(name)
         logger.handlers.clear()
         logger.propagate = True
+    pool = logging.getLogger("psycopg.pool")
+    for old_filter in [f for f in pool.filters if isinstance(f, Repeated)]:
+        pool.removeFilter(old_filter)
+    pool.addFilter(Repeated("error connecting", RECONNECT_WARNING_EVERY))
 
 
 def startup_failure(exc: BaseException, format: str) -> SystemExit:
