@@ -11,13 +11,11 @@ When it gives up, `put` raises its error and the graph stops there: a run never 
 emitting events that nobody stores.
 
 At a run's end the executor `stop`s the writer rather than closing it: what it holds then
-is stored with the run's end, in the same write (one commit less on every run's way out).
-An attempt that lost its claim `abort`s it: nothing more is stored for that attempt."""
+is stored with the run's end, in the same write (one commit less on every run's way out)."""
 
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import time
 from collections.abc import Callable, Sequence
@@ -143,17 +141,6 @@ class EventWriter:
         self._wake.set()
         self._room.set()
         await asyncio.shield(self._task)
-
-    async def abort(self) -> None:
-        """Stop at once and store nothing more: what was put and not yet stored is dropped
-        (a batch whose statement is already on its way may still be stored), and an
-        unreachable log is not waited for. For an attempt that lost its claim: the attempt
-        that owns the run now emits those events again from its last checkpoint."""
-        self._closed = True
-        self._pending = []
-        self._task.cancel()
-        with contextlib.suppress(asyncio.CancelledError, Exception):
-            await self._task
 
     async def stop(self) -> list[NewEvent]:
         """Stop once the batch being committed is, and hand back the events put since,

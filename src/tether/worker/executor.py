@@ -137,12 +137,10 @@ class RunExecutor:
         except asyncio.CancelledError:
             if handle.reason != StopReason.CANCEL:
                 # Shutdown or a lost claim: the run will be claimed again (attempt + 1).
-                if handle.reason == StopReason.LOST_CLAIM:
-                    # Another attempt owns the run, or soon will: this one stores nothing
-                    # more (that attempt emits it again), and waits for no unreachable log.
-                    await writer.abort()
-                else:
-                    await writer.close()
+                # What it emitted is stored even after a lost claim: the next attempt
+                # resumes after the last stored checkpoint, which may be newer than some
+                # of these events (dropping them could lose them; the ids stay unique).
+                await writer.close()
                 if handle.reason == StopReason.SHUTDOWN and await self.backend.runs.release_run(
                     run
                 ):
