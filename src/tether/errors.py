@@ -41,6 +41,7 @@ class BadRequest(TetherError):
 
 
 class StorageFailed(TetherError):
-    """The storage could not store a write (or lost it): nothing was acknowledged."""
+    """The storage failed a request: it cannot be reached, or could not store a write (or
+    lost it). Nothing was acknowledged."""
 
     status_code = 503
