@@ -257,8 +257,7 @@ class Connection(asyncio.Protocol):
             self._transport.abort()
 
     def _fail(self, exc: Exception) -> None:
-        if self._transport is not None:
-            self._transport.abort()
+        self.abort()
         self.connection_lost(exc)
 
 
